@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Kernels are plain Swift over SIMD8 types. Without AVX2/FMA/F16C the compiler emits
+// libm calls per lane (50-100x slower), so the compute targets are built for x86-64-v3;
+// the binary checks the CPU at start-up and refuses to run on anything older.
+let simdFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+
+let package = Package(
+    name: "kimi-serve",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kimi-serve", targets: ["kimi-serve"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CNUMA", pkgConfig: "numa", providers: [.apt(["libnuma-dev"])]),
+        .target(name: "KimiJSON"),
+        .target(
+            name: "KimiModel",
+            dependencies: ["KimiJSON", "COpenBLAS", "CNUMA"],
+            swiftSettings: simdFlags
+        ),
+        .executableTarget(
+            name: "kimi-serve",
+            dependencies: [
+                "KimiModel",
+                "KimiJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: simdFlags
+        ),
+        .testTarget(
+            name: "KimiModelTests",
+            dependencies: ["KimiModel", "KimiJSON", "kimi-serve"],
+            swiftSettings: simdFlags
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

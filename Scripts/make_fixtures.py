@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Writes the committed test fixtures: small Kimi-shaped checkpoints and transformers' logits for them.
+
+    python3 -m venv .venv && .venv/bin/pip install -r Scripts/requirements-reference.txt
+    .venv/bin/python Scripts/make_fixtures.py            # -> Tests/Fixtures/{checkpoints,references}
+
+Deterministic (fixed seeds, one torch thread). CI never runs this: it only reads the outputs.
+Each reference holds, per sequence, the prompt, transformers' 16-token greedy continuation and
+the float32 logits (little-endian, rows x vocab) of prompt + continuation[:-1] in one forward.
+Prompts whose routing has a near-tie (k-th vs (k+1)-th biased expert score, or kept vs dropped
+group) closer than MIN_ROUTING_MARGIN are redrawn, so that float rounding cannot flip an expert.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import transformers
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kimi_checkpoint as kc  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures")
+MIN_ROUTING_MARGIN = 2e-4
+GREEDY_STEPS = 16
+
+# name -> (config overrides, shards (0 = one model.safetensors), MTP layers written, prompt lengths)
+FIXTURES = {
+    # Kimi K2's own shape in miniature: one router group, q low-rank path, one dense layer first,
+    # a shared expert, YaRN with K2's beta/mscale and a small original context that the long
+    # prompt exceeds; dims not multiples of 128 (kv_a has 160 rows: a partial second row block).
+    "kimi-mini": ({}, 3, 0, [40, 5]),
+    # DeepSeek-V3-like routing (4 groups, keep 2) with queries through plain q_proj (q_lora_rank
+    # null), two dense layers first, two shared experts, YaRN with DeepSeek's beta_fast 32 and no
+    # mscale keys (so cos/sin carry the 0.1 ln(f) + 1 attention factor), a different eps, and a
+    # multi-token-prediction layer in the checkpoint that the loader must skip.
+    "deepseek-grouped": (dict(
+        hidden_size=136, intermediate_size=128, moe_intermediate_size=24, num_hidden_layers=4,
+        q_lora_rank=None, kv_lora_rank=64, qk_nope_head_dim=24, qk_rope_head_dim=16, v_head_dim=16,
+        n_routed_experts=16, n_shared_experts=2, num_experts_per_tok=4, n_group=4, topk_group=2,
+        first_k_dense_replace=2, routed_scaling_factor=2.5, rms_norm_eps=1e-5, rope_theta=10000.0,
+        rope_scaling={"type": "yarn", "factor": 40.0, "original_max_position_embeddings": 32,
+                      "beta_fast": 32, "beta_slow": 1},
+        max_position_embeddings=1280, num_nextn_predict_layers=1), 2, 1, [48, 5]),
+    # No rope scaling, every layer MoE, no shared expert, unnormalised top-k, tied embeddings,
+    # a single model.safetensors without an index.
+    "plain-moe": (dict(
+        hidden_size=144, num_hidden_layers=2, first_k_dense_replace=0, num_attention_heads=2,
+        num_key_value_heads=2, q_lora_rank=32, kv_lora_rank=32, qk_nope_head_dim=16,
+        qk_rope_head_dim=8, v_head_dim=32, n_routed_experts=6, n_shared_experts=0,
+        num_experts_per_tok=2, n_group=2, topk_group=1, norm_topk_prob=False,
+        routed_scaling_factor=1.0, rope_scaling=None, rope_theta=10000.0,
+        max_position_embeddings=64, tie_word_embeddings=True), 0, 0, [24, 5]),
+}
+
+
+def make(name, overrides, shards, mtp_layers, prompt_lengths, ranks, seed):
+    ckpt = os.path.join(ROOT, "checkpoints", name)
+    refdir = os.path.join(ROOT, "references", name)
+    os.makedirs(ckpt, exist_ok=True)
+    os.makedirs(refdir, exist_ok=True)
+    vocab = len(ranks) + 256
+    cfg = kc.kimi_config(vocab_size=vocab, bos_token_id=len(ranks), eos_token_id=len(ranks) + 1, **overrides)
+    builder = kc.Builder(cfg, seed)
+    builder.build(extra_layers=mtp_layers)
+    kc.write_checkpoint(ckpt, cfg, builder, shards)
+    with open(os.path.join(ckpt, "generation_config.json"), "w") as f:
+        json.dump({"max_length": cfg["max_position_embeddings"], "eos_token_id": len(ranks) + 2}, f, indent=2)
+    kc.write_tokenizer(ckpt, ranks)
+
+    model = kc.reference_model(cfg, builder)
+    probe = kc.RoutingProbe(model, cfg)
+    rng = np.random.default_rng(seed)
+    sequences = []
+    for i, length in enumerate(prompt_lengths):
+        for attempt in range(200):
+            prompt = [int(t) for t in rng.integers(0, vocab, size=length)]
+            probe.min_margin = float("inf")
+            greedy, logits = kc.greedy_reference(model, prompt, GREEDY_STEPS)
+            if probe.min_margin >= MIN_ROUTING_MARGIN:
+                break
+        else:
+            raise SystemExit(f"{name}: no prompt of length {length} without a routing near-tie")
+        top2 = np.sort(logits, axis=1)[:, -2:]
+        file = f"seq{i}.f32"
+        logits.astype("<f4").tofile(os.path.join(refdir, file))
+        sequences.append({"prompt": prompt, "greedy": greedy, "logits": file, "rows": int(logits.shape[0]),
+                          "min_routing_margin": probe.min_margin,
+                          "min_top2_margin": float((top2[:, 1] - top2[:, 0]).min()),
+                          "max_abs_logit": float(np.abs(logits).max())})
+        print(f"{name} seq{i}: prompt {length}, redraws {attempt}, routing margin {probe.min_margin:.2e}")
+    with open(os.path.join(refdir, "reference.json"), "w") as f:
+        json.dump({"generator": "Scripts/make_fixtures.py", "transformers": transformers.__version__,
+                   "torch": torch.__version__, "checkpoint": name, "vocab_size": vocab,
+                   "sequences": sequences}, f, indent=1)
+
+
+def main():
+    torch.set_num_threads(1)
+    ranks = kc.train_bpe(kc.SAMPLE_TEXT, merges=128)
+    for seed, (name, spec) in enumerate(FIXTURES.items()):
+        make(name, *spec, ranks=ranks, seed=1000 + seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+/// Serialises `JSONValue` like Python's `json.dumps(ensure_ascii=False)`: members in order,
+/// non-ASCII as is, `"` `\` and control characters escaped. `compact` selects the separators
+/// `,` `:` instead of the default `, ` `: `.
+public struct JSONWriter {
+    public var compact: Bool
+
+    public init(compact: Bool = true) { self.compact = compact }
+
+    public func string(_ value: JSONValue) -> String {
+        var out = ""
+        write(value, to: &out)
+        return out
+    }
+
+    public func write(_ value: JSONValue, to out: inout String) {
+        switch value {
+        case .null: out += "null"
+        case let .bool(b): out += b ? "true" : "false"
+        case let .number(n): out += n
+        case let .string(s): Self.quote(s, to: &out)
+        case let .array(items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += compact ? "," : ", " }
+                write(item, to: &out)
+            }
+            out += "]"
+        case let .object(object):
+            out += "{"
+            for (i, (key, item)) in object.enumerated() {
+                if i > 0 { out += compact ? "," : ", " }
+                Self.quote(key, to: &out)
+                out += compact ? ":" : ": "
+                write(item, to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    public static func quote(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}

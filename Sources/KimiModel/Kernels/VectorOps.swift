@@ -1,0 +1,35 @@
+/// Σ a[i]·b[i] with eight lanes, then the lanes summed. a, b: (n).
+@inline(__always)
+public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, n: Int) -> Float {
+    let ar = UnsafeRawPointer(a), br = UnsafeRawPointer(b)
+    var acc = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        acc = acc.addingProduct(ar.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self),
+                                br.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
+        i += 8
+    }
+    var t: Float = 0
+    while i < n {
+        t = t.addingProduct(a[i], b[i])
+        i += 1
+    }
+    return acc.sum() + t
+}
+
+/// y += a·x. y, x: (n).
+@inline(__always)
+public func axpy(_ y: UnsafeMutablePointer<Float>, _ a: Float, _ x: UnsafePointer<Float>, n: Int) {
+    let yr = UnsafeMutableRawPointer(y), xr = UnsafeRawPointer(x)
+    let av = SIMD8<Float>(repeating: a)
+    var i = 0
+    while i + 8 <= n {
+        let v = yr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+        yr.storeBytes(of: v.addingProduct(xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self), av), toByteOffset: 4 * i, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < n {
+        y[i] = y[i].addingProduct(x[i], a)
+        i += 1
+    }
+}

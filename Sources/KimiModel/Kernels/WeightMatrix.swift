@@ -1,0 +1,71 @@
+/// A [rows, cols] weight matrix inside a mapped shard, in its checkpoint dtype: block-fp8 with
+/// its scales, or plain BF16 / F16 / F32. Nothing is converted or copied at load.
+public struct WeightMatrix: @unchecked Sendable {
+    public enum Storage: Equatable {
+        /// float8_e4m3fn codes with F32 scales [ceil(rows/128), ceil(cols/128)].
+        case fp8(scales: UnsafeRawPointer)
+        case bf16, f16, f32
+    }
+
+    public let rows: Int
+    public let cols: Int
+    /// (rows, cols) elements, row-major.
+    public let data: UnsafeRawPointer
+    public let storage: Storage
+
+    public init(rows: Int, cols: Int, data: UnsafeRawPointer, storage: Storage) {
+        self.rows = rows
+        self.cols = cols
+        self.data = data
+        self.storage = storage
+    }
+
+    public var elementSize: Int { if case .fp8 = storage { return 1 }; return storage == .f32 ? 4 : 2 }
+    public var byteCount: Int { rows * cols * elementSize + scaleByteCount }
+    public var scaleByteCount: Int {
+        if case .fp8 = storage { return 4 * ((rows + 127) / 128) * ((cols + 127) / 128) }
+        return 0
+    }
+
+    /// y[r - rows.lowerBound] = (W · x)[r] for r in `rows`.
+    /// - x: (cols); scratch: (cols), used to pre-scale x for fp8.
+    public func gemv(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows range: Range<Int>? = nil,
+                     scratch: UnsafeMutablePointer<Float>) {
+        let range = range ?? 0..<rows
+        switch storage {
+        case let .fp8(scales):
+            for c in 0..<cols { scratch[c] = x[c] * fp8InputScale }
+            gemvKernel(FP8Decoding.self, y, scratch, data, scales, rows: range, cols: cols)
+        case .bf16: gemvKernel(BF16Decoding.self, y, x, data, nil, rows: range, cols: cols)
+        case .f16: gemvKernel(F16Decoding.self, y, x, data, nil, rows: range, cols: cols)
+        case .f32: gemvKernel(F32Decoding.self, y, x, data, nil, rows: range, cols: cols)
+        }
+    }
+
+    /// y[c] = Σ_{r in rows} x[r - rows.lowerBound] · W[r, c]: Wᵀ applied to a band of rows.
+    /// - x: (rows.count); y: (cols).
+    public func gemvTransposed(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows range: Range<Int>) {
+        switch storage {
+        case let .fp8(scales): gemvTransposedKernel(FP8Decoding.self, y, x, data, scales, rows: range, cols: cols)
+        case .bf16: gemvTransposedKernel(BF16Decoding.self, y, x, data, nil, rows: range, cols: cols)
+        case .f16: gemvTransposedKernel(F16Decoding.self, y, x, data, nil, rows: range, cols: cols)
+        case .f32: gemvTransposedKernel(F32Decoding.self, y, x, data, nil, rows: range, cols: cols)
+        }
+    }
+
+    /// Row `r` as Float (an embedding lookup). out: (cols).
+    public func row(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        let p = data + r * cols * elementSize
+        switch storage {
+        case let .fp8(scales):
+            let scaleCols = (cols + 127) / 128
+            for c in 0..<cols {
+                let s = scales.loadUnaligned(fromByteOffset: 4 * ((r / 128) * scaleCols + c / 128), as: Float.self)
+                out[c] = fp8E4M3ToFloat(p.load(fromByteOffset: c, as: UInt8.self)) * s
+            }
+        case .bf16: for c in 0..<cols { out[c] = BF16Decoding.load1(p, c) }
+        case .f16: for c in 0..<cols { out[c] = F16Decoding.load1(p, c) }
+        case .f32: for c in 0..<cols { out[c] = F32Decoding.load1(p, c) }
+        }
+    }
+}

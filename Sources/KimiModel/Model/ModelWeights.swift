@@ -1,0 +1,120 @@
+/// The checkpoint's tensors bound to the places the forward pass reads them. Matrices point
+/// into the mapped shards in their stored dtype; only the small vectors (norm weights, router
+/// bias) are converted to Float, once, at load.
+public struct ModelWeights: @unchecked Sendable {
+    public struct Attention {
+        /// q_lora_rank set: q_a (qLoraRank, hidden), its norm (qLoraRank), q_b (heads·qkHeadDim, qLoraRank).
+        public let qA: WeightMatrix?
+        public let qANorm: [Float]?
+        public let qB: WeightMatrix?
+        /// q_lora_rank null: q_proj (heads·qkHeadDim, hidden).
+        public let q: WeightMatrix?
+        /// (kvLoraRank + qkRopeHeadDim, hidden)
+        public let kvA: WeightMatrix
+        /// (kvLoraRank)
+        public let kvANorm: [Float]
+        /// (heads·(qkNopeHeadDim + vHeadDim), kvLoraRank): per head W_UK rows then W_UV rows.
+        public let kvB: WeightMatrix
+        /// (hidden, heads·vHeadDim)
+        public let o: WeightMatrix
+    }
+
+    public struct MLP {
+        /// (inter, hidden), (inter, hidden), (hidden, inter)
+        public let gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix
+    }
+
+    public struct MoE {
+        /// (nRoutedExperts, hidden)
+        public let router: WeightMatrix
+        /// (nRoutedExperts): added to the scores for choosing experts only.
+        public let correctionBias: [Float]
+        public let experts: [MLP]
+        /// nSharedExperts > 0: one MLP of intermediate size moeIntermediateSize · nSharedExperts.
+        public let shared: MLP?
+    }
+
+    public enum FFN {
+        case dense(MLP)
+        case moe(MoE)
+    }
+
+    public struct Layer {
+        /// (hidden), (hidden)
+        public let inputNorm: [Float], postAttentionNorm: [Float]
+        public let attention: Attention
+        public let ffn: FFN
+    }
+
+    /// (vocab, hidden)
+    public let embedding: WeightMatrix
+    public let layers: [Layer]
+    /// (hidden)
+    public let norm: [Float]
+    /// (vocab, hidden); the embedding when tie_word_embeddings.
+    public let lmHead: WeightMatrix
+
+    /// Binds every tensor of the manifest; throws `CheckpointError.invalidTensors` listing all
+    /// problems if the checkpoint does not match its config.
+    public init(checkpoint: Checkpoint) throws {
+        let problems = TensorManifest.problems(checkpoint)
+        guard problems.isEmpty else { throw CheckpointError.invalidTensors(problems) }
+        let c = checkpoint.config
+        func matrix(_ name: String) -> WeightMatrix {
+            let info = checkpoint.info(name)!
+            let data = checkpoint.pointer(name)!
+            let storage: WeightMatrix.Storage
+            switch info.dtype {
+            case .f8e4m3: storage = .fp8(scales: checkpoint.pointer(name + TensorManifest.scaleSuffix)!)
+            case .bf16: storage = .bf16
+            case .f16: storage = .f16
+            default: storage = .f32
+            }
+            return WeightMatrix(rows: info.shape[0], cols: info.shape[1], data: data, storage: storage)
+        }
+        func vector(_ name: String) -> [Float] {
+            let info = checkpoint.info(name)!
+            let p = checkpoint.pointer(name)!
+            return (0..<info.elementCount).map { i in
+                switch info.dtype {
+                case .bf16: return BF16Decoding.load1(p, i)
+                case .f16: return F16Decoding.load1(p, i)
+                default: return F32Decoding.load1(p, i)
+                }
+            }
+        }
+        func mlp(_ prefix: String) -> MLP {
+            MLP(gate: matrix(prefix + "gate_proj.weight"), up: matrix(prefix + "up_proj.weight"),
+                down: matrix(prefix + "down_proj.weight"))
+        }
+        embedding = matrix("model.embed_tokens.weight")
+        layers = (0..<c.numHiddenLayers).map { layer in
+            let p = "model.layers.\(layer)."
+            let lora = c.qLoraRank != nil
+            let attention = Attention(
+                qA: lora ? matrix(p + "self_attn.q_a_proj.weight") : nil,
+                qANorm: lora ? vector(p + "self_attn.q_a_layernorm.weight") : nil,
+                qB: lora ? matrix(p + "self_attn.q_b_proj.weight") : nil,
+                q: lora ? nil : matrix(p + "self_attn.q_proj.weight"),
+                kvA: matrix(p + "self_attn.kv_a_proj_with_mqa.weight"),
+                kvANorm: vector(p + "self_attn.kv_a_layernorm.weight"),
+                kvB: matrix(p + "self_attn.kv_b_proj.weight"),
+                o: matrix(p + "self_attn.o_proj.weight"))
+            let ffn: FFN
+            if c.isMoE(layer: layer) {
+                ffn = .moe(MoE(
+                    router: matrix(p + "mlp.gate.weight"),
+                    correctionBias: vector(p + "mlp.gate.e_score_correction_bias"),
+                    experts: (0..<c.nRoutedExperts).map { mlp(p + "mlp.experts.\($0).") },
+                    shared: c.nSharedExperts > 0 ? mlp(p + "mlp.shared_experts.") : nil))
+            } else {
+                ffn = .dense(mlp(p + "mlp."))
+            }
+            return Layer(inputNorm: vector(p + "input_layernorm.weight"),
+                         postAttentionNorm: vector(p + "post_attention_layernorm.weight"),
+                         attention: attention, ffn: ffn)
+        }
+        norm = vector("model.norm.weight")
+        lmHead = c.tieWordEmbeddings ? embedding : matrix("lm_head.weight")
+    }
+}

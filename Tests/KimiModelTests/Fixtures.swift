@@ -1,0 +1,88 @@
+import Foundation
+import KimiJSON
+import KimiModel
+
+/// Paths of the committed fixtures (Tests/Fixtures) and readers for the reference outputs that
+/// Scripts/make_fixtures.py wrote with transformers.
+enum Fixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+    static let names = ["kimi-mini", "deepseek-grouped", "plain-moe"]
+
+    static func checkpoint(_ name: String) -> String {
+        root.appendingPathComponent("checkpoints/\(name)").path
+    }
+
+    struct Sequence {
+        let prompt: [Int]
+        let greedy: [Int]
+        /// (prompt.count + greedy.count - 1, vocab): row i predicts token i + 1 of prompt + greedy.
+        let logits: [Float]
+        let vocab: Int
+
+        func row(_ i: Int) -> ArraySlice<Float> { logits[i * vocab..<(i + 1) * vocab] }
+        var tokens: [Int] { prompt + greedy.dropLast() }
+    }
+
+    static func reference(_ name: String) throws -> [Sequence] {
+        let dir = root.appendingPathComponent("references/\(name)")
+        let json = try JSONParser.parse([UInt8](Data(contentsOf: dir.appendingPathComponent("reference.json"))))
+        let vocab = json["vocab_size"]!.int!
+        return try json["sequences"]!.array!.map { s in
+            let data = try Data(contentsOf: dir.appendingPathComponent(s["logits"]!.string!))
+            let logits = data.withUnsafeBytes { raw in
+                (0..<data.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+            }
+            return Sequence(prompt: s["prompt"]!.array!.map { $0.int! }, greedy: s["greedy"]!.array!.map { $0.int! },
+                            logits: logits, vocab: vocab)
+        }
+    }
+
+    /// A fresh temporary directory, removed by the caller.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Copies a fixture checkpoint to a temporary directory for tests that damage it.
+    static func copy(_ name: String) throws -> URL {
+        let dir = try temporaryDirectory()
+        let source = URL(fileURLWithPath: checkpoint(name))
+        for file in try FileManager.default.contentsOfDirectory(atPath: source.path) {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: dir.appendingPathComponent(file))
+        }
+        return dir
+    }
+}
+
+/// Runs the built `kimi-serve` binary (it sits beside the test bundle in the products folder).
+enum Binary {
+    static let url = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent("kimi-serve")
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        // Output goes to files, so neither stream can fill a pipe and block the child.
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let outURL = dir.appendingPathComponent("stdout"), errURL = dir.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try process.run()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: try String(contentsOf: outURL, encoding: .utf8),
+                      stderr: try String(contentsOf: errURL, encoding: .utf8))
+    }
+}
