@@ -72,7 +72,6 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws -> JSONValue {
         pos += 1
         var object = JSONObject()
-        var positions: [String: Int] = [:]
         skipWhitespace()
         if current == UInt8(ascii: "}") { pos += 1; return .object(object) }
         while true {
@@ -84,12 +83,7 @@ public struct JSONParser {
             pos += 1
             skipWhitespace()
             let value = try parseValue(depth: depth + 1)
-            if let i = positions[key] {
-                object.replaceValue(at: i, with: value)
-            } else {
-                positions[key] = object.count
-                object.appendUnchecked(key, value)
-            }
+            object[key] = value
             skipWhitespace()
             guard let c = current else { throw error("unexpected end of input in an object") }
             pos += 1

@@ -37,10 +37,11 @@ public enum JSONValue: Equatable, Sendable {
 }
 
 /// A JSON object's members in document order. A repeated key keeps its first position and its
-/// last value (as Python's `json.loads` does).
+/// last value (as Python's `json.loads` does). Lookups are hashed.
 public struct JSONObject: Equatable, Sendable, Sequence {
     public private(set) var keys: [String] = []
     public private(set) var values: [JSONValue] = []
+    private var positions: [String: Int] = [:]
 
     public init() {}
 
@@ -51,24 +52,26 @@ public struct JSONObject: Equatable, Sendable, Sequence {
     public var count: Int { keys.count }
 
     public subscript(key: String) -> JSONValue? {
-        get { keys.firstIndex(of: key).map { values[$0] } }
+        get { positions[key].map { values[$0] } }
         set {
-            if let i = keys.firstIndex(of: key) {
-                if let newValue { values[i] = newValue } else { keys.remove(at: i); values.remove(at: i) }
+            if let i = positions[key] {
+                if let newValue {
+                    values[i] = newValue
+                } else {
+                    keys.remove(at: i)
+                    values.remove(at: i)
+                    positions[key] = nil
+                    for j in i..<keys.count { positions[keys[j]] = j }
+                }
             } else if let newValue {
+                positions[key] = keys.count
                 keys.append(key)
                 values.append(newValue)
             }
         }
     }
 
-    /// Appends a member without looking for an earlier one with the same key.
-    mutating func appendUnchecked(_ key: String, _ value: JSONValue) {
-        keys.append(key)
-        values.append(value)
-    }
-
-    mutating func replaceValue(at index: Int, with value: JSONValue) { values[index] = value }
+    public static func == (a: JSONObject, b: JSONObject) -> Bool { a.keys == b.keys && a.values == b.values }
 
     public func makeIterator() -> Zip2Sequence<[String], [JSONValue]>.Iterator {
         zip(keys, values).makeIterator()

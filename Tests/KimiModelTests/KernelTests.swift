@@ -1,0 +1,225 @@
+import Foundation
+import KimiModel
+import Testing
+
+/// Every kernel against a scalar reference written from the definition, in Double where the
+/// kernel sums.
+@Suite struct KernelTests {
+    /// float8_e4m3fn from its definition: (-1)^s · 2^(e-7) · (1 + m/8), subnormals 2^-6 · m/8,
+    /// e = 15 and m = 7 is NaN.
+    static func fp8Reference(_ code: UInt8) -> Float {
+        let sign: Float = code & 0x80 != 0 ? -1 : 1
+        let e = Int((code >> 3) & 0xF), m = Float(code & 7)
+        if e == 15 && m == 7 { return .nan }
+        if e == 0 { return sign * powf(2, -6) * m / 8 }
+        return sign * powf(2, Float(e - 7)) * (1 + m / 8)
+    }
+
+    @Test("fp8 e4m3 decoding is exact for all 254 non-NaN codes")
+    func fp8Codes() {
+        for code in 0...255 {
+            let expected = Self.fp8Reference(UInt8(code))
+            if expected.isNaN { continue }
+            #expect(fp8E4M3ToFloat(UInt8(code)) == expected, "code \(code)")
+        }
+        #expect(fp8E4M3ToFloat(0x7E) == 448)
+        #expect(fp8E4M3ToFloat(0x01) == powf(2, -9))
+        #expect(fp8E4M3ToFloat(0x80).sign == .minus)
+    }
+
+    struct Matrix {
+        let rows: Int, cols: Int
+        let bytes: [UInt8]
+        let scales: [Float]
+        let dense: [Double]  // the exact values, (rows, cols)
+    }
+
+    /// A random matrix in `storage`'s dtype (fp8 codes without the NaN codes, block scales of
+    /// varying magnitude) with its exact values.
+    static func randomMatrix(rows: Int, cols: Int, storage: String, seed: UInt64) -> Matrix {
+        var rng = SplitMix(seed: seed)
+        let scaleRows = (rows + 127) / 128, scaleCols = (cols + 127) / 128
+        var bytes: [UInt8] = [], scales: [Float] = [], dense: [Double] = []
+        switch storage {
+        case "fp8":
+            scales = (0..<scaleRows * scaleCols).map { _ in Float(rng.unit() * 2 + 0.01) * powf(2, Float(Int(rng.next() % 9)) - 4) }
+            for r in 0..<rows {
+                for c in 0..<cols {
+                    var code = UInt8(truncatingIfNeeded: rng.next())
+                    if code & 0x7F == 0x7F { code &= 0xFE }
+                    bytes.append(code)
+                    dense.append(Double(fp8Reference(code)) * Double(scales[(r / 128) * scaleCols + c / 128]))
+                }
+            }
+        default:
+            for _ in 0..<rows * cols {
+                let v = Float(rng.unit() * 4 - 2)
+                switch storage {
+                case "bf16":
+                    let bits = UInt16(v.bitPattern >> 16)
+                    bytes += [UInt8(bits & 0xFF), UInt8(bits >> 8)]
+                    dense.append(Double(Float(bitPattern: UInt32(bits) << 16)))
+                case "f16":
+                    let h = Float16(v)
+                    bytes += [UInt8(h.bitPattern & 0xFF), UInt8(h.bitPattern >> 8)]
+                    dense.append(Double(Float(h)))
+                default:
+                    withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 }
+                    dense.append(Double(v))
+                }
+            }
+        }
+        return Matrix(rows: rows, cols: cols, bytes: bytes, scales: scales, dense: dense)
+    }
+
+    static func withWeight<R>(_ m: Matrix, _ storage: String, _ body: (WeightMatrix) throws -> R) rethrows -> R {
+        // One spare byte in front, so the data is misaligned like tensors in a safetensors file.
+        let data = [UInt8](repeating: 0, count: 1) + m.bytes
+        let scaleBytes = [UInt8](repeating: 0, count: 3) + m.scales.flatMap { f in withUnsafeBytes(of: f.bitPattern.littleEndian) { Array($0) } }
+        return try data.withUnsafeBytes { d in
+            try scaleBytes.withUnsafeBytes { s in
+                let kind: WeightMatrix.Storage
+                switch storage {
+                case "fp8": kind = .fp8(scales: s.baseAddress! + 3)
+                case "bf16": kind = .bf16
+                case "f16": kind = .f16
+                default: kind = .f32
+                }
+                return try body(WeightMatrix(rows: m.rows, cols: m.cols, data: d.baseAddress! + 1, storage: kind))
+            }
+        }
+    }
+
+    static let shapes = [(1, 1), (3, 7), (5, 8), (7, 130), (133, 257), (260, 128), (64, 300)]
+
+    @Test("gemv matches a Double reference for every dtype, shape and row band",
+          arguments: ["fp8", "bf16", "f16", "f32"])
+    func gemv(_ storage: String) {
+        for (i, (rows, cols)) in Self.shapes.enumerated() {
+            let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(i))
+            var rng = SplitMix(seed: 99)
+            let x = (0..<cols).map { _ in Float(rng.unit() * 2 - 1) * (i == 3 ? 1e-6 : 1) }
+            var scratch = [Float](repeating: 0, count: cols)
+            for band in [0..<rows, (rows / 3)..<rows, 1..<max(1, rows - 1)] where !band.isEmpty {
+                var y = [Float](repeating: .nan, count: band.count)
+                Self.withWeight(m, storage) { w in w.gemv(&y, x, rows: band, scratch: &scratch) }
+                for r in band {
+                    var sum = 0.0, magnitude = 0.0
+                    for c in 0..<cols {
+                        sum += m.dense[r * cols + c] * Double(x[c])
+                        magnitude += abs(m.dense[r * cols + c] * Double(x[c]))
+                    }
+                    let error = abs(Double(y[r - band.lowerBound]) - sum)
+                    #expect(error <= 1e-6 * magnitude + 1e-30, "\(storage) \(rows)x\(cols) row \(r): \(y[r - band.lowerBound]) vs \(sum)")
+                }
+            }
+        }
+    }
+
+    @Test("a row's gemv result does not depend on which rows are computed with it",
+          arguments: ["fp8", "bf16"])
+    func gemvRowInvariance(_ storage: String) {
+        let m = Self.randomMatrix(rows: 133, cols: 257, storage: storage, seed: 7)
+        var rng = SplitMix(seed: 3)
+        let x = (0..<257).map { _ in Float(rng.unit() * 2 - 1) }
+        var scratch = [Float](repeating: 0, count: 257)
+        var all = [Float](repeating: 0, count: 133)
+        Self.withWeight(m, storage) { w in w.gemv(&all, x, scratch: &scratch) }
+        for r in [0, 1, 2, 3, 4, 5, 127, 128, 131, 132] {
+            var one: [Float] = [0]
+            Self.withWeight(m, storage) { w in w.gemv(&one, x, rows: r..<r + 1, scratch: &scratch) }
+            #expect(one[0] == all[r], "row \(r)")
+        }
+    }
+
+    @Test("transposed gemv over a band of rows matches a Double reference", arguments: ["fp8", "bf16", "f16", "f32"])
+    func gemvTransposed(_ storage: String) {
+        for (i, (rows, cols)) in Self.shapes.enumerated() where rows > 2 {
+            let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(40 + i))
+            let band = 1..<rows - 1
+            var rng = SplitMix(seed: 5)
+            let x = (0..<band.count).map { _ in Float(rng.unit() * 2 - 1) }
+            var y = [Float](repeating: .nan, count: cols)
+            Self.withWeight(m, storage) { w in w.gemvTransposed(&y, x, rows: band) }
+            for c in 0..<cols {
+                var sum = 0.0, magnitude = 0.0
+                for r in band {
+                    sum += Double(x[r - 1]) * m.dense[r * cols + c]
+                    magnitude += abs(Double(x[r - 1]) * m.dense[r * cols + c])
+                }
+                #expect(abs(Double(y[c]) - sum) <= 1e-6 * magnitude + 1e-30, "\(storage) \(rows)x\(cols) col \(c)")
+            }
+        }
+    }
+
+    @Test("row() decodes exactly", arguments: ["fp8", "bf16", "f16", "f32"])
+    func rowLookup(_ storage: String) {
+        let m = Self.randomMatrix(rows: 131, cols: 133, storage: storage, seed: 11)
+        var out = [Float](repeating: 0, count: 133)
+        for r in [0, 64, 130] {
+            Self.withWeight(m, storage) { w in w.row(r, into: &out) }
+            for c in 0..<133 { #expect(Double(out[c]) == m.dense[r * 133 + c] || abs(Double(out[c]) - m.dense[r * 133 + c]) <= 1e-7 * abs(m.dense[r * 133 + c])) }
+        }
+    }
+
+    @Test("rmsNorm, softmax, swiglu, rope, dot and axpy match their definitions")
+    func elementwise() {
+        var rng = SplitMix(seed: 1)
+        let n = 37
+        let x = (0..<n).map { _ in Float(rng.unit() * 6 - 3) }
+        let w = (0..<n).map { _ in Float(rng.unit() + 0.5) }
+
+        var out = [Float](repeating: 0, count: n)
+        rmsNorm(&out, x, w, n: n, eps: 1e-6)
+        let ms = x.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(n)
+        for i in 0..<n {
+            let expected = Double(w[i]) * Double(x[i]) / (ms + 1e-6).squareRoot()
+            #expect(abs(Double(out[i]) - expected) <= 1e-6 * abs(expected) + 1e-7)
+        }
+
+        var s = x.map { $0 * 20 }
+        softmax(&s, n: n)
+        let exps = x.map { exp(Double($0 * 20)) }
+        let total = exps.reduce(0, +)
+        for i in 0..<n { #expect(abs(Double(s[i]) - exps[i] / total) <= 1e-6) }
+
+        var g = x
+        swiglu(&g, w, n: n)
+        for i in 0..<n {
+            let expected = Double(x[i]) / (1 + exp(-Double(x[i]))) * Double(w[i])
+            #expect(abs(Double(g[i]) - expected) <= 1e-6 * abs(expected) + 1e-7)
+        }
+
+        let half = 8
+        var v = Array(x[0..<16])
+        let angles = (0..<half).map { Double($0) * 0.7 + 0.1 }
+        let cos = angles.map { Float(Foundation.cos($0)) }, sin = angles.map { Float(Foundation.sin($0)) }
+        ropeInterleaved(&v, cos: cos, sin: sin, half: half)
+        for i in 0..<half {
+            let a = Double(x[2 * i]), b = Double(x[2 * i + 1]), c = Double(cos[i]), sn = Double(sin[i])
+            #expect(abs(Double(v[2 * i]) - (a * c - b * sn)) <= 1e-6)
+            #expect(abs(Double(v[2 * i + 1]) - (b * c + a * sn)) <= 1e-6)
+        }
+
+        let d = dot(x, w, n: n)
+        #expect(abs(Double(d) - zip(x, w).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }) <= 1e-5)
+        var y = w
+        axpy(&y, 0.5, x, n: n)
+        for i in 0..<n { #expect(abs(Double(y[i]) - (Double(w[i]) + 0.5 * Double(x[i]))) <= 1e-6) }
+    }
+}
+
+/// A small deterministic generator for test data.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
