@@ -329,7 +329,7 @@ class RoutingProbe:
         x = inputs[0].reshape(-1, c["hidden_size"]).float()
         s = torch.sigmoid(x @ module.weight.float().T) + module.e_score_correction_bias
         k, groups, keep = c["num_experts_per_tok"], c["n_group"], c["topk_group"]
-        if groups > 1:
+        if 1 < groups and keep < groups:
             grouped = s.view(s.shape[0], groups, -1)
             group_scores = grouped.topk(2, dim=-1)[0].sum(-1)
             ordered = group_scores.sort(dim=-1, descending=True)[0]
