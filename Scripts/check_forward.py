@@ -6,7 +6,8 @@
 
 Each case draws a config (hidden sizes, heads, head dims, ranks, q_lora_rank null or not, expert
 counts, groups, shared experts, dense-first layers, YaRN or plain RoPE, tied embeddings, one
-file or shards), writes the checkpoint like make_fixtures.py, runs a random prompt longer than
+file or shards) and a projection dtype (block-fp8 mostly, else BF16 / F16 / F32 without
+quantization_config), writes the checkpoint like make_fixtures.py, runs a random prompt longer than
 the YaRN original context through both, and checks max |Δlogit| <= 1e-4 * max |logit|.
 Nothing is kept; exit status 1 if any case fails.
 """
@@ -73,7 +74,10 @@ def main():
     failures = 0
     for case in range(args.count):
         cfg = draw_config(rng, vocab)
-        builder = kc.Builder(cfg, seed=args.seed * 1000 + case)
+        linear_dtype = str(rng.choice(["fp8", "fp8", "fp8", "bfloat16", "float16", "float32"]))
+        if linear_dtype != "fp8":
+            cfg["quantization_config"] = None
+        builder = kc.Builder(cfg, seed=args.seed * 1000 + case, linear_dtype=linear_dtype)
         builder.build()
         with tempfile.TemporaryDirectory() as directory:
             kc.write_checkpoint(directory, cfg, builder, shards=int(rng.integers(0, 4)))
@@ -101,7 +105,8 @@ def main():
                  f"{cfg['num_attention_heads']} heads, q_lora {cfg['q_lora_rank']}, kv_lora {cfg['kv_lora_rank']}, "
                  f"nope/rope/v {cfg['qk_nope_head_dim']}/{cfg['qk_rope_head_dim']}/{cfg['v_head_dim']}, "
                  f"experts {cfg['n_routed_experts']} top {cfg['num_experts_per_tok']} groups {cfg['topk_group']}/{cfg['n_group']} "
-                 f"shared {cfg['n_shared_experts']}, {'yarn' if cfg['rope_scaling'] else 'rope'}, tied {cfg['tie_word_embeddings']}")
+                 f"shared {cfg['n_shared_experts']}, {'yarn' if cfg['rope_scaling'] else 'rope'}, tied {cfg['tie_word_embeddings']}, "
+                 f"linears {linear_dtype}")
         print(f"case {case}: {'ok  ' if ok else 'FAIL'} {length} tokens, max|Δ| {diff:.2e} = {diff / scale:.2e} of max|logit| — {shape}")
     print(f"{args.count - failures}/{args.count} within {TOLERANCE} x max|logit|")
     sys.exit(1 if failures else 0)

@@ -169,8 +169,11 @@ def quantize_fp8(w):
 class Builder:
     """Random weights that keep activations sane (guides/reference.md) and their exact values."""
 
-    def __init__(self, cfg, seed):
+    def __init__(self, cfg, seed, linear_dtype="fp8"):
+        """linear_dtype: "fp8" (block-quantised with scale_inv, the real layout) or a torch
+        float dtype name ("bfloat16", "float16", "float32") for unquantised projections."""
         self.cfg = cfg
+        self.linear_dtype = linear_dtype
         self.gen = torch.Generator().manual_seed(seed)
         self.stored = {}     # name -> tensor as written to the checkpoint
         self.effective = {}  # name -> float32 tensor the reference computes with
@@ -179,7 +182,13 @@ class Builder:
         return torch.randn(*shape, generator=self.gen) * std
 
     def linear(self, name, rows, cols):
-        q, scale, deq = quantize_fp8(self.normal((rows, cols), 1.0 / math.sqrt(max(cols, 1))))
+        w = self.normal((rows, cols), 1.0 / math.sqrt(max(cols, 1)))
+        if self.linear_dtype != "fp8":
+            stored = w.to(getattr(torch, self.linear_dtype))
+            self.stored[name] = stored
+            self.effective[name] = stored.to(torch.float32)
+            return
+        q, scale, deq = quantize_fp8(w)
         self.stored[name] = q
         self.stored[name + "_scale_inv"] = scale
         self.effective[name] = deq

@@ -22,16 +22,27 @@ extension KimiTransformer {
                              chosen: ws.routes + t * k, weights: ws.routeWeights + t * k)
             }
         }
-        ws.out.update(repeating: 0, count: T * d)
-        var routed = [[(token: Int, weight: Float)]](repeating: [], count: router.experts)
-        for t in 0..<T {
-            for i in 0..<k { routed[Int(ws.routes[t * k + i])].append((t, ws.routeWeights[t * k + i])) }
+        // Counting sort of the T·k routes by expert (stable: tokens stay in order).
+        let experts = router.experts
+        ws.expertStart.update(repeating: 0, count: experts + 1)
+        for i in 0..<T * k { ws.expertStart[Int(ws.routes[i]) + 1] += 1 }
+        for e in 0..<experts { ws.expertStart[e + 1] += ws.expertStart[e] }
+        for i in 0..<T * k {
+            let e = Int(ws.routes[i])
+            ws.routeOrder[Int(ws.expertStart[e])] = Int32(i)
+            ws.expertStart[e] += 1
         }
-        for (e, assignments) in routed.enumerated() {
-            for (t, w) in assignments {
+        // expertStart[e] now holds the end of e's run; its start is the previous expert's end.
+        ws.out.update(repeating: 0, count: T * d)
+        var begin = 0
+        for e in 0..<experts {
+            let end = Int(ws.expertStart[e])
+            for j in begin..<end {
+                let route = Int(ws.routeOrder[j]), t = route / k
                 mlp(m.experts[e], ws.xn + t * d, into: ws.mlpOut)
-                axpy(ws.out + t * d, w, ws.mlpOut, n: d)
+                axpy(ws.out + t * d, ws.routeWeights[route], ws.mlpOut, n: d)
             }
+            begin = end
         }
         if let shared = m.shared {
             for t in 0..<T {

@@ -38,6 +38,10 @@ final class Workspace {
     /// (T, k) chosen experts and their weights per token
     let routes: UnsafeMutablePointer<Int32>
     let routeWeights: UnsafeMutablePointer<Float>
+    /// (T·k) indices into routes, ordered by expert then token
+    let routeOrder: UnsafeMutablePointer<Int32>
+    /// (nRoutedExperts + 1) where each expert's run starts in routeOrder
+    let expertStart: UnsafeMutablePointer<Int32>
     /// (widest input of any matrix) input pre-scaled for fp8 kernels
     let scratch: UnsafeMutablePointer<Float>
 
@@ -73,9 +77,15 @@ final class Workspace {
         mlpOut = floats(c.hiddenSize)
         routerScores = floats(c.nRoutedExperts)
         routerScratch = floats(router.scratchCount)
-        let routesPointer = UnsafeMutablePointer<Int32>.allocate(capacity: max(t * c.numExpertsPerTok, 1))
-        allocations.append(UnsafeMutableRawPointer(routesPointer))
-        routes = routesPointer
+        func ints(_ n: Int) -> UnsafeMutablePointer<Int32> {
+            let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(n, 1))
+            p.initialize(repeating: 0, count: max(n, 1))
+            allocations.append(UnsafeMutableRawPointer(p))
+            return p
+        }
+        routes = ints(t * c.numExpertsPerTok)
+        routeOrder = ints(t * c.numExpertsPerTok)
+        expertStart = ints(c.nRoutedExperts + 1)
         routeWeights = floats(t * c.numExpertsPerTok)
         scratch = floats(widest)
         self.allocations = allocations
