@@ -24,14 +24,23 @@ let package = Package(
             dependencies: ["KimiJSON", "COpenBLAS", "CNUMA"],
             swiftSettings: simdFlags
         ),
+        .target(
+            name: "KimiTokenizer",
+            dependencies: ["KimiJSON"]
+        ),
         .executableTarget(
             name: "kimi-serve",
             dependencies: [
                 "KimiModel",
+                "KimiTokenizer",
                 "KimiJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simdFlags
+        ),
+        .testTarget(
+            name: "KimiTokenizerTests",
+            dependencies: ["KimiTokenizer", "KimiJSON", "kimi-serve"]
         ),
         .testTarget(
             name: "KimiModelTests",

@@ -1,10 +1,16 @@
 /// Serialises `JSONValue` like Python's `json.dumps(ensure_ascii=False)`: members in order,
 /// non-ASCII as is, `"` `\` and control characters escaped. `compact` selects the separators
-/// `,` `:` instead of the default `, ` `: `.
+/// `,` `:` instead of the default `, ` `: `. With `pythonNumbers`, numbers are written as
+/// Python writes the value `json.loads` reads from them (`1E3` → `1000.0`, `-0` → `0`,
+/// `2.5e-5` → `2.5e-05`); otherwise their literal text is kept.
 public struct JSONWriter {
     public var compact: Bool
+    public var pythonNumbers: Bool
 
-    public init(compact: Bool = true) { self.compact = compact }
+    public init(compact: Bool = true, pythonNumbers: Bool = false) {
+        self.compact = compact
+        self.pythonNumbers = pythonNumbers
+    }
 
     public func string(_ value: JSONValue) -> String {
         var out = ""
@@ -16,7 +22,7 @@ public struct JSONWriter {
         switch value {
         case .null: out += "null"
         case let .bool(b): out += b ? "true" : "false"
-        case let .number(n): out += n
+        case let .number(n): out += pythonNumbers ? PythonNumber.format(n) : n
         case let .string(s): Self.quote(s, to: &out)
         case let .array(items):
             out += "["

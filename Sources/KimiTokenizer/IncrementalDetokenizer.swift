@@ -1,0 +1,60 @@
+/// Turns a stream of token ids into text for streaming: a token may end inside a multi-byte
+/// character (CJK and emoji often do), so bytes of an incomplete trailing sequence are held
+/// back until the character completes. Invalid bytes become U+FFFD at once; an incomplete
+/// sequence left at the very end becomes U+FFFD in `finish()`.
+public struct IncrementalDetokenizer {
+    let tokenizer: Tokenizer
+    private var pending: [UInt8] = []
+
+    public init(tokenizer: Tokenizer) { self.tokenizer = tokenizer }
+
+    /// The text completed by this token (possibly empty).
+    public mutating func append(_ id: Int) -> String {
+        if let b = tokenizer.bytes(of: id) { pending += b }
+        let complete = Self.completePrefixLength(pending)
+        guard complete > 0 else { return "" }
+        let text = String(decoding: pending[..<complete], as: UTF8.self)
+        pending.removeFirst(complete)
+        return text
+    }
+
+    /// Whatever is still held back, with U+FFFD for an unfinished character.
+    public mutating func finish() -> String {
+        defer { pending.removeAll() }
+        return String(decoding: pending, as: UTF8.self)
+    }
+
+    /// The length of the longest prefix that does not end inside a character that later bytes
+    /// could still complete: everything except a trailing truncated but so far valid sequence.
+    static func completePrefixLength(_ bytes: [UInt8]) -> Int {
+        let n = bytes.count
+        // A UTF-8 sequence is at most 4 bytes: look back at most 3 for its lead byte.
+        var i = n - 1
+        while i >= 0 && i >= n - 3 && bytes[i] & 0xC0 == 0x80 { i -= 1 }
+        guard i >= 0 else { return n }
+        let lead = bytes[i]
+        let needed: Int
+        switch lead {
+        case 0xC2...0xDF: needed = 2
+        case 0xE0...0xEF: needed = 3
+        case 0xF0...0xF4: needed = 4
+        default: return n  // ASCII or a byte that cannot start a sequence: nothing to wait for
+        }
+        let have = n - i
+        guard have < needed else { return n }
+        // Hold back only if the bytes so far are a valid prefix (second-byte ranges per RFC 3629).
+        if have >= 2 {
+            let second = bytes[i + 1]
+            let valid: Bool
+            switch lead {
+            case 0xE0: valid = (0xA0...0xBF).contains(second)
+            case 0xED: valid = (0x80...0x9F).contains(second)
+            case 0xF0: valid = (0x90...0xBF).contains(second)
+            case 0xF4: valid = (0x80...0x8F).contains(second)
+            default: valid = true
+            }
+            if !valid { return n }
+        }
+        return i
+    }
+}

@@ -1,0 +1,161 @@
+/// The tool-call parser fed text as the engine streams it (a token's worth at a time). It
+/// yields content, then per call its id and name once, then argument fragments, then its end —
+/// the same calls `ToolCallParser.parse` finds in the whole output. Text that could be the
+/// start of a marker is held back until it is known not to be one, so no marker text ever
+/// reaches content; trailing whitespace of arguments is held back too (arguments are trimmed).
+public struct StreamingToolCallParser {
+    public enum Event: Equatable, Sendable {
+        case content(String)
+        case callBegin(index: Int, id: String, name: String)
+        case arguments(index: Int, fragment: String)
+        case callEnd(index: Int, complete: Bool)
+    }
+
+    enum State: Equatable {
+        case content
+        /// Inside the section, between calls.
+        case section
+        /// After <|tool_call_begin|>, collecting the id.
+        case id
+        /// After <|tool_call_argument_begin|>; `started` once a non-blank character came.
+        case arguments(started: Bool)
+    }
+
+    private var state = State.content
+    private var pending = ""
+    private var id = ""
+    private var heldWhitespace = ""
+    private var callCount = 0
+
+    public init() {}
+
+    /// Events completed by this text.
+    public mutating func feed(_ text: String) -> [Event] {
+        pending += text
+        var events: [Event] = []
+        while true {
+            var rest = Substring(pending)
+            guard let (marker, range) = ToolCallMarker.first(in: rest) else {
+                let split = rest.utf8.index(rest.utf8.endIndex, offsetBy: -ToolCallMarker.partialSuffixLength(rest))
+                take(rest[..<split], into: &events)
+                pending = String(rest[split...])
+                return events
+            }
+            take(rest[..<range.lowerBound], into: &events)
+            rest = rest[range.upperBound...]
+            pending = String(rest)
+            transition(marker, into: &events)
+        }
+    }
+
+    /// Flushes what is held back at the end of generation; a call still open is reported
+    /// incomplete.
+    public mutating func finish() -> [Event] {
+        var events: [Event] = []
+        take(Substring(pending), into: &events)
+        pending = ""
+        switch state {
+        case .id:
+            beginCall(into: &events)
+            events.append(.callEnd(index: callCount - 1, complete: false))
+        case .arguments:
+            events.append(.callEnd(index: callCount - 1, complete: false))
+        case .content, .section:
+            break
+        }
+        state = .content
+        return events
+    }
+
+    /// Text with no marker in it, in the current state.
+    private mutating func take(_ text: Substring, into events: inout [Event]) {
+        guard !text.isEmpty else { return }
+        switch state {
+        case .content:
+            events.append(.content(String(text)))
+        case .section:
+            break  // between calls: only whitespace is expected; anything else is dropped
+        case .id:
+            id += text
+        case let .arguments(started):
+            var scalars = text.unicodeScalars[...]
+            if !started {
+                scalars = scalars.drop { $0.isSpace }
+                guard !scalars.isEmpty else { return }
+                state = .arguments(started: true)
+            }
+            // Hold trailing whitespace until something follows it.
+            guard let last = scalars.lastIndex(where: { !$0.isSpace }) else {
+                heldWhitespace += String(Substring(scalars))
+                return
+            }
+            let end = scalars.index(after: last)
+            events.append(.arguments(index: callCount - 1, fragment: heldWhitespace + String(Substring(scalars[..<end]))))
+            heldWhitespace = String(Substring(scalars[end...]))
+        }
+    }
+
+    private mutating func transition(_ marker: ToolCallMarker, into events: inout [Event]) {
+        switch (state, marker) {
+        case (.content, .sectionBegin):
+            state = .section
+        case (.content, .callBegin), (.section, .callBegin):
+            state = .id
+            id = ""
+        case (.id, .argumentBegin):
+            beginCall(into: &events)
+            state = .arguments(started: false)
+        case (.id, .callBegin):  // a call with no arguments marker, then the next call
+            beginCall(into: &events)
+            events.append(.callEnd(index: callCount - 1, complete: false))
+            state = .id
+            id = ""
+        case (.id, .callEnd), (.id, .sectionEnd):
+            beginCall(into: &events)
+            events.append(.callEnd(index: callCount - 1, complete: false))
+            state = marker == .callEnd ? .section : .content
+        case (.arguments, .callEnd):
+            endCall(into: &events)
+            state = .section
+        case (.arguments, .callBegin):  // <|tool_call_end|> missing
+            endCall(into: &events)
+            state = .id
+            id = ""
+        case (.arguments, .sectionEnd):  // <|tool_call_end|> missing
+            endCall(into: &events)
+            state = .content
+        case (.section, .sectionEnd):
+            state = .content
+        default:
+            break  // a stray marker: dropped
+        }
+    }
+
+    private mutating func beginCall(into events: inout [Event]) {
+        let trimmed = String(id.trimmingWhitespace())
+        events.append(.callBegin(index: callCount, id: trimmed, name: ToolCall.name(fromID: trimmed)))
+        callCount += 1
+        id = ""
+    }
+
+    private mutating func endCall(into events: inout [Event]) {
+        heldWhitespace = ""
+        events.append(.callEnd(index: callCount - 1, complete: true))
+    }
+}
+
+extension StreamingToolCallParser {
+    /// Folds events into the message they describe (content and calls), as a client would.
+    public static func collect(_ events: [Event]) -> ToolCallParser.Result {
+        var result = ToolCallParser.Result(content: "", toolCalls: [])
+        for event in events {
+            switch event {
+            case let .content(text): result.content += text
+            case let .callBegin(_, id, name): result.toolCalls.append(ToolCall(id: id, name: name, arguments: "", complete: false))
+            case let .arguments(index, fragment): result.toolCalls[index].arguments += fragment
+            case let .callEnd(index, complete): result.toolCalls[index].complete = complete
+            }
+        }
+        return result
+    }
+}

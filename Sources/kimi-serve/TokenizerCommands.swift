@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import KimiJSON
+import KimiTokenizer
+
+/// Standard input, whole, as bytes.
+func readStandardInput() -> Data {
+    FileHandle.standardInput.readDataToEndOfFile()
+}
+
+/// Standard input as a JSON array of token ids.
+func readTokenIds() throws -> [Int] {
+    let value = try JSONParser.parse([UInt8](readStandardInput()))
+    guard let ids = value.array?.map(\.int), !ids.contains(nil) else {
+        throw ValidationError("standard input must be a JSON array of integer token ids")
+    }
+    return ids.map { $0! }
+}
+
+func writeStandardOutput(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+func jsonArray(_ ids: [Int]) -> String { "[" + ids.map(String.init).joined(separator: ", ") + "]" }
+
+struct TokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "Encode UTF-8 text from standard input into token ids.",
+        discussion: "Reads standard input verbatim (nothing is stripped) and prints one JSON array of ids and a newline. By default special-token text stays ordinary text (tiktoken's disallowed_special=()); with --allow-special it becomes control tokens (allowed_special=\"all\", Hugging Face's behaviour for Kimi).")
+
+    @Option(name: .long, help: "Checkpoint directory holding tiktoken.model and tokenizer_config.json.")
+    var model: String
+
+    @Flag(name: .long, help: "Encode special-token text as control tokens.")
+    var allowSpecial = false
+
+    @Option(name: .long, help: "Encode the input this many times and print the best throughput to standard error (a benchmark).")
+    var benchmark: Int?
+
+    func run() throws {
+        try reportingErrors {
+            let tokenizer = try Tokenizer(directory: model)
+            guard let text = String(data: readStandardInput(), encoding: .utf8) else {
+                throw ValidationError("standard input is not valid UTF-8")
+            }
+            var ids = tokenizer.encode(text, allowSpecial: allowSpecial)
+            if let rounds = benchmark, rounds > 0 {
+                var best = Double.infinity
+                for _ in 0..<rounds {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    ids = tokenizer.encode(text, allowSpecial: allowSpecial)
+                    best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                }
+                let bytes = text.utf8.count
+                printError(String(format: "encoded %d bytes into %d tokens in %.2f ms: %.1f MB/s (best of %d)",
+                                  bytes, ids.count, best * 1000, Double(bytes) / best / 1e6, rounds))
+            }
+            writeStandardOutput(jsonArray(ids) + "\n")
+        }
+    }
+}
+
+struct DetokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detokenize",
+        abstract: "Decode a JSON array of token ids from standard input into text.",
+        discussion: "Prints the text exactly, with no newline added; bytes that are not valid UTF-8 become U+FFFD.")
+
+    @Option(name: .long, help: "Checkpoint directory.")
+    var model: String
+
+    func run() throws {
+        try reportingErrors {
+            let tokenizer = try Tokenizer(directory: model)
+            let ids = try readTokenIds()
+            if let bad = ids.first(where: { $0 < 0 || $0 >= tokenizer.vocabSize }) {
+                throw ValidationError("token id \(bad) is outside the vocabulary (0..<\(tokenizer.vocabSize))")
+            }
+            writeStandardOutput(tokenizer.decode(ids))
+        }
+    }
+}
+
+struct RenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Render a chat-completions request from standard input into Kimi's prompt.",
+        discussion: "Reads an OpenAI chat-completions request body (messages, tools) and prints the prompt with the generation prompt, exactly, no newline added. With --ids, prints its token ids instead: markup as control tokens, all client text as ordinary text. developer messages are rendered as system messages.")
+
+    @Option(name: .long, help: "Checkpoint directory.")
+    var model: String
+
+    @Flag(name: .long, help: "Print the prompt's token ids (a JSON array and a newline).")
+    var ids = false
+
+    func run() throws {
+        try reportingErrors {
+            let request = try JSONParser.parse([UInt8](readStandardInput()))
+            guard let messages = request["messages"]?.array else {
+                throw ValidationError("the request has no \"messages\" array")
+            }
+            let prompt = ChatTemplate.render(messages: messages, tools: request["tools"])
+            if ids {
+                writeStandardOutput(jsonArray(try Tokenizer(directory: model).encode(prompt: prompt)) + "\n")
+            } else {
+                writeStandardOutput(prompt.text)
+            }
+        }
+    }
+}
+
+struct ParseToolsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parse-tools",
+        abstract: "Parse model output ids from standard input into content and OpenAI tool calls.",
+        discussion: "Reads a JSON array of output ids and prints {\"content\": …, \"tool_calls\": [{\"id\", \"type\", \"function\": {\"name\", \"arguments\"}, \"complete\"}]} and a newline.")
+
+    @Option(name: .long, help: "Checkpoint directory.")
+    var model: String
+
+    func run() throws {
+        try reportingErrors {
+            let tokenizer = try Tokenizer(directory: model)
+            let result = ToolCallParser.parse(tokenizer.decode(try readTokenIds()))
+            let calls: [JSONValue] = result.toolCalls.map { call in
+                .object(JSONObject([
+                    "id": .string(call.id), "type": .string("function"),
+                    "function": .object(JSONObject(["name": .string(call.name), "arguments": .string(call.arguments)])),
+                    "complete": .bool(call.complete),
+                ]))
+            }
+            let message = JSONObject(["content": result.content.isEmpty ? .null : .string(result.content), "tool_calls": .array(calls)])
+            writeStandardOutput(JSONWriter(compact: false).string(.object(message)) + "\n")
+        }
+    }
+}
