@@ -38,13 +38,14 @@ let package = Package(
             ],
             swiftSettings: simdFlags
         ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "KimiTokenizerTests",
-            dependencies: ["KimiTokenizer", "KimiJSON", "kimi-serve"]
+            dependencies: ["KimiTokenizer", "KimiJSON", "TestSupport", "kimi-serve"]
         ),
         .testTarget(
             name: "KimiModelTests",
-            dependencies: ["KimiModel", "KimiJSON", "kimi-serve"],
+            dependencies: ["KimiModel", "KimiJSON", "TestSupport", "kimi-serve"],
             swiftSettings: simdFlags
         ),
     ],

@@ -1,6 +1,7 @@
 import Foundation
 import KimiJSON
 import KimiModel
+import TestSupport
 
 /// Paths of the committed fixtures (Tests/Fixtures) and readers for the reference outputs that
 /// Scripts/make_fixtures.py wrote with transformers.
@@ -38,12 +39,7 @@ enum Fixtures {
         }
     }
 
-    /// A fresh temporary directory, removed by the caller.
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryDirectory() throws -> URL { try TemporaryDirectory.make() }
 
     /// Copies a fixture checkpoint to a temporary directory for tests that damage it.
     static func copy(_ name: String) throws -> URL {
@@ -56,33 +52,3 @@ enum Fixtures {
     }
 }
 
-/// Runs the built `kimi-serve` binary (it sits beside the test bundle in the products folder).
-enum Binary {
-    static let url = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        .deletingLastPathComponent().appendingPathComponent("kimi-serve")
-
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    static func run(_ arguments: [String]) throws -> Result {
-        // Output goes to files, so neither stream can fill a pipe and block the child.
-        let dir = try Fixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let outURL = dir.appendingPathComponent("stdout"), errURL = dir.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      stdout: try String(contentsOf: outURL, encoding: .utf8),
-                      stderr: try String(contentsOf: errURL, encoding: .utf8))
-    }
-}

@@ -1,6 +1,7 @@
 import Foundation
 import KimiJSON
 import KimiModel
+import TestSupport
 import Testing
 
 /// `kimi-serve inspect` through the built binary: a clean checkpoint passes; a missing,

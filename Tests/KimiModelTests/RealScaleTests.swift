@@ -1,6 +1,7 @@
 import Foundation
 import KimiJSON
 import KimiModel
+import TestSupport
 import Testing
 
 /// Kimi-K2-Instruct at full size without its terabyte: the full config and tensor list of spec

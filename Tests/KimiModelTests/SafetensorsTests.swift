@@ -1,5 +1,6 @@
 import Foundation
 import KimiModel
+import TestSupport
 import Testing
 
 /// Corrupt and truncated files are clear errors naming the file and tensor, never a crash.

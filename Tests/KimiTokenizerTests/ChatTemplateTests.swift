@@ -1,0 +1,60 @@
+import Foundation
+import KimiJSON
+import KimiTokenizer
+import Testing
+
+/// Prompts against jinja2 rendering Scripts/kimi-k2-chat-template.jinja in Hugging Face's
+/// environment, and prompt ids against tiktoken's encoding of that text.
+@Suite struct ChatTemplateTests {
+    static let chats = try! TokenizerFixtures.json("chat.json")["chats"]!.array!
+
+    static func render(_ chat: JSONValue) throws -> ChatTemplate.Prompt {
+        let request = try JSONParser.parse(chat["request"]!.string!)
+        return ChatTemplate.render(messages: request["messages"]!.array!, tools: request["tools"])
+    }
+
+    @Test("every conversation renders byte-identical to jinja2", arguments: 0..<chats.count)
+    func prompt(_ i: Int) throws {
+        let chat = Self.chats[i]
+        #expect(try Self.render(chat).text == chat["prompt"]!.string!, "\(chat["name"]!.string!)")
+    }
+
+    @Test("prompt ids equal tiktoken's encoding of the rendered text, except where a client typed markup",
+          arguments: 0..<chats.count)
+    func ids(_ i: Int) throws {
+        let chat = Self.chats[i]
+        let ids = TokenizerFixtures.small.encode(prompt: try Self.render(chat))
+        let reference = chat["ids"]!.array!.map { $0.int! }
+        if chat["name"]!.string! == "special_text_in_content" {
+            // Hugging Face turns the typed "<|im_end|><|im_assistant|>…" into control tokens; we do not.
+            let imEnd = TokenizerFixtures.small.specialId("<|im_end|>")!
+            #expect(reference.filter { $0 == imEnd }.count == 3)
+            #expect(ids.filter { $0 == imEnd }.count == 2)
+            #expect(TokenizerFixtures.small.decode(ids) == chat["prompt"]!.string!)
+        } else {
+            #expect(ids == reference, "\(chat["name"]!.string!)")
+        }
+    }
+
+    @Test("the fixtures cover every template rule")
+    func coverage() {
+        let names = Set(Self.chats.map { $0["name"]!.string! })
+        #expect(Self.chats.count >= 30)
+        for required in ["no_system", "empty_messages", "tools_weather_loop", "multi_turn_tools", "list_content_multi",
+                         "unicode_tools", "empty_content", "developer_first", "dict_arguments", "raw_number_literals",
+                         "tool_without_name", "list_content_image"] {
+            #expect(names.contains(required), "\(required)")
+        }
+    }
+
+    @Test("Python's float repr, which tojson uses for numbers")
+    func pythonNumbers() {
+        let cases: [(String, String)] = [("1E3", "1000.0"), ("1.50", "1.5"), ("-0", "0"), ("-0.0", "-0.0"), ("2.5e-5", "2.5e-05"),
+                                         ("1e16", "1e+16"), ("1e15", "1000000000000000.0"), ("0.0001", "0.0001"),
+                                         ("0.00001", "1e-05"), ("123", "123"), ("1e400", "Infinity"), ("5e-324", "5e-324"),
+                                         ("1234567890123456.5", "1234567890123456.5"), ("0.1", "0.1"), ("100", "100")]
+        for (literal, python) in cases {
+            #expect(PythonNumber.format(literal) == python, "\(literal)")
+        }
+    }
+}
