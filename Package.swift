@@ -28,11 +28,23 @@ let package = Package(
             name: "KimiTokenizer",
             dependencies: ["KimiJSON"]
         ),
+        .target(name: "HTTPServer"),
+        .target(
+            name: "KimiServing",
+            dependencies: ["KimiModel", "KimiTokenizer"]
+        ),
+        .target(
+            name: "KimiAPI",
+            dependencies: ["HTTPServer", "KimiServing", "KimiTokenizer", "KimiJSON"]
+        ),
         .executableTarget(
             name: "kimi-serve",
             dependencies: [
                 "KimiModel",
                 "KimiTokenizer",
+                "KimiServing",
+                "KimiAPI",
+                "HTTPServer",
                 "KimiJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

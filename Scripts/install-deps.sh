@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs the system libraries kimi-serve links (OpenBLAS, libnuma) if they are missing.
-# Debian/Ubuntu; uses sudo when not root. Safe to run repeatedly.
+# Installs what a fresh Debian/Ubuntu machine lacks: the system libraries kimi-serve links
+# (OpenBLAS, libnuma), and for the tests curl and Python's venv. Uses sudo when not root;
+# safe to run repeatedly.
 set -euo pipefail
-packages=(libopenblas-dev libnuma-dev)
+packages=(libopenblas-dev libnuma-dev curl)
+python3 -c "import ensurepip, venv" 2>/dev/null || packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -30,7 +30,7 @@ FIXTURES = {
     # Kimi K2's own shape in miniature: one router group, q low-rank path, one dense layer first,
     # a shared expert, YaRN with K2's beta/mscale and a small original context that the long
     # prompt exceeds; dims not multiples of 128 (kv_a has 160 rows: a partial second row block).
-    "kimi-mini": ({}, 3, 0, [40, 5]),
+    "kimi-mini": (dict(max_position_embeddings=4096), 3, 0, [40, 5]),
     # DeepSeek-V3-like routing (4 groups, keep 2) with queries through plain q_proj (q_lora_rank
     # null), two dense layers first, two shared experts, YaRN with DeepSeek's beta_fast 32 and no
     # mscale keys (so cos/sin carry the 0.1 ln(f) + 1 attention factor), a different eps, and a

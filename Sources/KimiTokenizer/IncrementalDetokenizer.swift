@@ -4,13 +4,19 @@
 /// sequence left at the very end becomes U+FFFD in `finish()`.
 public struct IncrementalDetokenizer {
     let tokenizer: Tokenizer
+    let skipping: Set<Int>
     private var pending: [UInt8] = []
 
-    public init(tokenizer: Tokenizer) { self.tokenizer = tokenizer }
+    /// - skipping: ids that produce no text (e.g. the control tokens, as Hugging Face's
+    ///   skip_special_tokens; the tool-call markers are not control tokens and stay).
+    public init(tokenizer: Tokenizer, skipping: Set<Int> = []) {
+        self.tokenizer = tokenizer
+        self.skipping = skipping
+    }
 
     /// The text completed by this token (possibly empty).
     public mutating func append(_ id: Int) -> String {
-        if let b = tokenizer.bytes(of: id) { pending += b }
+        if !skipping.contains(id), let b = tokenizer.bytes(of: id) { pending += b }
         let complete = Self.completePrefixLength(pending)
         guard complete > 0 else { return "" }
         let text = String(decoding: pending[..<complete], as: UTF8.self)

@@ -15,8 +15,9 @@ public final class Tokenizer: Sendable {
     /// Special token text → id, and id - ranks.count → text.
     let specialIds: [String: Int]
     let specialTexts: [String]
-    /// Ids whose `special` flag is true in tokenizer_config.json (control tokens such as
-    /// <|im_end|>); the tool-call markers are special ids but not control tokens.
+    /// Special ids that are not text: those marked `special` in tokenizer_config.json (such as
+    /// <|im_end|>) and the unnamed reserved ones. The tool-call markers are marked not special
+    /// and stay text, as with Hugging Face's skip_special_tokens.
     public let controlIds: Set<Int>
     /// (256) byte → candidate special texts starting with it, longest first.
     private let specialsByFirstByte: [[[UInt8]]]
@@ -47,7 +48,7 @@ public final class Tokenizer: Sendable {
             throw TokenizerError.invalidConfig(file: "tokenizer_config.json", reason: "not valid JSON: \(error)")
         }
         var texts = (0..<Self.specialCount).map { "<|reserved_token_\(n + $0)|>" }
-        var control = Set<Int>()
+        var control = Set(n..<n + Self.specialCount)
         if let decoder = config["added_tokens_decoder"]?.object {
             for (key, entry) in decoder {
                 guard let id = Int(key), id >= n, id < n + Self.specialCount, let content = entry["content"]?.string else {
@@ -56,7 +57,7 @@ public final class Tokenizer: Sendable {
                         reason: "added_tokens_decoder[\"\(key)\"] is not a token of the \(Self.specialCount) special ids after the \(n) ranks")
                 }
                 texts[id - n] = content
-                if entry["special"]?.bool ?? true { control.insert(id) }
+                if entry["special"]?.bool == false { control.remove(id) }
             }
         }
         var ids: [String: Int] = [:]

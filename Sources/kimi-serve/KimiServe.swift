@@ -1,10 +1,25 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct KimiServe: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kimi-serve",
         abstract: "Serve Kimi K2 Instruct (DeepSeek-V3 architecture, block-fp8) on CPUs.",
-        subcommands: [InspectCommand.self, ForwardCommand.self, TokenizeCommand.self, DetokenizeCommand.self,
-                      RenderCommand.self, ParseToolsCommand.self])
+        subcommands: [ServeCommand.self, InspectCommand.self, ForwardCommand.self, TokenizeCommand.self,
+                      DetokenizeCommand.self, RenderCommand.self, ParseToolsCommand.self])
+
+    /// Parses the command line, with `serve`'s options also read from KIMI_* variables.
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "serve" {
+            do {
+                arguments = ["serve"] + (try EnvironmentOptions.apply(Array(arguments.dropFirst()), options: EnvironmentOptions.serve))
+            } catch {
+                printError("error: \(error)")
+                Foundation.exit(64)
+            }
+        }
+        main(arguments)
+    }
 }

@@ -31,10 +31,10 @@ extension KimiTransformer {
             // The cache entry: normalised latent, then the rotated shared k_pe.
             let kva = ws.kva + t * (rank + ropeDim)
             a.kvA.gemv(kva, xn, scratch: ws.scratch)
-            let entry = cache.entry(layer: layer, position: start + t)
-            rmsNorm(entry, kva, a.kvANorm, n: rank, eps: latentEps)
-            (entry + rank).update(from: kva + rank, count: ropeDim)
-            ropeInterleaved(entry + rank, cos: cos, sin: sin, half: half)
+            rmsNorm(ws.kvEntry, kva, a.kvANorm, n: rank, eps: latentEps)
+            (ws.kvEntry + rank).update(from: kva + rank, count: ropeDim)
+            ropeInterleaved(ws.kvEntry + rank, cos: cos, sin: sin, half: half)
+            cache.store(layer: layer, position: start + t, from: ws.kvEntry)
         }
 
         let scale = rope.softmaxScale
@@ -43,17 +43,14 @@ extension KimiTransformer {
             let context = start + t + 1  // causal: positions 0 ... start + t
             for h in 0..<heads {
                 let qNope = q + h * qkDim, qPe = qNope + nope
-                let qAbs = ws.qAbsorbed + h * rank  // (rank) = W_UK[h]ᵀ q_nope
-                a.kvB.gemvTransposed(qAbs, qNope, rows: h * headRows..<h * headRows + nope)
-                for j in 0..<context {
-                    let e = cache.entry(layer: layer, position: j)
-                    ws.scores[j] = (dot(qAbs, e, n: rank) + dot(qPe, e + rank, n: ropeDim)) * scale
-                }
+                // The query in cache space (rank + ropeDim): W_UK[h]ᵀ q_nope, then q_pe, so that
+                // one dot product with a cache entry is q̃·c + q_pe·k_pe.
+                let qCache = ws.qAbsorbed
+                a.kvB.gemvTransposed(qCache, qNope, rows: h * headRows..<h * headRows + nope)
+                (qCache + rank).update(from: qPe, count: ropeDim)
+                cache.scores(layer: layer, query: qCache, count: context, scale: scale, into: ws.scores)
                 softmax(ws.scores, n: context)
-                ws.latent.update(repeating: 0, count: rank)
-                for j in 0..<context {
-                    axpy(ws.latent, ws.scores[j], cache.entry(layer: layer, position: j), n: rank)
-                }
+                cache.weightedSum(layer: layer, weights: ws.scores, count: context, n: rank, into: ws.latent)
                 // o_h = W_UV[h] · latent
                 a.kvB.gemv(ws.attn + (t * heads + h) * vDim, ws.latent,
                            rows: h * headRows + nope..<(h + 1) * headRows, scratch: ws.scratch)

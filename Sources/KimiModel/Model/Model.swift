@@ -36,8 +36,9 @@ public final class KimiTransformer {
         try self.init(checkpoint: try Checkpoint(directory: directory), maxBatchTokens: maxBatchTokens, maxContext: maxContext)
     }
 
-    public func makeCache(capacity: Int? = nil) -> KVCache {
-        KVCache(config: config, capacity: min(capacity ?? maxContext, maxContext))
+    /// A cache for one sequence; f32 keeps the parity tests exact, bf16 halves the memory.
+    public func makeCache(capacity: Int? = nil, dtype: KVCache.DType = .f32) -> KVCache {
+        KVCache(config: config, capacity: min(capacity ?? maxContext, maxContext), dtype: dtype)
     }
 
     /// Runs `tokens` at positions cache.count ..< cache.count + tokens.count, appending their

@@ -16,8 +16,10 @@ final class Workspace {
     let kva: UnsafeMutablePointer<Float>
     /// (T, heads, vHeadDim) attention output per head
     let attn: UnsafeMutablePointer<Float>
-    /// (heads, kvLoraRank) queries absorbed through W_UK, one token at a time
+    /// (kvLoraRank + qkRopeHeadDim) one head's query in cache space: W_UK[h]ᵀ q_nope, then q_pe
     let qAbsorbed: UnsafeMutablePointer<Float>
+    /// (kvLoraRank + qkRopeHeadDim) one token's cache entry before it is stored
+    let kvEntry: UnsafeMutablePointer<Float>
     /// (kvLoraRank) attention-weighted latent of one head
     let latent: UnsafeMutablePointer<Float>
     /// (contextCapacity) attention scores of one head
@@ -67,7 +69,8 @@ final class Workspace {
         q = floats(t * c.numAttentionHeads * c.qkHeadDim)
         kva = floats(t * c.kvCacheWidth)
         attn = floats(t * c.numAttentionHeads * c.vHeadDim)
-        qAbsorbed = floats(c.numAttentionHeads * c.kvLoraRank)
+        qAbsorbed = floats(c.kvCacheWidth)
+        kvEntry = floats(c.kvCacheWidth)
         latent = floats(c.kvLoraRank)
         scores = floats(contextCapacity)
         ropeCos = floats(t * c.qkRopeHeadDim / 2)

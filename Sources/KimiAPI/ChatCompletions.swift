@@ -1,0 +1,266 @@
+import Foundation
+import HTTPServer
+import KimiJSON
+import KimiServing
+import KimiTokenizer
+
+/// `POST /v1/chat/completions`: prompt, generation, and the answer in OpenAI's shape —
+/// a `chat.completion`, or `chat.completion.chunk` events ending with `data: [DONE]`.
+extension KimiAPI {
+    func chatCompletions(_ http: HTTPRequest, _ writer: ResponseWriter) throws {
+        if let type = http.header("Content-Type"), !type.lowercased().hasPrefix("application/json") {
+            throw APIError(status: 415, type: "invalid_request_error",
+                           message: "Content-Type must be application/json; got \(type.prefix(100))", code: "unsupported_media_type")
+        }
+        let body: JSONValue
+        do { body = try JSONParser.parse(http.body) } catch {
+            throw APIError.invalid("", "the request body is not valid JSON: \(error)", code: "invalid_json")
+        }
+        let request = try ChatCompletionRequest(json: body, vocabSize: tokenizer.vocabSize)
+        let modelName = request.model ?? configuration.servedModelNames[0]
+        guard configuration.servedModelNames.contains(modelName) else { throw modelNotFound(modelName) }
+
+        let prompt = ChatTemplate.render(messages: request.messages, tools: request.toolChoice == .none ? nil : request.tools)
+        let promptTokens = tokenizer.encode(prompt: prompt)
+        let limit = configuration.maxModelLen
+        let maxTokens = request.maxTokens ?? (limit - promptTokens.count)
+        guard promptTokens.count + maxTokens <= limit, maxTokens >= 1 else {
+            throw APIError(status: 400, type: "invalid_request_error",
+                           message: "This model's maximum context length is \(limit) tokens. However, you requested \(promptTokens.count + max(maxTokens, 1)) tokens (\(promptTokens.count) in the messages, \(max(maxTokens, 1)) in the completion). Please reduce the length of the messages or completion.",
+                           param: "messages", code: "context_length_exceeded")
+        }
+        var sampling = SamplingParameters()
+        sampling.temperature = request.temperature
+        sampling.topP = request.topP
+        sampling.topK = request.topK
+        sampling.presencePenalty = request.presencePenalty
+        sampling.frequencyPenalty = request.frequencyPenalty
+        sampling.logitBias = request.logitBias
+        let seed = request.seed ?? UInt64.random(in: 0...UInt64.max)
+        let generation = { (choice: Int) -> GenerationRequest in
+            var s = sampling
+            s.seed = seed &+ UInt64(choice)
+            return GenerationRequest(prompt: promptTokens, sampling: s, maxTokens: maxTokens, stopTokens: self.stopTokens,
+                                     stopStrings: request.stop, logprobs: request.logprobs, ignoreStopTokens: request.ignoreEOS)
+        }
+        let context = CompletionContext(id: "chatcmpl-" + Self.randomID(), created: Int(Date().timeIntervalSince1970),
+                                        model: modelName, request: request)
+        // Submit the first choice now, so that a full queue is a 429 before any SSE byte.
+        let first = try submit(generation(0))
+        if request.stream {
+            stream(context, first: first, next: { try self.submit(generation($0)) }, writer)
+        } else {
+            try complete(context, first: first, next: { try self.submit(generation($0)) }, writer)
+        }
+    }
+
+    struct CompletionContext {
+        let id: String
+        let created: Int
+        let model: String
+        let request: ChatCompletionRequest
+    }
+
+    func submit(_ generation: GenerationRequest) throws -> GenerationHandle {
+        do {
+            return try engine.submit(generation)
+        } catch Engine.SubmitError.queueFull(let queued) {
+            var error = APIError(status: 429, type: "rate_limit_error",
+                                 message: "the server is busy: \(queued) requests are already waiting; retry shortly", code: "queue_full")
+            error.headers = [("Retry-After", "1")]
+            throw error
+        } catch {
+            var error = APIError(status: 503, type: "service_unavailable", message: "the server is shutting down", code: "shutting_down")
+            error.headers = [("Retry-After", "5")]
+            throw error
+        }
+    }
+
+    static func randomID() -> String {
+        (0..<24).map { _ in String("0123456789abcdefghijklmnopqrstuvwxyz".randomElement()!) }.joined()
+    }
+
+    /// Waits for the next event; cancels the generation when the client leaves.
+    /// `idle` is called on every wait without an event (for keep-alives).
+    func nextEvent(_ handle: GenerationHandle, clientGone: () -> Bool, idle: () -> Void = {}) -> GenerationEvent? {
+        while true {
+            if let event = handle.next(timeout: 0.25) { return event }
+            if handle.isFinished { return nil }
+            if clientGone() {
+                handle.cancel()
+                // Drain to the engine's final event so its resources are released.
+                while !handle.isFinished { _ = handle.next(timeout: 1) }
+                return nil
+            }
+            idle()
+        }
+    }
+
+    // MARK: - Non-streaming
+
+    func complete(_ c: CompletionContext, first: GenerationHandle, next: (Int) throws -> GenerationHandle, _ writer: ResponseWriter) throws {
+        var choices: [JSONValue] = []
+        var usage = Usage(promptTokens: 0, completionTokens: 0, cachedTokens: 0)
+        for index in 0..<c.request.n {
+            let handle = index == 0 ? first : try next(index)
+            var text = ""
+            var logprobs: [TokenLogprob] = []
+            var finish: FinishReason?
+            loop: while let event = nextEvent(handle, clientGone: { writer.clientGone }) {
+                switch event {
+                case .started: break
+                case let .text(piece, lps):
+                    text += piece
+                    logprobs += lps
+                case let .finished(reason, u):
+                    finish = reason
+                    usage.promptTokens = u.promptTokens
+                    usage.completionTokens += u.completionTokens
+                    usage.cachedTokens = index == 0 ? u.cachedTokens : usage.cachedTokens
+                    break loop
+                case let .failed(message):
+                    throw APIError(status: 500, type: "server_error", message: "generation failed: \(message)")
+                }
+            }
+            guard let finish, finish != .cancelled else { return }  // the client left
+            let parsed = ToolCallParser.parse(text)
+            var calls = c.request.toolChoice == .none ? [] : parsed.toolCalls.filter(\.complete)
+            if !c.request.parallelToolCalls { calls = Array(calls.prefix(1)) }
+            var message = JSONObject(["role": .string("assistant")])
+            message["content"] = parsed.content.isEmpty && !calls.isEmpty ? .null : .string(parsed.content)
+            message["refusal"] = .null
+            if !calls.isEmpty { message["tool_calls"] = .array(calls.map(Self.toolCallJSON)) }
+            let reason = finish == .length ? "length" : (calls.isEmpty ? "stop" : "tool_calls")
+            choices.append(.object(JSONObject([
+                "index": JSONValue(index), "message": .object(message),
+                "logprobs": c.request.logprobs == nil ? .null : logprobsJSON(logprobs),
+                "finish_reason": .string(reason),
+            ])))
+        }
+        let body = JSONValue.object(JSONObject([
+            "id": .string(c.id), "object": .string("chat.completion"), "created": JSONValue(c.created),
+            "model": .string(c.model), "choices": .array(choices), "usage": usageJSON(usage),
+            "system_fingerprint": .string("kimi-serve"),
+        ]))
+        writer.send(HTTPResponse(status: 200, contentType: "application/json", body: JSONWriter().string(body), headers: Self.corsHeaders))
+    }
+
+    static func toolCallJSON(_ call: ToolCall) -> JSONValue {
+        .object(JSONObject(["id": .string(call.id), "type": .string("function"),
+                            "function": .object(JSONObject(["name": .string(call.name), "arguments": .string(call.arguments)]))]))
+    }
+
+    func usageJSON(_ u: Usage) -> JSONValue {
+        .object(JSONObject([
+            "prompt_tokens": JSONValue(u.promptTokens), "completion_tokens": JSONValue(u.completionTokens),
+            "total_tokens": JSONValue(u.totalTokens),
+            "prompt_tokens_details": .object(JSONObject(["cached_tokens": JSONValue(u.cachedTokens)])),
+        ]))
+    }
+
+    func logprobsJSON(_ entries: [TokenLogprob]) -> JSONValue {
+        func token(_ id: Int, _ logprob: Float) -> JSONObject {
+            let bytes = Array(tokenizer.bytes(of: id) ?? [])
+            return JSONObject(["token": .string(String(decoding: bytes, as: UTF8.self)), "logprob": JSONValue(Double(logprob)),
+                               "bytes": .array(bytes.map { JSONValue(Int($0)) })])
+        }
+        return .object(JSONObject([
+            "content": .array(entries.map { e in
+                var o = token(e.token, e.logprob)
+                o["top_logprobs"] = .array(e.top.map { .object(token($0.token, $0.logprob)) })
+                return .object(o)
+            }),
+            "refusal": .null,
+        ]))
+    }
+
+    // MARK: - Streaming
+
+    func stream(_ c: CompletionContext, first: GenerationHandle, next: (Int) throws -> GenerationHandle, _ writer: ResponseWriter) {
+        let events = writer.startEventStream(headers: Self.corsHeaders)
+        func chunk(_ choices: [JSONValue], usage: JSONValue? = nil) {
+            var o = JSONObject(["id": .string(c.id), "object": .string("chat.completion.chunk"), "created": JSONValue(c.created),
+                                "model": .string(c.model), "system_fingerprint": .string("kimi-serve"), "choices": .array(choices)])
+            if c.request.includeUsage { o["usage"] = usage ?? .null }
+            events.send(data: JSONWriter().string(.object(o)))
+        }
+        func choice(_ index: Int, delta: JSONObject, logprobs: [TokenLogprob] = [], finish: String? = nil) -> JSONValue {
+            .object(JSONObject(["index": JSONValue(index), "delta": .object(delta),
+                                "logprobs": c.request.logprobs == nil || logprobs.isEmpty ? .null : logprobsJSON(logprobs),
+                                "finish_reason": finish.map { .string($0) } ?? .null]))
+        }
+        var usage = Usage(promptTokens: 0, completionTokens: 0, cachedTokens: 0)
+        var lastWrite = ProcessInfo.processInfo.systemUptime
+        for index in 0..<c.request.n {
+            let handle: GenerationHandle
+            do { handle = index == 0 ? first : try next(index) } catch {
+                events.send(data: JSONWriter().string((error as? APIError ?? APIError.http(status: 500, message: "\(error)")).json))
+                break
+            }
+            chunk([choice(index, delta: JSONObject(["role": .string("assistant"), "content": .string("")]))])
+            var parser = StreamingToolCallParser()
+            var callCount = 0
+            var pendingLogprobs: [TokenLogprob] = []
+            func emit(_ parsed: [StreamingToolCallParser.Event]) {
+                for event in parsed {
+                    switch event {
+                    case let .content(text):
+                        chunk([choice(index, delta: JSONObject(["content": .string(text)]), logprobs: pendingLogprobs)])
+                        pendingLogprobs.removeAll()
+                    case let .callBegin(i, id, name):
+                        guard c.request.toolChoice != .none, c.request.parallelToolCalls || i == 0 else { continue }
+                        callCount += 1
+                        let call = JSONObject(["index": JSONValue(i), "id": .string(id), "type": .string("function"),
+                                               "function": .object(JSONObject(["name": .string(name), "arguments": .string("")]))])
+                        chunk([choice(index, delta: JSONObject(["tool_calls": .array([.object(call)])]))])
+                    case let .arguments(i, fragment):
+                        guard c.request.toolChoice != .none, c.request.parallelToolCalls || i == 0 else { continue }
+                        let call = JSONObject(["index": JSONValue(i), "function": .object(JSONObject(["arguments": .string(fragment)]))])
+                        chunk([choice(index, delta: JSONObject(["tool_calls": .array([.object(call)])]))])
+                    case .callEnd:
+                        break
+                    }
+                }
+                lastWrite = ProcessInfo.processInfo.systemUptime
+            }
+            var finish: FinishReason?
+            loop: while let event = nextEvent(handle, clientGone: { events.clientGone }, idle: {
+                if ProcessInfo.processInfo.systemUptime - lastWrite >= configuration.pingInterval {
+                    events.comment("ping")
+                    lastWrite = ProcessInfo.processInfo.systemUptime
+                }
+            }) {
+                switch event {
+                case .started: break
+                case let .text(text, lps):
+                    pendingLogprobs += lps
+                    emit(parser.feed(text))
+                case let .finished(reason, u):
+                    emit(parser.finish())
+                    if !pendingLogprobs.isEmpty {
+                        chunk([choice(index, delta: JSONObject(["content": .string("")]), logprobs: pendingLogprobs)])
+                    }
+                    finish = reason
+                    usage.promptTokens = u.promptTokens
+                    usage.completionTokens += u.completionTokens
+                    if index == 0 { usage.cachedTokens = u.cachedTokens }
+                    break loop
+                case let .failed(message):
+                    events.send(data: JSONWriter().string(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").json))
+                    events.send(data: "[DONE]")
+                    events.finish()
+                    return
+                }
+            }
+            guard let finish, finish != .cancelled else {
+                events.finish()
+                return
+            }
+            let reason = finish == .length ? "length" : (callCount > 0 ? "tool_calls" : "stop")
+            chunk([choice(index, delta: JSONObject(), finish: reason)])
+        }
+        if c.request.includeUsage { chunk([], usage: usageJSON(usage)) }
+        events.send(data: "[DONE]")
+        events.finish()
+    }
+}

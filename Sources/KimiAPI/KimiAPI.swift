@@ -1,0 +1,163 @@
+import Foundation
+import HTTPServer
+import KimiJSON
+import KimiServing
+import KimiTokenizer
+
+/// The OpenAI-compatible API: routes, authentication, CORS, and the JSON of every answer.
+/// It parses and validates requests, renders and tokenises prompts, submits generations to
+/// the engine and turns the engine's events into responses or server-sent events.
+public final class KimiAPI: HTTPHandler, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// Names `model` may take; the first is reported in responses to requests without one.
+        public var servedModelNames: [String]
+        /// Accepted keys (`Authorization: Bearer` or `x-api-key`); empty: no authentication.
+        public var apiKeys: [String] = []
+        /// Prompt plus completion, in tokens.
+        public var maxModelLen: Int
+        /// `/health` fails when the engine showed no progress for this long.
+        public var healthTolerance: Double = 300
+        /// Seconds between SSE keep-alive comments while nothing else is sent.
+        public var pingInterval: Double = 15
+
+        public init(servedModelNames: [String], maxModelLen: Int) {
+            self.servedModelNames = servedModelNames
+            self.maxModelLen = maxModelLen
+        }
+    }
+
+    let engine: Engine
+    let tokenizer: Tokenizer
+    let configuration: Configuration
+    /// Token ids that end an assistant turn.
+    let stopTokens: Set<Int>
+    let created = Int(Date().timeIntervalSince1970)
+
+    public init(engine: Engine, tokenizer: Tokenizer, configuration: Configuration, stopTokens: Set<Int>) {
+        self.engine = engine
+        self.tokenizer = tokenizer
+        self.configuration = configuration
+        self.stopTokens = stopTokens
+    }
+
+    static let corsHeaders: [(name: String, value: String)] = [("Access-Control-Allow-Origin", "*")]
+
+    public func errorResponse(status: Int, message: String) -> HTTPResponse {
+        APIError.http(status: status, message: message).response
+    }
+
+    public func handle(_ request: HTTPRequest, _ writer: ResponseWriter) {
+        var path = request.path
+        if path.hasPrefix("/v1/") { path.removeFirst(3) }  // /v1/models and /models alike
+        if request.method == "OPTIONS" {
+            writer.send(HTTPResponse(status: 204, headers: Self.corsHeaders + [
+                ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+                ("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Api-Key, OpenAI-Organization, OpenAI-Project"),
+                ("Access-Control-Max-Age", "86400"),
+            ]))
+            return
+        }
+        do {
+            let route = try Self.route(method: request.method, path: path)
+            if route != .health { try authenticate(request) }
+            switch route {
+            case .health: health(writer)
+            case .models: models(writer, id: nil)
+            case let .model(id): models(writer, id: id)
+            case .chatCompletions: try chatCompletions(request, writer)
+            }
+        } catch let error as APIError {
+            var response = error.response
+            response.headers += Self.corsHeaders
+            writer.send(response)
+        } catch {
+            writer.send(APIError(status: 500, type: "server_error", message: "internal error").response)
+        }
+    }
+
+    enum Route: Equatable {
+        case health, models, model(String), chatCompletions
+    }
+
+    static func route(method: String, path: String) throws -> Route {
+        let routes: [(String, String, Route)] = [("GET", "/health", .health), ("GET", "/models", .models),
+                                                ("POST", "/chat/completions", .chatCompletions)]
+        if let match = routes.first(where: { $0.1 == path }) {
+            guard method == match.0 || (method == "HEAD" && match.0 == "GET") else {
+                var error = APIError(status: 405, type: "invalid_request_error", message: "\(method) is not allowed on \(path); use \(match.0)", code: "method_not_allowed")
+                error.headers = [("Allow", match.0)]
+                throw error
+            }
+            return match.2
+        }
+        if path.hasPrefix("/models/"), path.count > "/models/".count {
+            guard method == "GET" else {
+                var error = APIError(status: 405, type: "invalid_request_error", message: "\(method) is not allowed on \(path); use GET", code: "method_not_allowed")
+                error.headers = [("Allow", "GET")]
+                throw error
+            }
+            return .model(String(path.dropFirst("/models/".count)).removingPercentEncoding ?? "")
+        }
+        throw APIError(status: 404, type: "invalid_request_error", message: "no route \(method) \(path.prefix(200))", code: "not_found")
+    }
+
+    /// Accepts `Authorization: Bearer KEY` or `x-api-key: KEY`, compared in constant time.
+    func authenticate(_ request: HTTPRequest) throws {
+        guard !configuration.apiKeys.isEmpty else { return }
+        var presented = request.header("x-api-key")
+        if let auth = request.header("Authorization"), auth.count > 7, auth.prefix(7).lowercased() == "bearer " {
+            presented = String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        }
+        var matched = false
+        if let presented {
+            for key in configuration.apiKeys where Self.constantTimeEquals(presented, key) { matched = true }
+        }
+        guard matched else {
+            throw APIError(status: 401, type: "authentication_error",
+                           message: presented == nil ? "missing API key: send Authorization: Bearer <key>" : "invalid API key",
+                           code: "invalid_api_key")
+        }
+    }
+
+    /// Equality whose time depends only on the lengths.
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) {
+            difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return difference == 0
+    }
+
+    func health(_ writer: ResponseWriter) {
+        if engine.isAlive(tolerance: configuration.healthTolerance) {
+            writer.send(HTTPResponse(status: 200, contentType: "application/json", body: #"{"status":"ok"}"#))
+        } else {
+            writer.send(APIError(status: 503, type: "service_unavailable", message: "the engine is not running", code: "engine_unavailable").response)
+        }
+    }
+
+    func models(_ writer: ResponseWriter, id: String?) {
+        func card(_ name: String) -> JSONValue {
+            .object(JSONObject(["id": .string(name), "object": .string("model"), "created": JSONValue(created),
+                                "owned_by": .string("kimi-serve"), "max_model_len": JSONValue(configuration.maxModelLen)]))
+        }
+        let body: JSONValue
+        if let id {
+            guard configuration.servedModelNames.contains(id) else {
+                writer.send(modelNotFound(id).response)
+                return
+            }
+            body = card(id)
+        } else {
+            body = .object(JSONObject(["object": .string("list"), "data": .array(configuration.servedModelNames.map(card))]))
+        }
+        writer.send(HTTPResponse(status: 200, contentType: "application/json", body: JSONWriter().string(body), headers: Self.corsHeaders))
+    }
+
+    func modelNotFound(_ name: String) -> APIError {
+        APIError(status: 404, type: "invalid_request_error",
+                 message: "the model '\(name.prefix(200))' does not exist; this server serves \(configuration.servedModelNames.map { "'\($0)'" }.joined(separator: ", "))",
+                 param: "model", code: "model_not_found")
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+
+/// One generation the engine runs: a prompt as token ids and when to stop.
+public struct GenerationRequest: Sendable {
+    public var prompt: [Int]
+    public var sampling: SamplingParameters
+    /// The most tokens to generate (the API has already fitted it to the context).
+    public var maxTokens: Int
+    /// Token ids that end the turn (<|im_end|>, [EOS]); they are counted but not shown.
+    public var stopTokens: Set<Int>
+    /// Strings that end generation; never included in the text.
+    public var stopStrings: [String]
+    /// Return each token's log-probability and this many alternatives (nil: none).
+    public var logprobs: Int?
+    /// Generate until max_tokens even past the stop tokens (benchmarks).
+    public var ignoreStopTokens: Bool
+
+    public init(prompt: [Int], sampling: SamplingParameters = SamplingParameters(), maxTokens: Int,
+                stopTokens: Set<Int> = [], stopStrings: [String] = [], logprobs: Int? = nil, ignoreStopTokens: Bool = false) {
+        self.prompt = prompt
+        self.sampling = sampling
+        self.maxTokens = maxTokens
+        self.stopTokens = stopTokens
+        self.stopStrings = stopStrings
+        self.logprobs = logprobs
+        self.ignoreStopTokens = ignoreStopTokens
+    }
+}
+
+public enum FinishReason: String, Sendable {
+    /// A stop token or stop string.
+    case stop
+    /// max_tokens or the end of the context.
+    case length
+    /// The client went away or the server is shutting down.
+    case cancelled
+}
+
+/// A generated token's log-probability and the most likely alternatives (raw model
+/// distribution, before sampling adjustments).
+public struct TokenLogprob: Sendable, Equatable {
+    public var token: Int
+    public var logprob: Float
+    public var top: [(token: Int, logprob: Float)]
+
+    public static func == (a: TokenLogprob, b: TokenLogprob) -> Bool {
+        a.token == b.token && a.logprob == b.logprob && a.top.map(\.token) == b.top.map(\.token)
+            && a.top.map(\.logprob) == b.top.map(\.logprob)
+    }
+}
+
+public struct Usage: Sendable, Equatable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+    /// Prompt tokens whose KV came from the cache instead of being computed.
+    public var cachedTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int, cachedTokens: Int) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.cachedTokens = cachedTokens
+    }
+
+    public var totalTokens: Int { promptTokens + completionTokens }
+}
+
+public enum GenerationEvent: Sendable {
+    /// Prefill done; the first token follows.
+    case started(cachedTokens: Int)
+    /// Text released by this step (may be empty while a character or stop string is pending)
+    /// and the log-probabilities of the tokens generated since the last event.
+    case text(String, logprobs: [TokenLogprob])
+    case finished(FinishReason, Usage)
+    case failed(String)
+}
+
+/// The caller's side of one submitted generation: events in order, and cancellation.
+public final class GenerationHandle: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var events: [GenerationEvent] = []
+    private var cancelledFlag = false
+    private var done = false
+
+    init() {}
+
+    /// Asks the engine to stop this generation at its next step (or never start it).
+    public func cancel() {
+        condition.lock()
+        cancelledFlag = true
+        condition.unlock()
+    }
+
+    public var isCancelled: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return cancelledFlag
+    }
+
+    func send(_ event: GenerationEvent) {
+        condition.lock()
+        events.append(event)
+        if case .finished = event { done = true }
+        if case .failed = event { done = true }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next event, waiting up to `timeout` seconds; nil on timeout or after the last event.
+    public func next(timeout: TimeInterval) -> GenerationEvent? {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while events.isEmpty {
+            if done { return nil }
+            if !condition.wait(until: deadline) { return nil }
+        }
+        return events.removeFirst()
+    }
+
+    /// Whether every event has been delivered.
+    public var isFinished: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return done && events.isEmpty
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// `serve` options from the environment: `KIMI_<OPTION>` (dashes as underscores) for every
+/// option not given on the command line. Repeatable options take comma-separated values,
+/// booleans 1/0/true/false. Applied to the arguments before parsing, so flags always win.
+enum EnvironmentOptions {
+    enum Kind { case value, flag }
+
+    static let serve: [(option: String, kind: Kind)] = [
+        ("model", .value), ("host", .value), ("port", .value), ("served-model-name", .value), ("api-key", .value),
+        ("api-key-file", .value), ("max-model-len", .value), ("kv-cache-dtype", .value), ("kv-cache-gib", .value),
+        ("max-queued", .value), ("prefill-chunk", .value), ("debug-step-delay", .value), ("debug-scripted-output", .value),
+    ]
+
+    static func variable(for option: String) -> String {
+        "KIMI_" + option.uppercased().replacingOccurrences(of: "-", with: "_")
+    }
+
+    /// `arguments` (after the subcommand name) with the environment's options appended.
+    static func apply(_ arguments: [String], options: [(option: String, kind: Kind)],
+                      environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [String] {
+        var out = arguments
+        for (option, kind) in options {
+            let flag = "--" + option
+            guard let value = environment[variable(for: option)],
+                  !arguments.contains(where: { $0 == flag || $0.hasPrefix(flag + "=") }) else { continue }
+            switch kind {
+            case .value:
+                out += [flag, value]
+            case .flag:
+                switch value.lowercased() {
+                case "1", "true", "yes", "on": out.append(flag)
+                case "0", "false", "no", "off", "": break
+                default: throw EnvironmentError(variable: variable(for: option), value: value)
+                }
+            }
+        }
+        return out
+    }
+
+    struct EnvironmentError: Error, CustomStringConvertible {
+        let variable: String
+        let value: String
+        var description: String { "\(variable)=\(value) is not a boolean (use 1/0/true/false)" }
+    }
+}
