@@ -56,6 +56,10 @@ let package = Package(
             dependencies: ["KimiTokenizer", "KimiJSON", "TestSupport", "kimi-serve"]
         ),
         .testTarget(
+            name: "KimiServingTests",
+            dependencies: ["KimiServing"]
+        ),
+        .testTarget(
             name: "KimiModelTests",
             dependencies: ["KimiModel", "KimiJSON", "TestSupport", "kimi-serve"],
             swiftSettings: simdFlags

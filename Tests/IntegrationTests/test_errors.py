@@ -211,3 +211,18 @@ def test_ipv6_loopback():
         assert requests.get(f"http://[::1]:{s.port}/health").status_code == 200
     finally:
         s.stop()
+
+
+def test_slowloris_is_cut_at_the_header_deadline(server):
+    """A client that dribbles its headers is answered 408 and closed after 10 s, while others
+    are served meanwhile."""
+    import time
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as s:
+        start = time.time()
+        s.sendall(b"GET /health HTTP/1.1\r\nX-Slow: ")
+        for _ in range(4):
+            time.sleep(1)
+            s.sendall(b"a")
+            assert requests.get(server.url("/health"), timeout=2).status_code == 200
+        response = s.recv(4096)
+        assert status(response) == 408 and 9 < time.time() - start < 13

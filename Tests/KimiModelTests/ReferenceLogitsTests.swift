@@ -72,6 +72,17 @@ import Testing
         #expect(logits == full, "\(name): prefill + decode differs from one full pass")
     }
 
+    @Test("a bf16 KV cache stays within 1 % of the f32 one", arguments: Fixtures.names)
+    func bf16Cache(_ name: String) throws {
+        let model = try KimiTransformer(directory: Fixtures.checkpoint(name))
+        let sequence = try Fixtures.reference(name)[0]
+        let f32 = try model.logits(sequence.tokens, cache: model.makeCache(dtype: .f32))
+        let bf16 = try model.logits(sequence.tokens, cache: model.makeCache(dtype: .bf16))
+        let scale = f32.reduce(0) { max($0, abs($1)) }
+        let diff = Self.maxAbsDifference(f32[...], bf16[...])
+        #expect(diff > 0 && diff <= 0.01 * scale, "\(name): max |Δ| \(diff) of max |logit| \(scale)")
+    }
+
     @Test("a forward pass past the cache or with a bad token id is an error, not a crash")
     func forwardErrors() throws {
         let model = try KimiTransformer(directory: Fixtures.checkpoint("kimi-mini"))
