@@ -174,6 +174,7 @@ class Builder:
         float dtype name ("bfloat16", "float16", "float32") for unquantised projections."""
         self.cfg = cfg
         self.linear_dtype = linear_dtype
+        self.source = None  # name -> float tensor to store instead of random values
         self.gen = torch.Generator().manual_seed(seed)
         self.stored = {}     # name -> tensor as written to the checkpoint
         self.effective = {}  # name -> float32 tensor the reference computes with
@@ -181,8 +182,14 @@ class Builder:
     def normal(self, shape, std):
         return torch.randn(*shape, generator=self.gen) * std
 
+    def value(self, name, make):
+        """The trained value of `name` when building from a model, else a random one."""
+        if self.source is not None:
+            return self.source[name].detach().to(torch.float32)
+        return make()
+
     def linear(self, name, rows, cols):
-        w = self.normal((rows, cols), 1.0 / math.sqrt(max(cols, 1)))
+        w = self.value(name, lambda: self.normal((rows, cols), 1.0 / math.sqrt(max(cols, 1))))
         if self.linear_dtype != "fp8":
             stored = w.to(getattr(torch, self.linear_dtype))
             self.stored[name] = stored
@@ -194,12 +201,31 @@ class Builder:
         self.effective[name] = deq
 
     def bf16(self, name, tensor):
-        b = tensor.to(torch.bfloat16)
+        b = self.value(name, lambda: tensor).to(torch.bfloat16)
         self.stored[name] = b
         self.effective[name] = b.to(torch.float32)
 
     def norm(self, name, n):
         self.bf16(name, torch.rand(n, generator=self.gen) * 0.8 + 0.6)
+
+    def from_trained(self, state):
+        """Builds from a DeepseekV3ForCausalLM state dict (routed experts unstacked)."""
+        c, source = self.cfg, {}
+        for name, t in state.items():
+            if name.endswith("mlp.experts.gate_up_proj"):
+                prefix = name[:-len("gate_up_proj")]
+                inter = c["moe_intermediate_size"]
+                for e in range(t.shape[0]):
+                    source[f"{prefix}{e}.gate_proj.weight"] = t[e, :inter]
+                    source[f"{prefix}{e}.up_proj.weight"] = t[e, inter:]
+            elif name.endswith("mlp.experts.down_proj"):
+                prefix = name[:-len("down_proj")]
+                for e in range(t.shape[0]):
+                    source[f"{prefix}{e}.down_proj.weight"] = t[e]
+            else:
+                source[name] = t
+        self.source = source
+        self.build()
 
     def build(self, extra_layers=0):
         c = self.cfg
@@ -227,7 +253,7 @@ class Builder:
                 self.mlp(p + "mlp.", c["intermediate_size"])
             else:
                 self.bf16(p + "mlp.gate.weight", self.normal((c["n_routed_experts"], h), 1.0 / math.sqrt(h)))
-                bias = self.normal((c["n_routed_experts"],), 0.1)
+                bias = self.value(p + "mlp.gate.e_score_correction_bias", lambda: self.normal((c["n_routed_experts"],), 0.1))
                 self.stored[p + "mlp.gate.e_score_correction_bias"] = bias
                 self.effective[p + "mlp.gate.e_score_correction_bias"] = bias
                 for e in range(c["n_routed_experts"]):
@@ -280,9 +306,9 @@ def write_checkpoint(directory, cfg, builder, shards):
         json.dump(index, f, indent=2)
 
 
-def reference_model(cfg, builder):
-    """transformers' own DeepseekV3ForCausalLM, float32, eager, loaded with the dequantised weights."""
-    from transformers import DeepseekV3Config, DeepseekV3ForCausalLM
+def hf_config(cfg):
+    """transformers' DeepseekV3Config for a Kimi-style config dict (eager attention and experts)."""
+    from transformers import DeepseekV3Config
     hf = {k: v for k, v in cfg.items() if k not in ("rope_scaling", "auto_map", "architectures",
                                                    "model_type", "quantization_config", "torch_dtype",
                                                    "transformers_version", "num_nextn_predict_layers")}
@@ -297,7 +323,13 @@ def reference_model(cfg, builder):
     config = DeepseekV3Config(**hf)
     config._attn_implementation = "eager"
     config._experts_implementation = "eager"
-    model = DeepseekV3ForCausalLM(config).to(torch.float32).eval()
+    return config
+
+
+def reference_model(cfg, builder):
+    """transformers' own DeepseekV3ForCausalLM, float32, eager, loaded with the dequantised weights."""
+    from transformers import DeepseekV3ForCausalLM
+    model = DeepseekV3ForCausalLM(hf_config(cfg)).to(torch.float32).eval()
     state = {}
     c, w = cfg, builder.effective
     for name, t in w.items():

@@ -72,6 +72,16 @@ import Testing
         #expect(logits == full, "\(name): prefill + decode differs from one full pass")
     }
 
+    @Test("logits do not depend on the number of threads", arguments: Fixtures.names)
+    func threadInvariance(_ name: String) throws {
+        let tokens = try Fixtures.reference(name)[0].tokens
+        let results = try [1, 2, 3].map { threads -> [Float] in
+            let model = try KimiTransformer(directory: Fixtures.checkpoint(name), maxBatchTokens: 16, threads: threads)
+            return try model.logits(tokens, cache: model.makeCache())
+        }
+        #expect(results[0] == results[1] && results[1] == results[2])
+    }
+
     @Test("a bf16 KV cache stays within 1 % of the f32 one", arguments: Fixtures.names)
     func bf16Cache(_ name: String) throws {
         let model = try KimiTransformer(directory: Fixtures.checkpoint(name))

@@ -9,53 +9,50 @@ extension KimiTransformer {
     func attention(_ a: ModelWeights.Attention, layer: Int, tokens T: Int, start: Int, cache: KVCache) {
         let c = config, ws = ws
         let heads = c.numAttentionHeads, nope = c.qkNopeHeadDim, ropeDim = c.qkRopeHeadDim
-        let qkDim = c.qkHeadDim, vDim = c.vHeadDim, rank = c.kvLoraRank, d = c.hiddenSize
+        let qkDim = c.qkHeadDim, vDim = c.vHeadDim, rank = c.kvLoraRank, width = c.kvCacheWidth
         let headRows = nope + vDim  // kv_b rows per head: W_UK then W_UV
         let half = ropeDim / 2
         let latentEps: Float = 1e-6  // q_a / kv_a layernorms are built without the config's eps
 
+        // Queries: (T, heads, qkDim), through the low-rank path or q_proj.
+        if let qA = a.qA, let qANorm = a.qANorm, let qB = a.qB {
+            linear(qA, ws.xn, tokens: T, into: ws.qa)
+            for t in 0..<T { rmsNorm(ws.qa + t * qA.rows, ws.qa + t * qA.rows, qANorm, n: qA.rows, eps: latentEps) }
+            linear(qB, ws.qa, tokens: T, into: ws.q)
+        } else {
+            linear(a.q!, ws.xn, tokens: T, into: ws.q)
+        }
+        // Cache entries: normalised latent, then the rotated shared k_pe.
+        linear(a.kvA, ws.xn, tokens: T, into: ws.kva)
         for t in 0..<T {
-            let xn = ws.xn + t * d
-            let q = ws.q + t * heads * qkDim  // (heads, qkDim)
-            if let qA = a.qA, let qANorm = a.qANorm, let qB = a.qB {
-                let qa = ws.qa + t * qA.rows  // (qLoraRank)
-                qA.gemv(qa, xn, scratch: ws.scratch)
-                rmsNorm(qa, qa, qANorm, n: qA.rows, eps: latentEps)
-                qB.gemv(q, qa, scratch: ws.scratch)
-            } else {
-                a.q!.gemv(q, xn, scratch: ws.scratch)
-            }
+            let q = ws.q + t * heads * qkDim, kva = ws.kva + t * width
             let cos = ws.ropeCos + t * half, sin = ws.ropeSin + t * half
             for h in 0..<heads { ropeInterleaved(q + h * qkDim + nope, cos: cos, sin: sin, half: half) }
-
-            // The cache entry: normalised latent, then the rotated shared k_pe.
-            let kva = ws.kva + t * (rank + ropeDim)
-            a.kvA.gemv(kva, xn, scratch: ws.scratch)
-            rmsNorm(ws.kvEntry, kva, a.kvANorm, n: rank, eps: latentEps)
-            (ws.kvEntry + rank).update(from: kva + rank, count: ropeDim)
-            ropeInterleaved(ws.kvEntry + rank, cos: cos, sin: sin, half: half)
-            cache.store(layer: layer, position: start + t, from: ws.kvEntry)
+            rmsNorm(kva, kva, a.kvANorm, n: rank, eps: latentEps)
+            ropeInterleaved(kva + rank, cos: cos, sin: sin, half: half)
+            cache.store(layer: layer, position: start + t, from: kva)
         }
 
+        // Attention per (token, head), split across the pool.
         let scale = rope.softmaxScale
-        for t in 0..<T {
-            let q = ws.q + t * heads * qkDim
-            let context = start + t + 1  // causal: positions 0 ... start + t
-            for h in 0..<heads {
-                let qNope = q + h * qkDim, qPe = qNope + nope
-                // The query in cache space (rank + ropeDim): W_UK[h]ᵀ q_nope, then q_pe, so that
-                // one dot product with a cache entry is q̃·c + q_pe·k_pe.
-                let qCache = ws.qAbsorbed
-                a.kvB.gemvTransposed(qCache, qNope, rows: h * headRows..<h * headRows + nope)
-                (qCache + rank).update(from: qPe, count: ropeDim)
-                cache.scores(layer: layer, query: qCache, count: context, scale: scale, into: ws.scores)
-                softmax(ws.scores, n: context)
-                cache.weightedSum(layer: layer, weights: ws.scores, count: context, n: rank, into: ws.latent)
+        pool.parallelFor(T * heads) { part, pairs in
+            let p = ws.parts[part]
+            for pair in pairs {
+                let t = pair / heads, h = pair % heads
+                let qNope = ws.q + t * heads * qkDim + h * qkDim, qPe = qNope + nope
+                let context = start + t + 1  // causal: positions 0 ... start + t
+                // The query in cache space: W_UK[h]ᵀ q_nope, then q_pe, so that one dot product
+                // with a cache entry is q̃·c + q_pe·k_pe.
+                a.kvB.gemvTransposed(p.qCache, qNope, rows: h * headRows..<h * headRows + nope)
+                (p.qCache + rank).update(from: qPe, count: ropeDim)
+                cache.scores(layer: layer, query: p.qCache, count: context, scale: scale, into: p.scores)
+                softmax(p.scores, n: context)
+                cache.weightedSum(layer: layer, weights: p.scores, count: context, n: rank, into: p.latent)
                 // o_h = W_UV[h] · latent
-                a.kvB.gemv(ws.attn + (t * heads + h) * vDim, ws.latent,
-                           rows: h * headRows + nope..<(h + 1) * headRows, scratch: ws.scratch)
+                a.kvB.gemv(ws.attn + (t * heads + h) * vDim, p.latent,
+                           rows: h * headRows + nope..<(h + 1) * headRows, scratch: p.prepared)
             }
-            a.o.gemv(ws.out + t * d, ws.attn + t * heads * vDim, scratch: ws.scratch)
         }
+        linear(a.o, ws.attn, tokens: T, into: ws.out)
     }
 }

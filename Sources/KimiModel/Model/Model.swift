@@ -1,3 +1,5 @@
+import Foundation
+
 /// The Kimi K2 / DeepSeek-V3 forward pass on CPU with float32 activations, in the order of
 /// transformers' DeepseekV3ForCausalLM (spec §3):
 ///
@@ -16,24 +18,33 @@ public final class KimiTransformer {
     let rope: RotaryEmbedding
     let router: MoERouter
     let ws: Workspace
+    /// Splits every matrix by output rows (and attention by heads) across cores.
+    public let pool: ThreadPool
 
     /// Largest number of tokens one pass computes together; longer inputs run in chunks.
     public var maxBatchTokens: Int { ws.maxTokens }
     /// Longest sequence a cache may hold with this model instance.
     public let maxContext: Int
 
-    public init(checkpoint: Checkpoint, maxBatchTokens: Int = 64, maxContext: Int? = nil) throws {
+    /// - threads: compute threads (the caller's plus `threads - 1` workers); results do not
+    ///   depend on it.
+    public init(checkpoint: Checkpoint, maxBatchTokens: Int = 64, maxContext: Int? = nil,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         config = checkpoint.config
         self.checkpoint = checkpoint
         weights = try ModelWeights(checkpoint: checkpoint)
         rope = RotaryEmbedding(config: config)
         router = MoERouter(config: config)
         self.maxContext = maxContext ?? config.maxPositionEmbeddings
-        ws = Workspace(config: config, router: router, maxTokens: max(maxBatchTokens, 1), contextCapacity: self.maxContext)
+        pool = ThreadPool(threads: threads)
+        ws = Workspace(config: config, router: router, maxTokens: max(maxBatchTokens, 1), contextCapacity: self.maxContext,
+                       threads: pool.threads)
     }
 
-    public convenience init(directory: String, maxBatchTokens: Int = 64, maxContext: Int? = nil) throws {
-        try self.init(checkpoint: try Checkpoint(directory: directory), maxBatchTokens: maxBatchTokens, maxContext: maxContext)
+    public convenience init(directory: String, maxBatchTokens: Int = 64, maxContext: Int? = nil,
+                            threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+        try self.init(checkpoint: try Checkpoint(directory: directory), maxBatchTokens: maxBatchTokens, maxContext: maxContext,
+                      threads: threads)
     }
 
     /// A cache for one sequence; f32 keeps the parity tests exact, bf16 halves the memory.
@@ -85,7 +96,7 @@ public final class KimiTransformer {
             for t in 0..<T { rmsNorm(ws.xn + t * d, ws.x + t * d, layer.postAttentionNorm, n: d, eps: c.rmsNormEps) }
             switch layer.ffn {
             case let .dense(mlp):
-                for t in 0..<T { self.mlp(mlp, ws.xn + t * d, into: ws.out + t * d) }
+                self.mlp(mlp, ws.xn, tokens: T, into: ws.out)
             case let .moe(moe):
                 self.moe(moe, tokens: T)
             }
@@ -94,8 +105,19 @@ public final class KimiTransformer {
         cache.count = start + T
         guard let logitRows, let logits else { return }
         for (i, t) in logitRows.enumerated() {
-            rmsNorm(ws.xn + t * d, ws.x + t * d, weights.norm, n: d, eps: c.rmsNormEps)
-            weights.lmHead.gemv(logits + i * c.vocabSize, ws.xn + t * d, scratch: ws.scratch)
+            rmsNorm(ws.xn + i * d, ws.x + t * d, weights.norm, n: d, eps: c.rmsNormEps)
+        }
+        linear(weights.lmHead, ws.xn, tokens: logitRows.count, into: logits)
+    }
+
+    /// y (tokens, w.rows) = W · x (tokens, w.cols), rows split across the pool.
+    func linear(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
+        let prepared = w.prepare(x, count: tokens * w.cols, scratch: ws.prepared)
+        let ws = ws
+        pool.parallelFor(w.rows, align: 12) { part, rows in
+            let p = ws.parts[part]
+            w.multiply(y + rows.lowerBound, yStride: w.rows, prepared: prepared, tokens: tokens, rows: rows,
+                       tile: p.tile, accumulators: p.accumulators)
         }
     }
 }

@@ -1,6 +1,21 @@
 /// Every activation buffer of a forward pass over up to `maxTokens` tokens, allocated once
 /// (llama2.c's RunState). Shapes are in the comments; T = maxTokens.
 final class Workspace {
+    /// Buffers private to one thread of the pool.
+    struct Part {
+        /// (kvLoraRank + qkRopeHeadDim) one head's query in cache space: W_UK[h]ᵀ q_nope, then q_pe
+        let qCache: UnsafeMutablePointer<Float>
+        /// (contextCapacity) attention scores of one head
+        let scores: UnsafeMutablePointer<Float>
+        /// (kvLoraRank) attention-weighted latent of one head
+        let latent: UnsafeMutablePointer<Float>
+        /// (kvLoraRank) the latent pre-scaled for an fp8 kv_b
+        let prepared: UnsafeMutablePointer<Float>
+        /// (3 · 128) a GEMM weight tile, and (27 · T) its accumulators
+        let tile: UnsafeMutablePointer<Float>
+        let accumulators: UnsafeMutablePointer<Float>
+    }
+
     let maxTokens: Int
     /// (T, hidden) the residual stream
     let x: UnsafeMutablePointer<Float>
@@ -12,28 +27,20 @@ final class Workspace {
     let qa: UnsafeMutablePointer<Float>
     /// (T, heads, qkHeadDim) queries: per head q_nope then q_pe
     let q: UnsafeMutablePointer<Float>
-    /// (T, kvLoraRank + qkRopeHeadDim) kv_a output before the norm
+    /// (T, kvLoraRank + qkRopeHeadDim) kv_a output, then the cache entry
     let kva: UnsafeMutablePointer<Float>
     /// (T, heads, vHeadDim) attention output per head
     let attn: UnsafeMutablePointer<Float>
-    /// (kvLoraRank + qkRopeHeadDim) one head's query in cache space: W_UK[h]ᵀ q_nope, then q_pe
-    let qAbsorbed: UnsafeMutablePointer<Float>
-    /// (kvLoraRank + qkRopeHeadDim) one token's cache entry before it is stored
-    let kvEntry: UnsafeMutablePointer<Float>
-    /// (kvLoraRank) attention-weighted latent of one head
-    let latent: UnsafeMutablePointer<Float>
-    /// (contextCapacity) attention scores of one head
-    let scores: UnsafeMutablePointer<Float>
-    let scoresCapacity: Int
     /// (T, qkRopeHeadDim / 2) each, per token position
     let ropeCos: UnsafeMutablePointer<Float>
     let ropeSin: UnsafeMutablePointer<Float>
-    /// (ffnWidth) each: an MLP's gate and up activations for one token
+    /// (T, ffnWidth) each: an MLP's gate and up activations
     let gate: UnsafeMutablePointer<Float>
     let up: UnsafeMutablePointer<Float>
-    /// (hidden) one MLP output
-    let mlpOut: UnsafeMutablePointer<Float>
-    /// (nRoutedExperts) router logits, then scores
+    /// (T, hidden) the inputs of the tokens routed to one expert, and its outputs
+    let expertIn: UnsafeMutablePointer<Float>
+    let expertOut: UnsafeMutablePointer<Float>
+    /// (T, nRoutedExperts) router logits, then scores
     let routerScores: UnsafeMutablePointer<Float>
     /// (router.scratchCount)
     let routerScratch: UnsafeMutablePointer<Float>
@@ -44,19 +51,25 @@ final class Workspace {
     let routeOrder: UnsafeMutablePointer<Int32>
     /// (nRoutedExperts + 1) where each expert's run starts in routeOrder
     let expertStart: UnsafeMutablePointer<Int32>
-    /// (widest input of any matrix) input pre-scaled for fp8 kernels
-    let scratch: UnsafeMutablePointer<Float>
+    /// (T, widest input of any matrix) inputs pre-scaled for fp8 kernels
+    let prepared: UnsafeMutablePointer<Float>
+    let parts: [Part]
 
     private var allocations: [UnsafeMutableRawPointer] = []
 
-    init(config c: ModelConfig, router: MoERouter, maxTokens: Int, contextCapacity: Int) {
+    init(config c: ModelConfig, router: MoERouter, maxTokens: Int, contextCapacity: Int, threads: Int) {
         self.maxTokens = maxTokens
-        scoresCapacity = contextCapacity
         let ffnWidth = max(c.intermediateSize, c.moeIntermediateSize * max(c.nSharedExperts, 1), 1)
         let widest = max(c.hiddenSize, c.qLoraRank ?? 0, c.kvLoraRank, c.numAttentionHeads * c.vHeadDim, ffnWidth)
         var allocations: [UnsafeMutableRawPointer] = []
         func floats(_ n: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+            p.initialize(repeating: 0, count: max(n, 1))
+            allocations.append(UnsafeMutableRawPointer(p))
+            return p
+        }
+        func ints(_ n: Int) -> UnsafeMutablePointer<Int32> {
+            let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(n, 1))
             p.initialize(repeating: 0, count: max(n, 1))
             allocations.append(UnsafeMutableRawPointer(p))
             return p
@@ -69,28 +82,23 @@ final class Workspace {
         q = floats(t * c.numAttentionHeads * c.qkHeadDim)
         kva = floats(t * c.kvCacheWidth)
         attn = floats(t * c.numAttentionHeads * c.vHeadDim)
-        qAbsorbed = floats(c.kvCacheWidth)
-        kvEntry = floats(c.kvCacheWidth)
-        latent = floats(c.kvLoraRank)
-        scores = floats(contextCapacity)
         ropeCos = floats(t * c.qkRopeHeadDim / 2)
         ropeSin = floats(t * c.qkRopeHeadDim / 2)
-        gate = floats(ffnWidth)
-        up = floats(ffnWidth)
-        mlpOut = floats(c.hiddenSize)
-        routerScores = floats(c.nRoutedExperts)
+        gate = floats(t * ffnWidth)
+        up = floats(t * ffnWidth)
+        expertIn = floats(t * c.hiddenSize)
+        expertOut = floats(t * c.hiddenSize)
+        routerScores = floats(t * c.nRoutedExperts)
         routerScratch = floats(router.scratchCount)
-        func ints(_ n: Int) -> UnsafeMutablePointer<Int32> {
-            let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(n, 1))
-            p.initialize(repeating: 0, count: max(n, 1))
-            allocations.append(UnsafeMutableRawPointer(p))
-            return p
-        }
         routes = ints(t * c.numExpertsPerTok)
+        routeWeights = floats(t * c.numExpertsPerTok)
         routeOrder = ints(t * c.numExpertsPerTok)
         expertStart = ints(c.nRoutedExperts + 1)
-        routeWeights = floats(t * c.numExpertsPerTok)
-        scratch = floats(widest)
+        prepared = floats(t * widest)
+        parts = (0..<max(threads, 1)).map { _ in
+            Part(qCache: floats(c.kvCacheWidth), scores: floats(contextCapacity), latent: floats(c.kvLoraRank),
+                 prepared: floats(c.kvLoraRank), tile: floats(gemmRows * gemvBlock), accumulators: floats(9 * gemmRows * t))
+        }
         self.allocations = allocations
     }
 

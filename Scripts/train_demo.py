@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""Trains the demo checkpoint that kimi-serve embeds and serves when no --model is given.
+
+    python3 -m venv .venv && .venv/bin/pip install -r Scripts/requirements-reference.txt
+    .venv/bin/python Scripts/train_demo.py            # ~20 min on 2 cores -> Sources/CKimiDemo/include/demo.kimi
+
+A small model of Kimi K2's architecture and file format — MLA with YaRN, a dense first layer,
+MoE layers with a shared expert, top-2 of 8 experts with sigmoid / noaux_tc routing and a
+correction bias (updated by DeepSeek-V3's auxiliary-loss-free rule) — trained with transformers'
+own DeepseekV3ForCausalLM on synthetic conversations (Scripts/demo_data.py) rendered with the
+Kimi chat template and tokenised with a Kimi-format vocabulary trained here. Only assistant
+turns carry loss. Deterministic: fixed seeds, one data stream, a fixed number of steps.
+
+The result is written in the real checkpoint layout (block-fp8 projections with scale_inv,
+bf16 embeddings and norms, fp32 router bias, shards with an index, tiktoken.model,
+tokenizer_config.json, generation_config.json) and packed into one blob for the binary.
+The tool-call accuracy on 60 held-out real cities is measured on the fp8 weights.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import re
+import struct
+import sys
+import tempfile
+import time
+
+import torch
+import tiktoken
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import demo_data as dd  # noqa: E402
+import kimi_checkpoint as kc  # noqa: E402
+import make_tokenizer_fixtures as mtf  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+BLOB = os.path.join(ROOT, "Sources", "CKimiDemo", "include", "demo.kimi")
+REPORT = os.path.join(ROOT, "Tests", "Fixtures", "demo", "report.json")
+
+CONFIG = dict(
+    hidden_size=256, intermediate_size=768, moe_intermediate_size=160, num_hidden_layers=4,
+    num_attention_heads=4, num_key_value_heads=4, q_lora_rank=128, kv_lora_rank=128,
+    qk_nope_head_dim=32, qk_rope_head_dim=32, v_head_dim=32, n_routed_experts=8, n_shared_experts=1,
+    num_experts_per_tok=2, n_group=1, topk_group=1, first_k_dense_replace=1, norm_topk_prob=True,
+    routed_scaling_factor=2.5, rms_norm_eps=1e-6, rope_theta=50000.0,
+    rope_scaling={"type": "yarn", "factor": 8.0, "original_max_position_embeddings": 512,
+                  "beta_fast": 1.0, "beta_slow": 1.0, "mscale": 1.0, "mscale_all_dim": 1.0},
+    max_position_embeddings=4096,
+)
+
+
+def render(template, request, upto=None, generation_prompt=False):
+    messages = request["messages"] if upto is None else request["messages"][:upto]
+    return template.render(messages=messages, tools=request["tools"], add_generation_prompt=generation_prompt)
+
+
+def example(template, enc, request):
+    """Token ids of the whole conversation and the mask of the tokens that carry loss: the
+    assistant's turns (what the demo must do) and the user's (more signal for learning to
+    attend to names); not the tool declarations or system prompt."""
+    ids = enc.encode(render(template, request), allowed_special="all")
+    mask = [False] * len(ids)
+    for i, m in enumerate(request["messages"]):
+        if m["role"] not in ("assistant", "user"):
+            continue
+        start = len(enc.encode(render(template, request, i, m["role"] == "assistant"), allowed_special="all"))
+        end = len(enc.encode(render(template, request, i + 1), allowed_special="all"))
+        assert ids[:end] == enc.encode(render(template, request, i + 1), allowed_special="all")
+        for j in range(start, end):
+            mask[j] = True
+    return ids, mask
+
+
+def batches(template, enc, rng, size, pad, group=4):
+    """Batches of `size` samples; `group` batches are drawn at once and sorted by length, so
+    that each batch pads little."""
+    while True:
+        rows = sorted((example(template, enc, dd.sample(rng)) for _ in range(size * group)), key=lambda r: len(r[0]))
+        order = list(range(group))
+        rng.shuffle(order)
+        for g in order:
+            yield tensors(rows[g * size:(g + 1) * size], pad)
+
+
+def tensors(rows, pad):
+    size = len(rows)
+    width = max(len(ids) for ids, _ in rows)
+    x = torch.full((size, width), pad, dtype=torch.long)
+    labels = torch.full((size, width), -100, dtype=torch.long)
+    attention = torch.zeros((size, width), dtype=torch.long)
+    for r, (ids, mask) in enumerate(rows):
+        x[r, :len(ids)] = torch.tensor(ids)
+        attention[r, :len(ids)] = 1
+        labels[r, :len(ids)] = torch.tensor([t if m else -100 for t, m in zip(ids, mask)])
+    return x, labels, attention
+
+
+class BiasBalancer:
+    """DeepSeek-V3's auxiliary-loss-free balancing: after each step, raise the correction bias
+    of under-loaded experts and lower that of over-loaded ones by a fixed speed."""
+
+    def __init__(self, model, speed=1e-3):
+        self.speed, self.counts = speed, {}
+        for layer in model.model.layers:
+            if hasattr(layer.mlp, "gate"):
+                gate = layer.mlp.gate
+                gate.register_forward_hook(self.hook)
+                self.counts[gate] = torch.zeros(gate.num_experts)
+
+    def hook(self, module, inputs, outputs):
+        if module.training:
+            self.counts[module] += torch.bincount(outputs[2].flatten(), minlength=module.num_experts).float()
+
+    def step(self):
+        with torch.no_grad():
+            for gate, counts in self.counts.items():
+                gate.e_score_correction_bias += self.speed * torch.sign(counts.mean() - counts)
+                counts.zero_()
+
+
+def generate(model, enc, prompt, end_id, steps=48):
+    """Greedy decoding with transformers' KV cache, up to <|im_end|>."""
+    out, cache, feed = [], None, torch.tensor([prompt])
+    with torch.no_grad():
+        for _ in range(steps):
+            result = model(input_ids=feed, past_key_values=cache, use_cache=True)
+            cache = result.past_key_values
+            token = int(torch.argmax(result.logits[0, -1]))
+            if token == end_id:
+                break
+            out.append(token)
+            feed = torch.tensor([[token]])
+    return enc.decode(out)
+
+
+def tool_call_accuracy(model, template, enc, end_id, cities, seed=7, show=0):
+    """Greedy: does the model call get_weather with exactly the city the user named?"""
+    rng, hits = random.Random(seed), 0
+    model.eval()
+    for c in cities:
+        request = {"messages": [{"role": "user", "content": rng.choice(dd.WEATHER_QUESTIONS).format(c=c)}],
+                   "tools": [dd.GET_WEATHER]}
+        prompt = enc.encode(render(template, request, generation_prompt=True), allowed_special="all")
+        out = generate(model, enc, prompt, end_id)
+        if show > 0:
+            print(f"  {c!r} -> {out!r}", flush=True)
+            show -= 1
+        m = re.search(r"<\|tool_call_begin\|>functions\.get_weather:0<\|tool_call_argument_begin\|>(.*?)<\|tool_call_end\|>", out)
+        try:
+            hits += bool(m) and json.loads(m.group(1)) == {"city": c}
+        except json.JSONDecodeError:
+            pass
+    model.train()
+    return hits / len(cities)
+
+
+def pack(directory, out):
+    """The blob the binary embeds: b"KIMIDEMO", u32 count, then per file u32 name length,
+    name, u64 offset, u64 size; data follows, each file aligned to 64 bytes."""
+    names = sorted(os.listdir(directory))
+    header = b"KIMIDEMO" + struct.pack("<I", len(names))
+    entries_size = sum(4 + len(n.encode()) + 16 for n in names)
+    offset = len(header) + entries_size
+    entries, payload = b"", b""
+    for n in names:
+        data = open(os.path.join(directory, n), "rb").read()
+        start = (offset + len(payload) + 63) // 64 * 64
+        payload += b"\0" * (start - offset - len(payload)) + data
+        entries += struct.pack("<I", len(n.encode())) + n.encode() + struct.pack("<QQ", start, len(data))
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "wb") as f:
+        f.write(header + entries + payload)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=1100)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--merges", type=int, default=1200)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--eval-every", type=int, default=250)
+    args = parser.parse_args()
+    began = time.time()
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    env = mtf.hf_environment()
+    with open(mtf.TEMPLATE) as f:
+        template = env.from_string(f.read())
+
+    # A Kimi-format vocabulary trained on rendered conversations.
+    corpus_rng = random.Random(1)
+    corpus = "\n".join(render(template, dd.sample(corpus_rng)) for _ in range(2500))
+    specials = set(re.findall(r"<\|[a-z_]+\|>", corpus))
+    plain = corpus
+    for s in specials:
+        plain = plain.replace(s, "\n")
+    ranks = kc.train_bpe(plain + "\n" + "\n".join(dd.TRAIN_CITIES), args.merges)
+    enc = mtf.encoding("kimi-demo", ranks)
+    vocab = len(ranks) + 256
+    end_id = enc.encode("<|im_end|>", allowed_special="all")[0]
+    print(f"vocabulary: {len(ranks)} ranks + 256 specials ({time.time() - began:.0f} s)", flush=True)
+
+    cfg = kc.kimi_config(vocab_size=vocab, bos_token_id=len(ranks), eos_token_id=len(ranks) + 1, **CONFIG)
+    hf_cfg = kc.hf_config(cfg)
+    hf_cfg._attn_implementation = "sdpa"
+    from transformers import DeepseekV3ForCausalLM
+    model = DeepseekV3ForCausalLM(hf_cfg).to(torch.float32)
+    model.train()
+    balancer = BiasBalancer(model)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, betas=(0.9, 0.95), weight_decay=0.01)
+    warmup = 80
+    schedule = lambda s: min(1, (s + 1) / warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1, s / args.steps))))  # noqa: E731
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    data = batches(template, enc, random.Random(2), args.batch, pad=end_id)
+    log = []
+    for step in range(args.steps):
+        x, labels, attention = next(data)
+        loss = model(input_ids=x, attention_mask=attention, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        balancer.step()
+        if step % 20 == 0:
+            print(f"step {step} loss {loss.item():.4f} lr {scheduler.get_last_lr()[0]:.2e} ({time.time() - began:.0f} s)", flush=True)
+        if args.eval_every and (step + 1) % args.eval_every == 0:
+            accuracy = tool_call_accuracy(model, template, enc, end_id, dd.HELD_OUT[:20], show=3)
+            log.append({"step": step + 1, "loss": loss.item(), "held_out_accuracy_20": accuracy})
+            print(f"step {step + 1}: held-out tool-call accuracy {accuracy:.2f}", flush=True)
+    trained = time.time() - began
+
+    # Export in the real layout, then measure what the fp8 weights do.
+    builder = kc.Builder(cfg, seed=0)
+    state = model.state_dict()
+    builder.from_trained(state)
+    with tempfile.TemporaryDirectory() as directory:
+        kc.write_checkpoint(directory, cfg, builder, shards=2)
+        with open(os.path.join(directory, "generation_config.json"), "w") as f:
+            json.dump({"max_length": cfg["max_position_embeddings"], "eos_token_id": end_id}, f, indent=2)
+        kc.write_tokenizer(directory, ranks)
+        size = sum(os.path.getsize(os.path.join(directory, n)) for n in os.listdir(directory))
+        pack(directory, BLOB)
+    quantized = kc.reference_model(cfg, builder)
+    accuracy = tool_call_accuracy(quantized, template, enc, end_id, dd.HELD_OUT)
+    report = {"steps": args.steps, "batch": args.batch, "threads": args.threads, "train_seconds": round(trained),
+              "total_seconds": round(time.time() - began),
+              "parameters": sum(p.numel() for p in model.parameters()), "checkpoint_bytes": size,
+              "blob_bytes": os.path.getsize(BLOB), "vocab_size": vocab,
+              "held_out_tool_call_accuracy_fp8": accuracy, "log": log,
+              "held_out_cities": dd.HELD_OUT, "weather_questions": dd.WEATHER_QUESTIONS}
+    os.makedirs(os.path.dirname(REPORT), exist_ok=True)
+    with open(REPORT, "w") as f:
+        json.dump(report, f, indent=1)
+    print(json.dumps({k: v for k, v in report.items() if k not in ("log", "held_out_cities", "weather_questions")}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+import Foundation
+import Synchronization
+
+/// A persistent pool for the engine's fork/join regions (thousands per decode step): the
+/// caller runs part 0 itself, workers spin on a generation counter between regions and sleep
+/// on a condition variable only after `spinWindow` without work (guides/swift-performance.md
+/// §3: Dispatch waits 15-20 µs to wake and often runs short regions serially; a spinning
+/// worker answers in under a microsecond).
+public final class ThreadPool: @unchecked Sendable {
+    /// What the workers share with the pool; they hold it, not the pool, so that dropping the
+    /// pool stops them.
+    final class State: @unchecked Sendable {
+        let generation = Atomic<Int>(0)
+        let remaining = Atomic<Int>(0)
+        let sleepers = Atomic<Int>(0)
+        let stopped = Atomic<Bool>(false)
+        let condition = NSCondition()
+        var task: ((Int) -> Void)?
+    }
+
+    public let threads: Int
+    private let state = State()
+
+    /// - spinWindow: seconds a worker spins waiting for the next region before it sleeps.
+    public init(threads: Int, spinWindow: Double = 0.002) {
+        self.threads = max(1, threads)
+        for worker in 1..<self.threads {
+            let thread = Thread { [state] in Self.work(worker, state, spinWindow) }
+            thread.name = "kimi-worker-\(worker)"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    deinit {
+        state.stopped.store(true, ordering: .releasing)
+        state.condition.lock()
+        state.condition.broadcast()
+        state.condition.unlock()
+    }
+
+    /// Runs `body(part)` for part in 0..<threads, part 0 on the calling thread; returns when
+    /// all parts are done. One region at a time.
+    public func run(_ body: (Int) -> Void) {
+        if threads == 1 {
+            body(0)
+            return
+        }
+        withoutActuallyEscaping(body) { escaping in
+            state.task = escaping
+            state.remaining.store(threads - 1, ordering: .relaxed)
+            state.generation.add(1, ordering: .releasing)
+            if state.sleepers.load(ordering: .acquiring) > 0 {
+                state.condition.lock()
+                state.condition.broadcast()
+                state.condition.unlock()
+            }
+            escaping(0)
+            while state.remaining.load(ordering: .acquiring) > 0 {}
+            state.task = nil
+        }
+    }
+
+    /// Splits `0..<count` into one contiguous range per thread, each starting at a multiple of
+    /// `align`, and runs `body(part, range)` on each non-empty range.
+    public func parallelFor(_ count: Int, align: Int = 1, _ body: (Int, Range<Int>) -> Void) {
+        if threads == 1 || count <= align {
+            body(0, 0..<count)
+            return
+        }
+        let units = (count + align - 1) / align
+        run { part in
+            let begin = min(units * part / threads * align, count)
+            let end = min(units * (part + 1) / threads * align, count)
+            if begin < end { body(part, begin..<end) }
+        }
+    }
+
+    private static func work(_ worker: Int, _ state: State, _ spinWindow: Double) {
+        var seen = 0  // the initial generation: a region may start before this thread does
+        while true {
+            // Spin for the next region, then sleep.
+            var spinStart = ProcessInfo.processInfo.systemUptime
+            var spins = 0
+            while state.generation.load(ordering: .acquiring) == seen {
+                if state.stopped.load(ordering: .acquiring) { return }
+                spins += 1
+                if spins & 1023 == 0 && ProcessInfo.processInfo.systemUptime - spinStart > spinWindow {
+                    state.condition.lock()
+                    state.sleepers.add(1, ordering: .releasing)
+                    while state.generation.load(ordering: .acquiring) == seen && !state.stopped.load(ordering: .acquiring) {
+                        state.condition.wait()
+                    }
+                    state.sleepers.subtract(1, ordering: .releasing)
+                    state.condition.unlock()
+                    spinStart = ProcessInfo.processInfo.systemUptime
+                }
+            }
+            seen += 1
+            state.task?(worker)
+            state.remaining.subtract(1, ordering: .releasing)
+        }
+    }
+}
