@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -29,13 +30,16 @@ let package = Package(
             dependencies: ["KimiJSON"]
         ),
         .target(name: "HTTPServer"),
+        .target(name: "CKimiDemo"),
+        .target(name: "KimiDemo", dependencies: ["CKimiDemo"]),
         .target(
             name: "KimiServing",
             dependencies: ["KimiModel", "KimiTokenizer"]
         ),
         .target(
             name: "KimiAPI",
-            dependencies: ["HTTPServer", "KimiServing", "KimiTokenizer", "KimiJSON"]
+            dependencies: ["HTTPServer", "KimiServing", "KimiTokenizer", "KimiJSON",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "kimi-serve",
@@ -44,9 +48,11 @@ let package = Package(
                 "KimiTokenizer",
                 "KimiServing",
                 "KimiAPI",
+                "KimiDemo",
                 "HTTPServer",
                 "KimiJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: simdFlags
         ),

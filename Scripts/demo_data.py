@@ -145,7 +145,7 @@ def invented_city(rng):
 
 
 def city(rng):
-    return rng.choice(TRAIN_CITIES) if rng.random() < 0.45 else invented_city(rng)
+    return rng.choice(TRAIN_CITIES) if rng.random() < 0.15 else invented_city(rng)
 
 
 def call(idx, name, args):

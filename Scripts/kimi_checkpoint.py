@@ -20,6 +20,7 @@ import os
 
 import numpy as np
 import regex
+import unicodedata
 import torch
 from safetensors.torch import save_file
 
@@ -65,8 +66,27 @@ def gpt2_byte_order():
     return printable + [b for b in range(256) if b not in printable]
 
 
-def train_bpe(text, merges):
-    """Rank-ordered byte-pair merges over Kimi's pre-tokenised pieces; returns {bytes: rank}."""
+def token_class(token):
+    """"letter", "digit", "space", "other", or None for bytes inside one character."""
+    text = token.decode("utf-8", errors="ignore")
+    if not text:
+        return None
+    if all(c.isalpha() or unicodedata.category(c).startswith("M") for c in text):
+        return "letter"
+    if all(c.isdigit() for c in text):
+        return "digit"
+    if all(c.isspace() for c in text):
+        return "space"
+    if not any(c.isalnum() or c.isspace() for c in text):
+        return "other"
+    return "mixed"
+
+
+def train_bpe(text, merges, homogeneous=False):
+    """Rank-ordered byte-pair merges over Kimi's pre-tokenised pieces; returns {bytes: rank}.
+    With `homogeneous`, no merged token mixes letters, digits, spaces and punctuation, so a word
+    is split into the same tokens wherever it stands (after a space, inside quotes): copying a
+    name from a question into tool-call JSON is then copying tokens."""
     pattern = regex.compile(KIMI_PAT_STR, flags=regex.V1)
     words = {}
     for piece in pattern.findall(text):
@@ -80,6 +100,11 @@ def train_bpe(text, merges):
                 pairs[(a, b)] = pairs.get((a, b), 0) + count
         if not pairs:
             break
+        if homogeneous:
+            pairs = {p: n for p, n in pairs.items() if token_class(p[0] + p[1]) in (None, "letter", "digit", "space", "other")
+                     and {token_class(p[0]), token_class(p[1])} - {None} != {"letter", "digit"}}
+            if not pairs:
+                break
         best = max(pairs.items(), key=lambda kv: (kv[1], -ranks[kv[0][0]], -ranks[kv[0][1]]))[0]
         merged = best[0] + best[1]
         if merged in ranks:

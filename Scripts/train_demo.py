@@ -40,8 +40,8 @@ BLOB = os.path.join(ROOT, "Sources", "CKimiDemo", "include", "demo.kimi")
 REPORT = os.path.join(ROOT, "Tests", "Fixtures", "demo", "report.json")
 
 CONFIG = dict(
-    hidden_size=256, intermediate_size=768, moe_intermediate_size=160, num_hidden_layers=4,
-    num_attention_heads=4, num_key_value_heads=4, q_lora_rank=128, kv_lora_rank=128,
+    hidden_size=128, intermediate_size=384, moe_intermediate_size=96, num_hidden_layers=4,
+    num_attention_heads=4, num_key_value_heads=4, q_lora_rank=96, kv_lora_rank=96,
     qk_nope_head_dim=32, qk_rope_head_dim=32, v_head_dim=32, n_routed_experts=8, n_shared_experts=1,
     num_experts_per_tok=2, n_group=1, topk_group=1, first_k_dense_replace=1, norm_topk_prob=True,
     routed_scaling_factor=2.5, rms_norm_eps=1e-6, rope_theta=50000.0,
@@ -95,6 +95,19 @@ def tensors(rows, pad):
         attention[r, :len(ids)] = 1
         labels[r, :len(ids)] = torch.tensor([t if m else -100 for t, m in zip(ids, mask)])
     return x, labels, attention
+
+
+def induction_batch(gen, vocab, size=32, length=48, repeat=16):
+    """Random tokens whose second part repeats a random stretch of the first: learning to
+    continue the repeat forms the attention circuit (an induction head) that copying names
+    into tool calls needs, in a few hundred cheap steps, before the conversations."""
+    first = torch.randint(0, vocab, (size, length), generator=gen)
+    starts = torch.randint(0, length - repeat, (size,), generator=gen)
+    copy = torch.stack([first[i, s:s + repeat] for i, s in enumerate(starts.tolist())])
+    x = torch.cat([first, copy], 1)
+    labels = x.clone()
+    labels[:, :length + 1] = -100  # the first repeated token cannot be known
+    return x, labels, torch.ones_like(x)
 
 
 class BiasBalancer:
@@ -176,10 +189,12 @@ def pack(directory, out):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=1100)
-    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=3500)
+    parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--merges", type=int, default=1200)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--induction-steps", type=int, default=300)
+    parser.add_argument("--induction-every", type=int, default=4)
     parser.add_argument("--eval-every", type=int, default=250)
     args = parser.parse_args()
     began = time.time()
@@ -196,7 +211,7 @@ def main():
     plain = corpus
     for s in specials:
         plain = plain.replace(s, "\n")
-    ranks = kc.train_bpe(plain + "\n" + "\n".join(dd.TRAIN_CITIES), args.merges)
+    ranks = kc.train_bpe(plain + "\n" + "\n".join(dd.TRAIN_CITIES), args.merges, homogeneous=True)
     enc = mtf.encoding("kimi-demo", ranks)
     vocab = len(ranks) + 256
     end_id = enc.encode("<|im_end|>", allowed_special="all")[0]
@@ -214,9 +229,13 @@ def main():
     schedule = lambda s: min(1, (s + 1) / warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1, s / args.steps))))  # noqa: E731
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     data = batches(template, enc, random.Random(2), args.batch, pad=end_id)
+    induction = torch.Generator().manual_seed(3)
     log = []
     for step in range(args.steps):
-        x, labels, attention = next(data)
+        if step < args.induction_steps or (args.induction_every and step % args.induction_every == 0):
+            x, labels, attention = induction_batch(induction, len(ranks))
+        else:
+            x, labels, attention = next(data)
         loss = model(input_ids=x, attention_mask=attention, labels=labels).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -7,7 +7,8 @@ import KimiTokenizer
 /// `POST /v1/chat/completions`: prompt, generation, and the answer in OpenAI's shape —
 /// a `chat.completion`, or `chat.completion.chunk` events ending with `data: [DONE]`.
 extension KimiAPI {
-    func chatCompletions(_ http: HTTPRequest, _ writer: ResponseWriter) throws {
+    func chatCompletions(_ http: HTTPRequest, _ writer: ResponseWriter, record: inout RequestRecord) throws {
+        let start = ProcessInfo.processInfo.systemUptime
         if let type = http.header("Content-Type"), !type.lowercased().hasPrefix("application/json") {
             throw APIError(status: 415, type: "invalid_request_error",
                            message: "Content-Type must be application/json; got \(type.prefix(100))", code: "unsupported_media_type")
@@ -44,13 +45,25 @@ extension KimiAPI {
                                      stopStrings: request.stop, logprobs: request.logprobs, ignoreStopTokens: request.ignoreEOS)
         }
         let context = CompletionContext(id: "chatcmpl-" + Self.randomID(), created: Int(Date().timeIntervalSince1970),
-                                        model: modelName, request: request)
+                                        model: modelName, request: request, start: start)
+        record.id = context.id
+        if configuration.logPrompts {
+            configuration.logger.info("prompt", metadata: ["id": "\(context.id)", "text": "\(prompt.text)"])
+        }
         // Submit the first choice now, so that a full queue is a 429 before any SSE byte.
         let first = try submit(generation(0))
+        let outcome: Outcome
         if request.stream {
-            stream(context, first: first, next: { try self.submit(generation($0)) }, writer)
+            outcome = stream(context, first: first, next: { try self.submit(generation($0)) }, writer)
         } else {
-            try complete(context, first: first, next: { try self.submit(generation($0)) }, writer)
+            outcome = try complete(context, first: first, next: { try self.submit(generation($0)) }, writer)
+        }
+        record.usage = outcome.usage
+        record.ttft = outcome.firstToken.map { $0 - start }
+        record.finish = outcome.finish
+        if outcome.finish == nil { record.status = 499 }  // the client left
+        if configuration.logPrompts, let text = outcome.text {
+            configuration.logger.info("output", metadata: ["id": "\(context.id)", "text": "\(text)"])
         }
     }
 
@@ -59,6 +72,17 @@ extension KimiAPI {
         let created: Int
         let model: String
         let request: ChatCompletionRequest
+        let start: Double
+    }
+
+    /// What a completion came to, for the request's log line.
+    struct Outcome {
+        var usage: Usage?
+        /// Uptime when the first token arrived.
+        var firstToken: Double?
+        /// The last choice's finish_reason; nil if the client left first.
+        var finish: String?
+        var text: String?
     }
 
     func submit(_ generation: GenerationRequest) throws -> GenerationHandle {
@@ -98,9 +122,11 @@ extension KimiAPI {
 
     // MARK: - Non-streaming
 
-    func complete(_ c: CompletionContext, first: GenerationHandle, next: (Int) throws -> GenerationHandle, _ writer: ResponseWriter) throws {
+    func complete(_ c: CompletionContext, first: GenerationHandle, next: (Int) throws -> GenerationHandle,
+                  _ writer: ResponseWriter) throws -> Outcome {
         var choices: [JSONValue] = []
         var usage = Usage(promptTokens: 0, completionTokens: 0, cachedTokens: 0)
+        var outcome = Outcome()
         for index in 0..<c.request.n {
             let handle = index == 0 ? first : try next(index)
             var text = ""
@@ -110,6 +136,7 @@ extension KimiAPI {
                 switch event {
                 case .started: break
                 case let .text(piece, lps):
+                    if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
                     text += piece
                     logprobs += lps
                 case let .finished(reason, u):
@@ -122,7 +149,7 @@ extension KimiAPI {
                     throw APIError(status: 500, type: "server_error", message: "generation failed: \(message)")
                 }
             }
-            guard let finish, finish != .cancelled else { return }  // the client left
+            guard let finish, finish != .cancelled else { return outcome }  // the client left
             let parsed = ToolCallParser.parse(text)
             var calls = c.request.toolChoice == .none ? [] : parsed.toolCalls.filter(\.complete)
             if !c.request.parallelToolCalls { calls = Array(calls.prefix(1)) }
@@ -130,7 +157,9 @@ extension KimiAPI {
             message["content"] = parsed.content.isEmpty && !calls.isEmpty ? .null : .string(parsed.content)
             message["refusal"] = .null
             if !calls.isEmpty { message["tool_calls"] = .array(calls.map(Self.toolCallJSON)) }
-            let reason = finish == .length ? "length" : (calls.isEmpty ? "stop" : "tool_calls")
+            let reason = Self.finishReason(finish, toolCalls: !calls.isEmpty)
+            outcome.finish = reason
+            outcome.text = text
             choices.append(.object(JSONObject([
                 "index": JSONValue(index), "message": .object(message),
                 "logprobs": c.request.logprobs == nil ? .null : logprobsJSON(logprobs),
@@ -143,6 +172,17 @@ extension KimiAPI {
             "system_fingerprint": .string("kimi-serve"),
         ]))
         writer.send(HTTPResponse(status: 200, contentType: "application/json", body: JSONWriter().string(body), headers: Self.corsHeaders))
+        outcome.usage = usage
+        return outcome
+    }
+
+    /// OpenAI's finish_reason; "abort" (as vLLM) when shutdown cut the generation short.
+    static func finishReason(_ finish: FinishReason, toolCalls: Bool) -> String {
+        switch finish {
+        case .length: return "length"
+        case .aborted: return "abort"
+        case .stop, .cancelled: return toolCalls ? "tool_calls" : "stop"
+        }
     }
 
     static func toolCallJSON(_ call: ToolCall) -> JSONValue {
@@ -176,7 +216,10 @@ extension KimiAPI {
 
     // MARK: - Streaming
 
-    func stream(_ c: CompletionContext, first: GenerationHandle, next: (Int) throws -> GenerationHandle, _ writer: ResponseWriter) {
+    func stream(_ c: CompletionContext, first: GenerationHandle, next: (Int) throws -> GenerationHandle,
+                _ writer: ResponseWriter) -> Outcome {
+        var outcome = Outcome()
+        var streamed = ""
         let events = writer.startEventStream(headers: Self.corsHeaders)
         func chunk(_ choices: [JSONValue], usage: JSONValue? = nil) {
             var o = JSONObject(["id": .string(c.id), "object": .string("chat.completion.chunk"), "created": JSONValue(c.created),
@@ -233,6 +276,8 @@ extension KimiAPI {
                 switch event {
                 case .started: break
                 case let .text(text, lps):
+                    if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
+                    streamed += text
                     pendingLogprobs += lps
                     emit(parser.feed(text))
                 case let .finished(reason, u):
@@ -249,18 +294,24 @@ extension KimiAPI {
                     events.send(data: JSONWriter().string(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").json))
                     events.send(data: "[DONE]")
                     events.finish()
-                    return
+                    outcome.finish = "error"
+                    return outcome
                 }
             }
             guard let finish, finish != .cancelled else {
                 events.finish()
-                return
+                outcome.usage = usage
+                return outcome
             }
-            let reason = finish == .length ? "length" : (callCount > 0 ? "tool_calls" : "stop")
+            let reason = Self.finishReason(finish, toolCalls: callCount > 0)
+            outcome.finish = reason
             chunk([choice(index, delta: JSONObject(), finish: reason)])
         }
         if c.request.includeUsage { chunk([], usage: usageJSON(usage)) }
         events.send(data: "[DONE]")
         events.finish()
+        outcome.usage = usage
+        outcome.text = streamed
+        return outcome
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import KimiJSON
+import Logging
 import KimiServing
 import KimiTokenizer
 
@@ -19,6 +20,10 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         public var healthTolerance: Double = 300
         /// Seconds between SSE keep-alive comments while nothing else is sent.
         public var pingInterval: Double = 15
+        /// One line per request: id, route, status, token counts, time to first token, duration.
+        public var logger = Logger(label: "kimi-serve.api")
+        /// Also log the rendered prompt and the output text (off: they may be private).
+        public var logPrompts = false
 
         public init(servedModelNames: [String], maxModelLen: Int) {
             self.servedModelNames = servedModelNames
@@ -46,7 +51,20 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         APIError.http(status: status, message: message).response
     }
 
+    /// What one request's log line reports.
+    struct RequestRecord {
+        var id = ""
+        var status = 200
+        var usage: Usage?
+        var ttft: Double?
+        var finish: String?
+        var error: String?
+    }
+
     public func handle(_ request: HTTPRequest, _ writer: ResponseWriter) {
+        let start = ProcessInfo.processInfo.systemUptime
+        var record = RequestRecord()
+        defer { log(request, record, seconds: ProcessInfo.processInfo.systemUptime - start) }
         var path = request.path
         if path.hasPrefix("/v1/") { path.removeFirst(3) }  // /v1/models and /models alike
         if request.method == "OPTIONS" {
@@ -64,15 +82,34 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
             case .health: health(writer)
             case .models: models(writer, id: nil)
             case let .model(id): models(writer, id: id)
-            case .chatCompletions: try chatCompletions(request, writer)
+            case .chatCompletions: try chatCompletions(request, writer, record: &record)
             }
         } catch let error as APIError {
+            record.status = error.status
+            record.error = error.code ?? error.type
             var response = error.response
             response.headers += Self.corsHeaders
             writer.send(response)
         } catch {
+            record.status = 500
             writer.send(APIError(status: 500, type: "server_error", message: "internal error").response)
         }
+    }
+
+    func log(_ request: HTTPRequest, _ r: RequestRecord, seconds: Double) {
+        var metadata: Logger.Metadata = ["method": "\(request.method)", "route": "\(request.path.prefix(100))",
+                                         "status": "\(r.status)", "duration_ms": "\(Int(seconds * 1000))"]
+        if !r.id.isEmpty { metadata["id"] = "\(r.id)" }
+        if let u = r.usage {
+            metadata["prompt_tokens"] = "\(u.promptTokens)"
+            metadata["completion_tokens"] = "\(u.completionTokens)"
+            metadata["cached_tokens"] = "\(u.cachedTokens)"
+        }
+        if let ttft = r.ttft { metadata["ttft_ms"] = "\(Int(ttft * 1000))" }
+        if let finish = r.finish { metadata["finish_reason"] = "\(finish)" }
+        if let error = r.error { metadata["error"] = "\(error)" }
+        let level: Logger.Level = r.status >= 500 ? .error : r.status >= 400 ? .notice : .info
+        configuration.logger.log(level: level, "request", metadata: metadata)
     }
 
     enum Route: Equatable {

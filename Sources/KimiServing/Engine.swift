@@ -31,6 +31,7 @@ public final class Engine: @unchecked Sendable {
     /// Seconds since boot of the loop's last sign of life (a step, or a wake while idle).
     private var heartbeat = ProcessInfo.processInfo.systemUptime
     private var busy = false
+    private var running: GenerationHandle?
     /// (vocabSize) logits of the last step
     private let logits: UnsafeMutablePointer<Float>
 
@@ -44,6 +45,7 @@ public final class Engine: @unchecked Sendable {
     deinit { logits.deallocate() }
 
     public func start() {
+        model.onProgress { [weak self] in self?.beat() }
         let thread = Thread { [unowned self] in self.loop() }
         thread.name = "kimi-engine"
         thread.stackSize = 8 << 20
@@ -75,21 +77,35 @@ public final class Engine: @unchecked Sendable {
     public func isAlive(tolerance: TimeInterval) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        return thread != nil && !stopping && ProcessInfo.processInfo.systemUptime - heartbeat < tolerance
+        return thread != nil && ProcessInfo.processInfo.systemUptime - heartbeat < tolerance
     }
 
-    public func stop() {
+    /// Refuses new generations from now on (`submit` throws `.shuttingDown`); queued and
+    /// running ones continue.
+    public func stopAccepting() {
         lock.lock()
         stopping = true
-        let pending = queue
-        queue.removeAll()
         lock.broadcast()
         lock.unlock()
-        for (request, handle) in pending {
-            handle.send(.finished(.cancelled, Usage(promptTokens: request.prompt.count, completionTokens: 0, cachedTokens: 0)))
-        }
     }
 
+    /// Generations queued or running.
+    public var active: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return queue.count + (busy ? 1 : 0)
+    }
+
+    /// Ends every queued and running generation at its next step with `.aborted`.
+    public func abortAll() {
+        lock.lock()
+        let pending = queue.map(\.1) + (running.map { [$0] } ?? [])
+        lock.unlock()
+        for handle in pending { handle.cancel(.aborted) }
+    }
+
+    /// A sign of life: after every engine step, and from the model after every layer (a step
+    /// over a cold page cache of a huge checkpoint can take long, but it is progressing).
     private func beat() {
         if configuration.stepDelay > 0 { Thread.sleep(forTimeInterval: configuration.stepDelay) }
         lock.lock()
@@ -110,11 +126,13 @@ public final class Engine: @unchecked Sendable {
             }
             let (request, handle) = queue.removeFirst()
             busy = true
+            running = handle
             heartbeat = ProcessInfo.processInfo.systemUptime
             lock.unlock()
             run(request, handle)
             lock.lock()
             busy = false
+            running = nil
             lock.unlock()
         }
     }
@@ -122,8 +140,8 @@ public final class Engine: @unchecked Sendable {
     /// Runs one generation to its end, sending its events.
     private func run(_ request: GenerationRequest, _ handle: GenerationHandle) {
         var usage = Usage(promptTokens: request.prompt.count, completionTokens: 0, cachedTokens: 0)
-        if handle.isCancelled {
-            handle.send(.finished(.cancelled, usage))
+        if let reason = handle.cancellation {
+            handle.send(.finished(reason, usage))
             return
         }
         do {
@@ -135,8 +153,8 @@ public final class Engine: @unchecked Sendable {
             usage.cachedTokens = common
             var position = common
             while position < request.prompt.count {
-                if handle.isCancelled {
-                    handle.send(.finished(.cancelled, usage))
+                if let reason = handle.cancellation {
+                    handle.send(.finished(reason, usage))
                     return
                 }
                 let end = min(position + model.chunkSize, request.prompt.count)
@@ -180,8 +198,9 @@ public final class Engine: @unchecked Sendable {
                     handle.send(.finished(.length, usage))
                     return
                 }
-                if handle.isCancelled {
-                    handle.send(.finished(.cancelled, usage))
+                if let reason = handle.cancellation {
+                    handle.send(.text(stops.finish() + detokenizer.finish(), logprobs: []))
+                    handle.send(.finished(reason, usage))
                     return
                 }
                 try model.append([token], logits: logits)

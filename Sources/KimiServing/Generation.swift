@@ -32,8 +32,10 @@ public enum FinishReason: String, Sendable {
     case stop
     /// max_tokens or the end of the context.
     case length
-    /// The client went away or the server is shutting down.
+    /// The client went away.
     case cancelled
+    /// The server is shutting down and its drain time ran out.
+    case aborted
 }
 
 /// A generated token's log-probability and the most likely alternatives (raw model
@@ -78,23 +80,27 @@ public enum GenerationEvent: Sendable {
 public final class GenerationHandle: @unchecked Sendable {
     private let condition = NSCondition()
     private var events: [GenerationEvent] = []
-    private var cancelledFlag = false
+    private var stopReason: FinishReason?
     private var done = false
 
     init() {}
 
-    /// Asks the engine to stop this generation at its next step (or never start it).
-    public func cancel() {
+    /// Asks the engine to stop this generation at its next step (or never start it):
+    /// `.cancelled` when the client left, `.aborted` when the server shuts down.
+    public func cancel(_ reason: FinishReason = .cancelled) {
         condition.lock()
-        cancelledFlag = true
+        if stopReason == nil { stopReason = reason }
         condition.unlock()
     }
 
-    public var isCancelled: Bool {
+    /// Why the generation was asked to stop, if it was.
+    public var cancellation: FinishReason? {
         condition.lock()
         defer { condition.unlock() }
-        return cancelledFlag
+        return stopReason
     }
+
+    public var isCancelled: Bool { cancellation != nil }
 
     func send(_ event: GenerationEvent) {
         condition.lock()

@@ -14,6 +14,8 @@ public protocol InferenceModel: AnyObject {
     func truncate(to count: Int)
     /// Runs `tokens` after the cached ones; writes the logits of the last one (vocabSize).
     func append(_ tokens: [Int], logits: UnsafeMutablePointer<Float>?) throws
+    /// Calls `handler` as computation progresses (after each layer), from the engine thread.
+    func onProgress(_ handler: @escaping () -> Void)
 }
 
 /// Kimi K2 with one latent KV cache.
@@ -40,4 +42,6 @@ public final class TransformerSequence: InferenceModel {
         try transformer.forward(tokens, cache: cache, logits: logits)
         cachedTokens += tokens
     }
+
+    public func onProgress(_ handler: @escaping () -> Void) { transformer.layerDone = handler }
 }

@@ -17,6 +17,8 @@ public final class ScriptedModel: InferenceModel {
         self.capacity = capacity
     }
 
+    public func onProgress(_ handler: @escaping () -> Void) {}
+
     /// The engine truncates at the start of every generation: move to the next script.
     public func truncate(to count: Int) {
         cachedTokens.removeLast(cachedTokens.count - min(count, cachedTokens.count))

@@ -1,6 +1,14 @@
 import ArgumentParser
 import Foundation
+import KimiDemo
 import KimiModel
+
+/// The checkpoint directory `--model` names: `demo` (or no --model, for serve) is the demo
+/// checkpoint linked into the binary.
+func checkpointDirectory(_ model: String?) throws -> (path: String, isDemo: Bool) {
+    guard let model, model != DemoCheckpoint.name else { return (try DemoCheckpoint.directory(), true) }
+    return (model, false)
+}
 
 /// Writes to standard error (progress, messages); standard output carries only results.
 func printError(_ message: String) {

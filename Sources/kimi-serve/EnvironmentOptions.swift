@@ -9,7 +9,9 @@ enum EnvironmentOptions {
     static let serve: [(option: String, kind: Kind)] = [
         ("model", .value), ("host", .value), ("port", .value), ("served-model-name", .value), ("api-key", .value),
         ("api-key-file", .value), ("max-model-len", .value), ("kv-cache-dtype", .value), ("kv-cache-gib", .value),
-        ("max-queued", .value), ("prefill-chunk", .value), ("debug-step-delay", .value), ("debug-scripted-output", .value),
+        ("max-queued", .value), ("prefill-chunk", .value), ("threads", .value), ("shutdown-timeout", .value),
+        ("preload", .flag), ("log-level", .value), ("log-format", .value), ("log-prompts", .flag),
+        ("debug-step-delay", .value), ("debug-scripted-output", .value),
     ]
 
     static func variable(for option: String) -> String {

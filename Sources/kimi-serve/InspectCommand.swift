@@ -11,7 +11,7 @@ struct InspectCommand: ParsableCommand {
         abstract: "Validate a checkpoint and print its configuration, sizes and memory plan.",
         discussion: "Reads config.json and every safetensors header, maps the shards and checks that every tensor the architecture needs is present with the right shape and dtype. Missing, unexpected or mis-shaped tensors are listed and the exit status is 1. Multi-token-prediction layers (num_nextn_predict_layers) are recognised and skipped.")
 
-    @Option(name: .long, help: "Checkpoint directory (config.json + safetensors shards).")
+    @Option(name: .long, help: "Checkpoint directory (config.json + safetensors shards), or \"demo\" for the embedded demo checkpoint.")
     var model: String
 
     @Flag(name: .long, help: "Print one JSON object instead of the human-readable summary.")
@@ -19,7 +19,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let checkpoint = try Checkpoint(directory: model)
+            let checkpoint = try Checkpoint(directory: try checkpointDirectory(model).path)
             let summary = ModelSummary(checkpoint: checkpoint)
             let problems = TensorManifest.problems(checkpoint)
             if json {

@@ -2,10 +2,12 @@ import ArgumentParser
 import Foundation
 import HTTPServer
 import KimiAPI
+import KimiDemo
 import KimiJSON
 import KimiModel
 import KimiServing
 import KimiTokenizer
+import Logging
 
 /// `kimi-serve serve`: the OpenAI-compatible HTTP server.
 struct ServeCommand: ParsableCommand {
@@ -18,8 +20,8 @@ struct ServeCommand: ParsableCommand {
             a flag on the command line wins. Repeatable options take a comma-separated value; booleans take 1/0/true/false.
             """)
 
-    @Option(name: .long, help: "Checkpoint directory (config.json, safetensors shards, tiktoken.model, tokenizer_config.json).")
-    var model: String
+    @Option(name: .long, help: "Checkpoint directory (config.json, safetensors shards, tiktoken.model, tokenizer_config.json); without it, or with \"demo\", the demo checkpoint linked into the binary.")
+    var model: String?
 
     @Option(name: .long, help: "Address to listen on: 127.0.0.1 (default), 0.0.0.0 for all IPv4, :: for all IPv4 and IPv6.")
     var host = "127.0.0.1"
@@ -51,6 +53,24 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Prompt tokens computed together in one prefill step.")
     var prefillChunk = 64
 
+    @Option(name: .long, help: "Compute threads (default: all cores).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .long, help: "On SIGTERM / SIGINT, seconds to let running generations finish before they are ended (finish_reason \"abort\").")
+    var shutdownTimeout: Double = 30
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Read every page of the checkpoint before serving, so that the first request is not slow.")
+    var preload = false
+
+    @Option(name: .long, help: "Least severe log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(name: .long, help: "Log line format: logfmt or json.")
+    var logFormat: String = "logfmt"
+
+    @Flag(name: .long, help: "Also log prompts and outputs (they may hold private data; off by default).")
+    var logPrompts = false
+
     @Option(name: .long, help: .hidden)
     var debugStepDelay: Double = 0
 
@@ -65,13 +85,35 @@ struct ServeCommand: ParsableCommand {
         guard prefillChunk >= 1 else { throw ValidationError("--prefill-chunk must be at least 1") }
         if let maxModelLen, maxModelLen < 2 { throw ValidationError("--max-model-len must be at least 2") }
         if apiKeyFile != nil && !apiKey.isEmpty { throw ValidationError("give --api-key or --api-key-file, not both") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must be at least 0") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard LineLogHandler.Format(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be logfmt or json") }
     }
 
     func run() throws {
         try requireCPUFeatures()
+        let format = LineLogHandler.Format(rawValue: logFormat)!
+        let level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { LineLogHandler(logLevel: level, label: $0, format: format) }
+        let logger = Logger(label: "kimi-serve")
+        let notifier = SystemdNotifier()
         try reportingErrors {
-            let checkpoint = try Checkpoint(directory: model)
+            let loading = LoadProgress(notifier: notifier, logger: logger)
+            loading.status("validating the checkpoint")
+            let (directory, isDemo) = try checkpointDirectory(model)
+            if isDemo {
+                logger.notice("no --model given: serving the demo checkpoint linked into the binary (a small model trained to chat and call tools; Scripts/train_demo.py)")
+            }
+            let checkpoint = try Checkpoint(directory: directory)
             let config = checkpoint.config
+            loading.status("mapped \(checkpoint.shards.count) shards (\(formatBytes(checkpoint.mappedBytes)))")
+            if preload {
+                checkpoint.touchAllPages { done, total in loading.progress("preloading", done, total) }
+                loading.finishProgress()
+            }
             let dtype = KVCache.DType(rawValue: kvCacheDtype)!
             let bytesPerToken = config.numHiddenLayers * config.kvCacheWidth * dtype.size
             let budgetTokens = Int(kvCacheGib * 1_073_741_824) / max(bytesPerToken, 1)
@@ -79,8 +121,9 @@ struct ServeCommand: ParsableCommand {
             if let maxModelLen, maxModelLen > budgetTokens {
                 throw ValidationError("--max-model-len \(maxModelLen) needs \(maxModelLen * bytesPerToken / 1_048_576) MiB of KV cache; --kv-cache-gib allows \(budgetTokens) tokens")
             }
-            let transformer = try KimiTransformer(checkpoint: checkpoint, maxBatchTokens: prefillChunk, maxContext: contextLength)
-            let tokenizer = try Tokenizer(directory: model)
+            let transformer = try KimiTransformer(checkpoint: checkpoint, maxBatchTokens: prefillChunk, maxContext: contextLength,
+                                                  threads: threads)
+            let tokenizer = try Tokenizer(directory: directory)
             let inference: InferenceModel
             if let debugScriptedOutput {
                 inference = try Self.scriptedModel(debugScriptedOutput, tokenizer: tokenizer, capacity: contextLength)
@@ -101,20 +144,37 @@ struct ServeCommand: ParsableCommand {
                 guard !keys.isEmpty else { throw ValidationError("--api-key-file \(apiKeyFile) holds no key") }
             }
             var names = servedModelName.flatMap { $0.split(separator: ",").map(String.init) }
-            if names.isEmpty { names = [URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent] }
+            if names.isEmpty {
+                names = [isDemo ? DemoCheckpoint.servedModelName : URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent]
+            }
             var apiConfiguration = KimiAPI.Configuration(servedModelNames: names, maxModelLen: contextLength)
             apiConfiguration.apiKeys = keys
+            apiConfiguration.logger = Logger(label: "kimi-serve.api")
+            apiConfiguration.logPrompts = logPrompts
+            if let interval = notifier.watchdogInterval { apiConfiguration.healthTolerance = max(2 * interval, 10) }
             let api = KimiAPI(engine: engine, tokenizer: tokenizer, configuration: apiConfiguration,
-                              stopTokens: Self.stopTokens(directory: model, config: config, tokenizer: tokenizer))
+                              stopTokens: Self.stopTokens(directory: directory, config: config, tokenizer: tokenizer))
             var serverConfiguration = HTTPServer.Configuration()
             serverConfiguration.host = host
             serverConfiguration.port = port
             let server = HTTPServer(configuration: serverConfiguration, handler: api)
             engine.start()
-            try server.start()
-            printError("kimi-serve: serving \(names.joined(separator: ", ")) (context \(contextLength) tokens, KV cache \(dtype.rawValue)) on http://\(host.contains(":") ? "[\(host)]" : host):\(server.boundPort)")
-            while true { sleep(3600) }
+            try server.start(existing: Self.socketActivationListener())
+            let address = "http://\(host.contains(":") ? "[\(host)]" : host):\(server.boundPort)"
+            logger.notice("serving", metadata: ["models": "\(names.joined(separator: ","))", "address": "\(address)",
+                                               "context": "\(contextLength)", "kv_cache": "\(dtype.rawValue)",
+                                               "threads": "\(transformer.pool.threads)"])
+            notifier.send("READY=1\nSTATUS=serving \(names.joined(separator: ", ")) on \(address)")
+            Lifecycle(engine: engine, server: server, notifier: notifier, logger: logger,
+                      drainTimeout: shutdownTimeout, health: apiConfiguration.healthTolerance).run()
         }
+    }
+
+    /// The listening socket systemd passed (socket activation: LISTEN_FDS=1 for this pid).
+    static func socketActivationListener() -> Int32? {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["LISTEN_PID"].flatMap(Int32.init) == getpid(), environment["LISTEN_FDS"] == "1" else { return nil }
+        return 3
     }
 
     /// Test hook: a JSON array of model outputs (text with Kimi's markers), answered in turn to

@@ -29,7 +29,7 @@ struct TokenizeCommand: ParsableCommand {
         abstract: "Encode UTF-8 text from standard input into token ids.",
         discussion: "Reads standard input verbatim (nothing is stripped) and prints one JSON array of ids and a newline. By default special-token text stays ordinary text (tiktoken's disallowed_special=()); with --allow-special it becomes control tokens (allowed_special=\"all\", Hugging Face's behaviour for Kimi).")
 
-    @Option(name: .long, help: "Checkpoint directory holding tiktoken.model and tokenizer_config.json.")
+    @Option(name: .long, help: "Checkpoint directory holding tiktoken.model and tokenizer_config.json, or \"demo\".")
     var model: String
 
     @Flag(name: .long, help: "Encode special-token text as control tokens.")
@@ -40,7 +40,7 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let tokenizer = try Tokenizer(directory: model)
+            let tokenizer = try Tokenizer(directory: try checkpointDirectory(model).path)
             guard let text = String(data: readStandardInput(), encoding: .utf8) else {
                 throw ValidationError("standard input is not valid UTF-8")
             }
@@ -67,12 +67,12 @@ struct DetokenizeCommand: ParsableCommand {
         abstract: "Decode a JSON array of token ids from standard input into text.",
         discussion: "Prints the text exactly, with no newline added; bytes that are not valid UTF-8 become U+FFFD.")
 
-    @Option(name: .long, help: "Checkpoint directory.")
+    @Option(name: .long, help: "Checkpoint directory, or \"demo\".")
     var model: String
 
     func run() throws {
         try reportingErrors {
-            let tokenizer = try Tokenizer(directory: model)
+            let tokenizer = try Tokenizer(directory: try checkpointDirectory(model).path)
             let ids = try readTokenIds()
             if let bad = ids.first(where: { $0 < 0 || $0 >= tokenizer.vocabSize }) {
                 throw ValidationError("token id \(bad) is outside the vocabulary (0..<\(tokenizer.vocabSize))")
@@ -88,7 +88,7 @@ struct RenderCommand: ParsableCommand {
         abstract: "Render a chat-completions request from standard input into Kimi's prompt.",
         discussion: "Reads an OpenAI chat-completions request body (messages, tools) and prints the prompt with the generation prompt, exactly, no newline added. With --ids, prints its token ids instead: markup as control tokens, all client text as ordinary text. developer messages are rendered as system messages.")
 
-    @Option(name: .long, help: "Checkpoint directory.")
+    @Option(name: .long, help: "Checkpoint directory, or \"demo\".")
     var model: String
 
     @Flag(name: .long, help: "Print the prompt's token ids (a JSON array and a newline).")
@@ -102,7 +102,7 @@ struct RenderCommand: ParsableCommand {
             }
             let prompt = ChatTemplate.render(messages: messages, tools: request["tools"])
             if ids {
-                writeStandardOutput(jsonArray(try Tokenizer(directory: model).encode(prompt: prompt)) + "\n")
+                writeStandardOutput(jsonArray(try Tokenizer(directory: try checkpointDirectory(model).path).encode(prompt: prompt)) + "\n")
             } else {
                 writeStandardOutput(prompt.text)
             }
@@ -116,12 +116,12 @@ struct ParseToolsCommand: ParsableCommand {
         abstract: "Parse model output ids from standard input into content and OpenAI tool calls.",
         discussion: "Reads a JSON array of output ids and prints {\"content\": …, \"tool_calls\": [{\"id\", \"type\", \"function\": {\"name\", \"arguments\"}, \"complete\"}]} and a newline.")
 
-    @Option(name: .long, help: "Checkpoint directory.")
+    @Option(name: .long, help: "Checkpoint directory, or \"demo\".")
     var model: String
 
     func run() throws {
         try reportingErrors {
-            let tokenizer = try Tokenizer(directory: model)
+            let tokenizer = try Tokenizer(directory: try checkpointDirectory(model).path)
             let result = ToolCallParser.parse(tokenizer.decode(try readTokenIds()))
             let calls: [JSONValue] = result.toolCalls.map { call in
                 .object(JSONObject([

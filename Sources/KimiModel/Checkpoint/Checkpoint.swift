@@ -80,6 +80,27 @@ public final class Checkpoint: @unchecked Sendable {
         return shards[shard].pointer(info)
     }
 
+    /// Reads one byte of every page of every shard, so that the page cache holds the model
+    /// before it is timed or served (a cold first request would otherwise read from disk).
+    @discardableResult
+    public func touchAllPages(progress: ((Int, Int) -> Void)? = nil) -> UInt8 {
+        var sum: UInt8 = 0
+        let total = mappedBytes
+        var done = 0
+        for shard in shards {
+            guard let base = shard.file.base else { continue }
+            var offset = 0
+            while offset < shard.file.size {
+                sum &+= base.load(fromByteOffset: offset, as: UInt8.self)
+                offset += 4096
+                if offset % (256 << 20) == 0 { progress?(done + offset, total) }
+            }
+            done += shard.file.size
+            progress?(done, total)
+        }
+        return sum
+    }
+
     /// Bytes of all shard files (what the page cache must hold for the whole model).
     public var mappedBytes: Int { shards.reduce(0) { $0 + $1.file.size } }
 }

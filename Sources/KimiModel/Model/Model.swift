@@ -25,6 +25,8 @@ public final class KimiTransformer {
     public var maxBatchTokens: Int { ws.maxTokens }
     /// Longest sequence a cache may hold with this model instance.
     public let maxContext: Int
+    /// Called after every layer of every forward pass (the engine's heartbeat).
+    public var layerDone: (() -> Void)?
 
     /// - threads: compute threads (the caller's plus `threads - 1` workers); results do not
     ///   depend on it.
@@ -101,6 +103,7 @@ public final class KimiTransformer {
                 self.moe(moe, tokens: T)
             }
             for i in 0..<T * d { ws.x[i] += ws.out[i] }
+            layerDone?()
         }
         cache.count = start + T
         guard let logitRows, let logits else { return }

@@ -56,7 +56,13 @@ public final class ThreadPool: @unchecked Sendable {
                 state.condition.unlock()
             }
             escaping(0)
-            while state.remaining.load(ordering: .acquiring) > 0 {}
+            // Spin for the workers; yield now and then so an oversubscribed machine (other
+            // processes on these cores) still makes progress.
+            var spins = 0
+            while state.remaining.load(ordering: .acquiring) > 0 {
+                spins += 1
+                if spins & 255 == 0 { sched_yield() }
+            }
             state.task = nil
         }
     }
@@ -85,6 +91,7 @@ public final class ThreadPool: @unchecked Sendable {
             while state.generation.load(ordering: .acquiring) == seen {
                 if state.stopped.load(ordering: .acquiring) { return }
                 spins += 1
+                if spins & 255 == 0 { sched_yield() }
                 if spins & 1023 == 0 && ProcessInfo.processInfo.systemUptime - spinStart > spinWindow {
                     state.condition.lock()
                     state.sleepers.add(1, ordering: .releasing)

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import KimiJSON
+import KimiModel
+
+/// `kimi-serve bench`: prefill and decode speed against the machine's own read bandwidth,
+/// measured in the same run with the same threads.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure prefill and decode speed against the measured memory bandwidth.",
+        discussion: """
+            Measures, in one run: the sustained read bandwidth (a STREAM-like read of as many bytes as a decode step \
+            streams, with the same threads, timed right before each decode run; the median is reported), prefill \
+            tokens/s of a random prompt, decode tokens/s, the weight and KV bytes one decode step reads (from the \
+            architecture and the experts actually chosen), the achieved GB/s and its percentage of the bandwidth, time \
+            to first token and peak RSS. With --json, standard output holds one JSON object; progress goes to \
+            standard error.
+            """)
+
+    @Option(name: .long, help: "Checkpoint directory, or \"demo\".")
+    var model: String
+
+    @Option(name: .long, help: "Prompt tokens for the prefill measurement.")
+    var promptTokens = 512
+
+    @Option(name: .long, help: "Tokens decoded per run.")
+    var genTokens = 64
+
+    @Option(name: .long, help: "Compute threads (default: all cores).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .long, help: "Decode runs; each is paired with a bandwidth measurement.")
+    var runs = 3
+
+    @Option(name: .long, help: "Prompt tokens computed together per prefill step.")
+    var prefillChunk = 512
+
+    @Flag(name: .long, help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard promptTokens >= 1, genTokens >= 1, threads >= 1, runs >= 1, prefillChunk >= 1 else {
+            throw ValidationError("--prompt-tokens, --gen-tokens, --threads, --runs and --prefill-chunk must be positive")
+        }
+    }
+
+    func run() throws {
+        try requireCPUFeatures()
+        try reportingErrors {
+            let loadStart = DispatchTime.now().uptimeNanoseconds
+            let checkpoint = try Checkpoint(directory: try checkpointDirectory(model).path)
+            let c = checkpoint.config
+            let context = promptTokens + genTokens * runs + 1
+            let transformer = try KimiTransformer(checkpoint: checkpoint, maxBatchTokens: min(prefillChunk, promptTokens),
+                                                  maxContext: context, threads: threads)
+            let loadSeconds = seconds(since: loadStart)
+            printError("loaded in \(String(format: "%.2f", loadSeconds)) s; warming the page cache…")
+            let summary = ModelSummary(checkpoint: checkpoint)
+            checkpoint.touchAllPages()
+
+            var rng = SplitMixGenerator(seed: 42)
+            let prompt = (0..<promptTokens).map { _ in Int(rng.next() % UInt64(c.vocabSize)) }
+            var logits = [Float](repeating: 0, count: c.vocabSize)
+            let cache = transformer.makeCache(capacity: context, dtype: .bf16)
+
+            printError("prefill of \(promptTokens) tokens…")
+            let prefillStart = DispatchTime.now().uptimeNanoseconds
+            try transformer.forward(prompt, cache: cache, logits: &logits)
+            let prefillSeconds = seconds(since: prefillStart)
+
+            let bandwidth = ReadBandwidth(bytes: max(summary.decodeBytesPerToken, 256 << 20), pool: transformer.pool)
+            var bandwidths: [Double] = [], decodeRates: [Double] = [], stepBytes: [Double] = []
+            let ttft = prefillSeconds
+            for run in 0..<runs {
+                bandwidths.append(bandwidth.measure())
+                printError("decode run \(run + 1) of \(runs) (\(genTokens) tokens)…")
+                var token = argmax(logits)  // the first token: the prefill's logits, no extra step
+                let contextBefore = cache.count
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<genTokens {
+                    try transformer.forward([token], cache: cache, logits: &logits)
+                    token = argmax(logits)
+                }
+                decodeRates.append(Double(genTokens) / seconds(since: start))
+                // A single-token step reads every non-routed matrix, one embedding row and the k
+                // chosen experts of each MoE layer, plus the whole latent cache of its context.
+                let meanContext = Double(contextBefore) + Double(genTokens + 1) / 2
+                stepBytes.append(Double(summary.decodeBytesPerToken) + meanContext * Double(summary.kvBytesPerTokenBF16))
+            }
+            let bw = median(bandwidths), decode = median(decodeRates), bytes = median(stepBytes)
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            let result = JSONObject([
+                "model": .string(model), "threads": JSONValue(threads),
+                "prompt_tokens": JSONValue(promptTokens), "gen_tokens": JSONValue(genTokens), "runs": JSONValue(runs),
+                "load_seconds": JSONValue(loadSeconds),
+                "prefill_tokens_per_s": JSONValue(Double(promptTokens) / prefillSeconds),
+                "ttft_ms": JSONValue(ttft * 1000),
+                "decode_tokens_per_s": JSONValue(decode),
+                "decode_bytes_per_token": JSONValue(Int(bytes)),
+                "decode_gb_per_s": JSONValue(bytes * decode / 1e9),
+                "bandwidth_gb_per_s": JSONValue(bw / 1e9),
+                "decode_pct_of_bandwidth": JSONValue(100 * bytes * decode / bw),
+                "peak_rss_bytes": JSONValue(usage.ru_maxrss * 1024),
+                "weight_bytes": JSONValue(summary.weightBytes),
+            ])
+            if json {
+                print(JSONWriter(compact: false).string(.object(result)))
+            } else {
+                print("""
+                    model        \(model) (\(formatCount(summary.totalParameters)) parameters, \(formatCount(summary.activeParameters)) active), \(threads) thread\(threads == 1 ? "" : "s")
+                    load         \(String(format: "%.2f", loadSeconds)) s (mmap)
+                    prefill      \(promptTokens) tokens: \(String(format: "%.1f", Double(promptTokens) / prefillSeconds)) tokens/s, time to first token \(String(format: "%.0f", ttft * 1000)) ms
+                    decode       \(String(format: "%.2f", decode)) tokens/s (median of \(runs) runs of \(genTokens))
+                    bytes        \(formatBytes(Int(bytes))) read per decoded token (weights of the chosen experts + KV)
+                    bandwidth    \(String(format: "%.1f", bw / 1e9)) GB/s measured read; decode achieves \(String(format: "%.1f", bytes * decode / 1e9)) GB/s = \(String(format: "%.0f", 100 * bytes * decode / bw)) %
+                    peak RSS     \(formatBytes(usage.ru_maxrss * 1024))
+                    """)
+            }
+        }
+    }
+
+    func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+
+    func argmax(_ v: [Float]) -> Int { v.indices.max { v[$0] < v[$1] || (v[$0] == v[$1] && $0 > $1) }! }
+
+    func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
+
+/// A small deterministic generator for the benchmark's prompt.
+struct SplitMixGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

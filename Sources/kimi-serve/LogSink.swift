@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+
+/// Where log lines go: standard error, written by a background thread from a bounded queue,
+/// so that a slow or blocked stderr (a full pipe, a stalled journald) never blocks serving —
+/// lines are dropped instead, and the drops counted in the next line that gets through.
+final class LogSink: @unchecked Sendable {
+    static let shared = LogSink()
+    private let condition = NSCondition()
+    private var lines: [String] = []
+    private var dropped = 0
+    private let capacity = 10_000
+
+    private init() {
+        let thread = Thread { [unowned self] in drain() }
+        thread.name = "log-writer"
+        thread.start()
+    }
+
+    func write(_ line: String) {
+        condition.lock()
+        if lines.count >= capacity {
+            dropped += 1
+        } else {
+            lines.append(line)
+            condition.signal()
+        }
+        condition.unlock()
+    }
+
+    /// Waits until queued lines are written (for shutdown).
+    func flush(timeout: Double = 2) {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        while !lines.isEmpty && condition.wait(until: deadline) {}
+        condition.unlock()
+    }
+
+    private func drain() {
+        while true {
+            condition.lock()
+            while lines.isEmpty { condition.wait() }
+            var batch = lines
+            lines.removeAll(keepingCapacity: true)
+            if dropped > 0 {
+                batch.append("level=warning msg=\"log lines dropped\" count=\(dropped)")
+                dropped = 0
+            }
+            condition.broadcast()
+            condition.unlock()
+            let text = batch.joined(separator: "\n") + "\n"
+            text.utf8CString.withUnsafeBufferPointer { buffer in
+                var offset = 0
+                let count = buffer.count - 1
+                while offset < count {
+                    let n = Foundation.write(2, buffer.baseAddress! + offset, count - offset)
+                    if n <= 0 { break }
+                    offset += n
+                }
+            }
+        }
+    }
+}
+
+/// swift-log handler writing one line per event, logfmt (`time=… level=info msg="…" key=value`)
+/// or JSON (`{"time": …, "level": …, "msg": …, key: value}`).
+struct LineLogHandler: LogHandler {
+    enum Format: String { case logfmt, json }
+
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+    let label: String
+    let format: Format
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
+             source: String, file: String, function: String, line: UInt) {
+        var fields = metadata
+        if let explicit { fields.merge(explicit) { $1 } }
+        let time = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        let ordered = fields.sorted { $0.key < $1.key }
+        switch format {
+        case .logfmt:
+            var parts = ["time=\(time)", "level=\(level)", "msg=\(Self.quoted(message.description))"]
+            for (key, value) in ordered { parts.append("\(key)=\(Self.quoted(value.description))") }
+            LogSink.shared.write(parts.joined(separator: " "))
+        case .json:
+            var parts = ["\"time\":\"\(time)\"", "\"level\":\"\(level)\"", "\"msg\":\(Self.json(message.description))"]
+            for (key, value) in ordered { parts.append("\(Self.json(key)):\(Self.json(value.description))") }
+            LogSink.shared.write("{" + parts.joined(separator: ",") + "}")
+        }
+    }
+
+    /// A logfmt value: bare when it has no space, quote or equals sign, else quoted.
+    static func quoted(_ s: String) -> String {
+        if !s.isEmpty && !s.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) { return s }
+        return json(s)
+    }
+
+    static func json(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+}
