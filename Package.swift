@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -34,7 +35,7 @@ let package = Package(
         .target(name: "KimiDemo", dependencies: ["CKimiDemo"]),
         .target(
             name: "KimiServing",
-            dependencies: ["KimiModel", "KimiTokenizer"]
+            dependencies: ["KimiModel", "KimiTokenizer", .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         .target(
             name: "KimiAPI",

@@ -40,7 +40,8 @@ SHARD_BYTES = 1 << 30
 def byte_level_ranks(count):
     """`count` merge-consistent ranks from a byte-level BPE trained on Python's sources."""
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
-    files = sorted(glob.glob(os.path.join(os.path.dirname(os.__file__), "**", "*.py"), recursive=True))[:3000]
+    files = [f for f in sorted(glob.glob(os.path.join(os.path.dirname(os.__file__), "**", "*.py"), recursive=True))
+             if utf8(f)][:3000]
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
@@ -54,6 +55,14 @@ def byte_level_ranks(count):
         ranks.setdefault(bytes(inverse[ch] for ch in token), len(ranks))
     assert len(ranks) >= count - 64, len(ranks)
     return ranks
+
+
+def utf8(path):
+    try:
+        open(path, "rb").read().decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def kc_bytes_to_unicode():

@@ -93,6 +93,10 @@ extension KimiAPI {
                                  message: "the server is busy: \(queued) requests are already waiting; retry shortly", code: "queue_full")
             error.headers = [("Retry-After", "1")]
             throw error
+        } catch Engine.SubmitError.tooLarge(let needed, let budget) {
+            throw APIError(status: 400, type: "invalid_request_error",
+                           message: "the prompt plus max_tokens need \(needed) tokens of KV cache; this server's budget holds \(budget)",
+                           param: "max_tokens", code: "context_length_exceeded")
         } catch {
             var error = APIError(status: 503, type: "service_unavailable", message: "the server is shutting down", code: "shutting_down")
             error.headers = [("Retry-After", "5")]

@@ -77,9 +77,10 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         }
         do {
             let route = try Self.route(method: request.method, path: path)
-            if route != .health { try authenticate(request) }
+            if route != .health && route != .metrics { try authenticate(request) }
             switch route {
             case .health: health(writer)
+            case .metrics: metrics(writer)
             case .models: models(writer, id: nil)
             case let .model(id): models(writer, id: id)
             case .chatCompletions: try chatCompletions(request, writer, record: &record)
@@ -97,6 +98,7 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
     }
 
     func log(_ request: HTTPRequest, _ r: RequestRecord, seconds: Double) {
+        engine.metrics?.recordRequest(status: r.status)
         var metadata: Logger.Metadata = ["method": "\(request.method)", "route": "\(request.path.prefix(100))",
                                          "status": "\(r.status)", "duration_ms": "\(Int(seconds * 1000))"]
         if !r.id.isEmpty { metadata["id"] = "\(r.id)" }
@@ -113,11 +115,11 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
     }
 
     enum Route: Equatable {
-        case health, models, model(String), chatCompletions
+        case health, metrics, models, model(String), chatCompletions
     }
 
     static func route(method: String, path: String) throws -> Route {
-        let routes: [(String, String, Route)] = [("GET", "/health", .health), ("GET", "/models", .models),
+        let routes: [(String, String, Route)] = [("GET", "/health", .health), ("GET", "/metrics", .metrics), ("GET", "/models", .models),
                                                 ("POST", "/chat/completions", .chatCompletions)]
         if let match = routes.first(where: { $0.1 == path }) {
             guard method == match.0 || (method == "HEAD" && match.0 == "GET") else {
@@ -172,6 +174,18 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         } else {
             writer.send(APIError(status: 503, type: "service_unavailable", message: "the engine is not running", code: "engine_unavailable").response)
         }
+    }
+
+    /// Prometheus text exposition of the engine's and the API's metrics.
+    func metrics(_ writer: ResponseWriter) {
+        guard let metrics = engine.metrics else {
+            writer.send(APIError(status: 404, type: "invalid_request_error", message: "metrics are not enabled", code: "not_found").response)
+            return
+        }
+        let s = engine.snapshot
+        metrics.queued.set(Double(s.queued))
+        metrics.running.set(Double(s.running))
+        writer.send(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.render()))
     }
 
     func models(_ writer: ResponseWriter, id: String?) {

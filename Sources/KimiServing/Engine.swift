@@ -1,15 +1,30 @@
 import Foundation
 import KimiTokenizer
 
-/// The engine loop: one thread owns the model and runs submitted generations one at a time,
-/// in arrival order (continuous batching comes later). Each step it checks the generation's
-/// cancellation, so a client that leaves stops its work at the next step — queued, during
-/// prefill (between chunks) or decoding. Prompts that share a prefix with the sequence left in
-/// the cache reuse its KV.
+/// The serving engine: one thread owns the model and every sequence's state, and runs steps.
+/// Each step batches the next token of every decoding sequence with prefill chunks of the
+/// sequences still reading their prompts, so a long prompt never stalls running streams and
+/// the MoE reads each expert once for all the tokens routed to it. Every row of a pass is
+/// computed with arithmetic that does not depend on the other rows, so a request's output does
+/// not depend on what runs beside it.
+///
+/// Admission: at most `maxRunning` sequences run, each reserving KV for its prompt plus
+/// `maxTokens`; the reservations and the prefix cache's entries stay within the KV budget
+/// (least recently used cache entries are evicted first). Requests that do not fit wait in a
+/// bounded queue; beyond it `submit` refuses at once. Cancellation is checked for every
+/// sequence at every step, so a client that leaves frees its slot in any phase.
 public final class Engine: @unchecked Sendable {
     public struct Configuration: Sendable {
-        /// Generations that may wait while one runs; more are refused (→ 429).
+        /// Sequences computed together.
+        public var maxRunning: Int = 16
+        /// Requests that may wait for admission; more are refused (→ 429).
         public var maxQueued: Int = 64
+        /// Prompt tokens one sequence computes per step.
+        public var prefillChunk: Int = 64
+        /// KV cache tokens all sequences and cached prefixes may hold together.
+        public var kvBudgetTokens: Int = 1 << 20
+        /// Keep finished sequences' KV for prompts that start the same way.
+        public var prefixCaching = true
         /// Test hook: seconds to sleep after every engine step, to make timing-dependent
         /// behaviour (queueing, disconnects) observable with a tiny model.
         public var stepDelay: Double = 0
@@ -19,30 +34,55 @@ public final class Engine: @unchecked Sendable {
     public enum SubmitError: Error, Equatable {
         case queueFull(queued: Int)
         case shuttingDown
+        /// Prompt plus max_tokens need more KV than the whole budget.
+        case tooLarge(needed: Int, budget: Int)
+    }
+
+    /// Counters for tests, /metrics and logs, read under the engine's lock.
+    public struct Snapshot: Sendable, Equatable {
+        public var queued: Int
+        public var running: Int
+        /// KV tokens reserved by running sequences.
+        public var reservedTokens: Int
+        /// KV tokens held by the prefix cache.
+        public var cachedPrefixTokens: Int
+        public var cachedPrefixes: Int
     }
 
     let model: InferenceModel
     let tokenizer: Tokenizer
-    let configuration: Configuration
+    public let configuration: Configuration
+    public let metrics: ServingMetrics?
     private let lock = NSCondition()
-    private var queue: [(GenerationRequest, GenerationHandle)] = []
+    private var queue: [GenerationState] = []
+    private var running: [GenerationState] = []
+    private let prefixes = PrefixCache()
+    private var reserved = 0
     private var stopping = false
     private var thread: Thread?
     /// Seconds since boot of the loop's last sign of life (a step, or a wake while idle).
     private var heartbeat = ProcessInfo.processInfo.systemUptime
-    private var busy = false
-    private var running: GenerationHandle?
-    /// (vocabSize) logits of the last step
+    /// (maxRunning, vocabSize) logits of the step's sequences that sample
     private let logits: UnsafeMutablePointer<Float>
+    private let logitRows: Int
 
-    public init(model: InferenceModel, tokenizer: Tokenizer, configuration: Configuration = Configuration()) {
+    public init(model: InferenceModel, tokenizer: Tokenizer, configuration: Configuration = Configuration(),
+                metrics: ServingMetrics? = nil) {
+        precondition(configuration.maxRunning >= 1 && configuration.prefillChunk >= 1)
+        precondition(model.maxBatchTokens >= configuration.maxRunning + configuration.prefillChunk,
+                     "a pass must hold every decoding sequence and one prefill chunk")
         self.model = model
         self.tokenizer = tokenizer
         self.configuration = configuration
-        logits = .allocate(capacity: model.vocabSize)
+        self.metrics = metrics
+        logitRows = configuration.maxRunning
+        logits = .allocate(capacity: logitRows * model.vocabSize)
     }
 
     deinit { logits.deallocate() }
+
+    /// Tokens `model.maxBatchTokens` must hold for a configuration.
+    public static func batchTokens(_ c: Configuration) -> Int { c.maxRunning + c.prefillChunk }
 
     public func start() {
         model.onProgress { [weak self] in self?.beat() }
@@ -55,22 +95,40 @@ public final class Engine: @unchecked Sendable {
 
     /// Queues a generation; its events arrive on the returned handle.
     public func submit(_ request: GenerationRequest) throws -> GenerationHandle {
+        let needed = Self.reservation(request, maxContext: model.maxContext)
         lock.lock()
         defer { lock.unlock() }
         if stopping { throw SubmitError.shuttingDown }
-        // An idle engine takes one more at once; beyond that, maxQueued may wait.
-        guard queue.count < configuration.maxQueued + (busy ? 0 : 1) else { throw SubmitError.queueFull(queued: queue.count) }
+        guard needed <= configuration.kvBudgetTokens else { throw SubmitError.tooLarge(needed: needed, budget: configuration.kvBudgetTokens) }
+        // Requests that can start at the next step do not count as waiting.
+        let free = max(configuration.maxRunning - running.count, 0)
+        guard queue.count < configuration.maxQueued + free else { throw SubmitError.queueFull(queued: queue.count) }
         let handle = GenerationHandle()
-        queue.append((request, handle))
+        queue.append(GenerationState(request: request, handle: handle, reservation: needed, tokenizer: tokenizer))
+        metrics?.queued.set(Double(queue.count))
         lock.signal()
         return handle
     }
 
-    /// Generations waiting to start.
-    public var queued: Int {
+    /// KV tokens a request may fill: its prompt and every token it may generate.
+    static func reservation(_ r: GenerationRequest, maxContext: Int) -> Int {
+        min(r.prompt.count + r.maxTokens, maxContext)
+    }
+
+    public var snapshot: Snapshot {
         lock.lock()
         defer { lock.unlock() }
-        return queue.count
+        return Snapshot(queued: queue.count, running: running.count, reservedTokens: reserved,
+                        cachedPrefixTokens: prefixes.heldTokens, cachedPrefixes: prefixes.entries.count)
+    }
+
+    /// Generations waiting to start.
+    public var queued: Int { snapshot.queued }
+
+    /// Generations queued or running.
+    public var active: Int {
+        let s = snapshot
+        return s.queued + s.running
     }
 
     /// Whether the loop is alive: it has shown progress within `tolerance` seconds.
@@ -89,17 +147,10 @@ public final class Engine: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Generations queued or running.
-    public var active: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return queue.count + (busy ? 1 : 0)
-    }
-
     /// Ends every queued and running generation at its next step with `.aborted`.
     public func abortAll() {
         lock.lock()
-        let pending = queue.map(\.1) + (running.map { [$0] } ?? [])
+        let pending = (queue + running).map(\.handle)
         lock.unlock()
         for handle in pending { handle.cancel(.aborted) }
     }
@@ -107,7 +158,6 @@ public final class Engine: @unchecked Sendable {
     /// A sign of life: after every engine step, and from the model after every layer (a step
     /// over a cold page cache of a huge checkpoint can take long, but it is progressing).
     private func beat() {
-        if configuration.stepDelay > 0 { Thread.sleep(forTimeInterval: configuration.stepDelay) }
         lock.lock()
         heartbeat = ProcessInfo.processInfo.systemUptime
         lock.unlock()
@@ -116,121 +166,153 @@ public final class Engine: @unchecked Sendable {
     private func loop() {
         while true {
             lock.lock()
-            while queue.isEmpty && !stopping {
+            while queue.isEmpty && running.isEmpty && !stopping {
                 heartbeat = ProcessInfo.processInfo.systemUptime
                 _ = lock.wait(until: Date(timeIntervalSinceNow: 1))
             }
-            if stopping && queue.isEmpty {
+            if stopping && queue.isEmpty && running.isEmpty {
                 lock.unlock()
                 return
             }
-            let (request, handle) = queue.removeFirst()
-            busy = true
-            running = handle
-            heartbeat = ProcessInfo.processInfo.systemUptime
+            let finishedInQueue = dropCancelledQueued()
+            admit()
+            let batch = running
             lock.unlock()
-            run(request, handle)
-            lock.lock()
-            busy = false
-            running = nil
-            lock.unlock()
+            for s in finishedInQueue { s.handle.send(.finished(s.handle.cancellation!, s.usage)) }
+            let began = ProcessInfo.processInfo.systemUptime
+            let ended = step(batch)
+            if !ended.isEmpty { release(ended) }
+            metrics?.recordStep(seconds: ProcessInfo.processInfo.systemUptime - began)
+            if configuration.stepDelay > 0 { Thread.sleep(forTimeInterval: configuration.stepDelay) }
+            beat()
         }
     }
 
-    /// Runs one generation to its end, sending its events.
-    private func run(_ request: GenerationRequest, _ handle: GenerationHandle) {
-        var usage = Usage(promptTokens: request.prompt.count, completionTokens: 0, cachedTokens: 0)
-        if let reason = handle.cancellation {
-            handle.send(.finished(reason, usage))
-            return
+    /// Removes queued requests whose client left (under the lock).
+    private func dropCancelledQueued() -> [GenerationState] {
+        let gone = queue.filter { $0.handle.isCancelled }
+        if !gone.isEmpty { queue.removeAll { $0.handle.isCancelled } }
+        return gone
+    }
+
+    /// Starts queued requests, in order, while they fit (under the lock).
+    private func admit() {
+        while let s = queue.first, running.count < configuration.maxRunning {
+            while reserved + prefixes.heldTokens + s.reservation > configuration.kvBudgetTokens && prefixes.evictLeastRecentlyUsed() {}
+            guard reserved + prefixes.heldTokens + s.reservation <= configuration.kvBudgetTokens else { break }
+            queue.removeFirst()
+            attachCache(s)
+            reserved += s.reservation
+            running.append(s)
         }
+        metrics?.queued.set(Double(queue.count))
+        metrics?.running.set(Double(running.count))
+        metrics?.kvUsedBytes.set(Double((reserved + prefixes.heldTokens) * model.kvBytesPerToken))
+    }
+
+    /// Gives a starting sequence its cache, reusing the longest prefix of its prompt that is
+    /// cached or computed by a running sequence (at least the last prompt token runs again,
+    /// for its logits). A finished sequence's cache that the prompt extends is taken over;
+    /// otherwise the shared entries are copied, leaving the source intact.
+    private func attachCache(_ s: GenerationState) {
+        let prompt = s.request.prompt, limit = prompt.count - 1
+        if configuration.prefixCaching {
+            let cached = prefixes.longestMatch(prompt, limit: limit)
+            var fromRunning: (GenerationState, Int)?
+            for r in running {
+                let n = commonPrefix(r.cachedTokens, prompt, limit: limit)
+                if n > (fromRunning?.1 ?? 0) { fromRunning = (r, n) }
+            }
+            if let (index, n) = cached, n >= (fromRunning?.1 ?? 0) {
+                if n == prefixes.entries[index].tokens.count {
+                    s.cache = prefixes.remove(at: index).cache
+                } else {
+                    prefixes.touch(index)
+                    s.cache = model.makeCache()
+                    s.cache.copyPrefix(of: prefixes.entries[index].cache, count: n)
+                }
+            } else if let (source, n) = fromRunning {
+                s.cache = model.makeCache()
+                s.cache.copyPrefix(of: source.cache, count: n)
+            } else {
+                s.cache = model.makeCache()
+            }
+        } else {
+            s.cache = model.makeCache()
+        }
+        s.cache.truncate(to: min(s.cache.count, limit))
+        s.cachedTokens = Array(prompt[..<s.cache.count])
+        s.usage.cachedTokens = s.cache.count
+    }
+
+    /// Finished sequences leave: their reservation is returned and their cache kept for reuse.
+    private func release(_ ended: [GenerationState]) {
+        lock.lock()
+        let gone = Set(ended.map { ObjectIdentifier($0) })
+        running.removeAll { gone.contains(ObjectIdentifier($0)) }
+        for s in ended {
+            reserved -= s.reservation
+            if configuration.prefixCaching, s.cache.count == s.cachedTokens.count {
+                prefixes.insert(tokens: s.cachedTokens, cache: s.cache)
+            }
+        }
+        while reserved + prefixes.heldTokens > configuration.kvBudgetTokens && prefixes.evictLeastRecentlyUsed() {}
+        metrics?.running.set(Double(running.count))
+        metrics?.kvUsedBytes.set(Double((reserved + prefixes.heldTokens) * model.kvBytesPerToken))
+        lock.unlock()
+    }
+
+    /// One pass over the running sequences; returns those that ended.
+    private func step(_ batch: [GenerationState]) -> [GenerationState] {
+        var ended: [GenerationState] = []
+        var segments: [(tokens: [Int], cache: SequenceCache, wantsLogits: Bool)] = []
+        var fed: [(GenerationState, [Int])] = []
+        var sampling: [GenerationState] = []
+        // Decode tokens first, then prefill chunks in admission order while they fit.
+        for s in batch {
+            if let reason = s.handle.cancellation {
+                s.finish(reason)
+                ended.append(s)
+            } else if let token = s.nextToken {
+                segments.append(([token], s.cache, true))
+                fed.append((s, [token]))
+                sampling.append(s)
+            }
+        }
+        var room = model.maxBatchTokens - segments.count
+        for s in batch where !ended.contains(where: { $0 === s }) && s.nextToken == nil {
+            let prompt = s.request.prompt
+            let end = min(s.cache.count + configuration.prefillChunk, prompt.count)
+            let chunk = Array(prompt[s.cache.count..<end])
+            guard chunk.count <= room else { break }
+            room -= chunk.count
+            segments.append((chunk, s.cache, end == prompt.count))
+            fed.append((s, chunk))
+            if end == prompt.count { sampling.append(s) }
+        }
+        guard !segments.isEmpty else { return ended }
         do {
-            // Reuse the cached prefix; at least the last prompt token runs again for its logits.
-            let cached = model.cachedTokens
-            var common = 0
-            while common < min(cached.count, request.prompt.count - 1) && cached[common] == request.prompt[common] { common += 1 }
-            model.truncate(to: common)
-            usage.cachedTokens = common
-            var position = common
-            while position < request.prompt.count {
-                if let reason = handle.cancellation {
-                    handle.send(.finished(reason, usage))
-                    return
-                }
-                let end = min(position + model.chunkSize, request.prompt.count)
-                try model.append(Array(request.prompt[position..<end]), logits: end == request.prompt.count ? logits : nil)
-                position = end
-                beat()
-            }
-            handle.send(.started(cachedTokens: common))
-
-            var sampler = Sampler(request.sampling)
-            var detokenizer = IncrementalDetokenizer(tokenizer: tokenizer, skipping: tokenizer.controlIds)
-            var stops = StopMatcher(request.stopStrings)
-            var pendingLogprobs: [TokenLogprob] = []
-            let vocab = model.vocabSize
-            while true {
-                let raw = request.logprobs.map { _ in Array(UnsafeBufferPointer(start: logits, count: vocab)) }
-                let token = sampler.sample(logits, n: vocab)
-                sampler.accept(token)
-                usage.completionTokens += 1
-                if let k = request.logprobs, let raw {
-                    pendingLogprobs.append(Self.logprob(of: token, top: k, logits: raw))
-                }
-                if request.stopTokens.contains(token) && !request.ignoreStopTokens {
-                    handle.send(.text(stops.finish() + detokenizer.finish(), logprobs: pendingLogprobs))
-                    handle.send(.finished(.stop, usage))
-                    return
-                }
-                switch stops.append(detokenizer.append(token)) {
-                case let .text(text):
-                    if !text.isEmpty || !pendingLogprobs.isEmpty {
-                        handle.send(.text(text, logprobs: pendingLogprobs))
-                        pendingLogprobs.removeAll()
-                    }
-                case let .stopped(before):
-                    handle.send(.text(before, logprobs: pendingLogprobs))
-                    handle.send(.finished(.stop, usage))
-                    return
-                }
-                if usage.completionTokens >= request.maxTokens || model.cachedTokens.count >= model.capacity {
-                    handle.send(.text(stops.finish() + detokenizer.finish(), logprobs: []))
-                    handle.send(.finished(.length, usage))
-                    return
-                }
-                if let reason = handle.cancellation {
-                    handle.send(.text(stops.finish() + detokenizer.finish(), logprobs: []))
-                    handle.send(.finished(reason, usage))
-                    return
-                }
-                try model.append([token], logits: logits)
-                beat()
-            }
+            try model.forward(segments, logits: logits)
         } catch {
-            model.truncate(to: 0)
-            handle.send(.failed("\(error)"))
+            // A failed pass leaves the caches unknown: every sequence in it fails.
+            for s in batch where !ended.contains(where: { $0 === s }) {
+                s.handle.send(.failed("\(error)"))
+                s.cache.truncate(to: 0)
+                s.cachedTokens = []
+                ended.append(s)
+            }
+            return ended
         }
-    }
-
-    /// log softmax of the raw logits at `token`, and the `top` most likely tokens (best first,
-    /// lower id first on ties); log-probabilities are clamped to -9999 as OpenAI does.
-    static func logprob(of token: Int, top: Int, logits: [Float]) -> TokenLogprob {
-        var m = -Float.infinity
-        for l in logits { m = max(m, l) }
-        var sum = 0.0
-        for l in logits { sum += exp(Double(l - m)) }
-        let logZ = Float(log(sum)) + m
-        func lp(_ l: Float) -> Float { max(l - logZ, -9999) }
-        // The top entries by insertion into a short sorted list.
-        var best: [Int] = []
-        if top > 0 {
-            for i in logits.indices where best.count < top || logits[i] > logits[best[best.count - 1]] {
-                var at = best.count
-                while at > 0 && logits[i] > logits[best[at - 1]] { at -= 1 }
-                best.insert(i, at: at)
-                if best.count > top { best.removeLast() }
+        for (s, tokens) in fed {
+            s.cachedTokens += tokens
+            s.nextToken = nil
+            if s.cachedTokens.count <= s.request.prompt.count { metrics?.promptTokens.increment(by: Int64(tokens.count)) }
+        }
+        for (row, s) in sampling.enumerated() {
+            if s.sample(logits + row * model.vocabSize, vocab: model.vocabSize, metrics: metrics) {
+                ended.append(s)
             }
         }
-        return TokenLogprob(token: token, logprob: lp(logits[token]), top: best.map { ($0, lp(logits[$0])) })
+        return ended
     }
 }

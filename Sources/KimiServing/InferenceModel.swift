@@ -1,47 +1,62 @@
 import KimiModel
 
-/// What the engine needs from a model: one sequence's cached tokens and the logits after
-/// appending more. `TransformerSequence` runs Kimi K2; tests script tokens with a stand-in.
+/// One sequence's KV state inside a model: the entries of its first `count` tokens.
+public protocol SequenceCache: AnyObject {
+    var count: Int { get }
+    var capacity: Int { get }
+    /// Forgets every token from `count` on.
+    func truncate(to count: Int)
+    /// Makes this (empty) cache hold the first `count` entries of `source`.
+    func copyPrefix(of source: SequenceCache, count: Int)
+}
+
+/// What the engine needs from a model: caches for sequences, and one batched pass that
+/// extends several of them at once. `TransformerModel` runs Kimi K2; tests script tokens with
+/// a stand-in.
 public protocol InferenceModel: AnyObject {
     var vocabSize: Int { get }
-    /// Most tokens the sequence can hold (prompt and completion).
-    var capacity: Int { get }
-    /// Tokens one forward call computes together; longer prompts go in chunks of this size.
-    var chunkSize: Int { get }
-    /// Tokens whose KV is in the cache, in order.
-    var cachedTokens: [Int] { get }
-    /// Drops cached tokens from `count` on.
-    func truncate(to count: Int)
-    /// Runs `tokens` after the cached ones; writes the logits of the last one (vocabSize).
-    func append(_ tokens: [Int], logits: UnsafeMutablePointer<Float>?) throws
+    /// Most tokens one sequence can hold (prompt and completion).
+    var maxContext: Int { get }
+    /// Most tokens one pass computes, over all its sequences.
+    var maxBatchTokens: Int { get }
+    /// KV cache bytes per token of a sequence.
+    var kvBytesPerToken: Int { get }
+    /// A new, empty cache of `maxContext` tokens.
+    func makeCache() -> SequenceCache
+    /// Runs each segment's tokens after its cache's entries; for the segments with
+    /// `wantsLogits`, writes the logits of their last token as consecutive rows (vocabSize each).
+    func forward(_ batch: [(tokens: [Int], cache: SequenceCache, wantsLogits: Bool)], logits: UnsafeMutablePointer<Float>) throws
     /// Calls `handler` as computation progresses (after each layer), from the engine thread.
     func onProgress(_ handler: @escaping () -> Void)
 }
 
-/// Kimi K2 with one latent KV cache.
-public final class TransformerSequence: InferenceModel {
+/// Kimi K2 on a `KimiTransformer`, each sequence with its own latent KV cache.
+public final class TransformerModel: InferenceModel {
     public let transformer: KimiTransformer
-    let cache: KVCache
-    public private(set) var cachedTokens: [Int] = []
+    let kvDType: KVCache.DType
 
-    public init(transformer: KimiTransformer, capacity: Int, kvDType: KVCache.DType = .bf16) {
+    public init(transformer: KimiTransformer, kvDType: KVCache.DType = .bf16) {
         self.transformer = transformer
-        cache = transformer.makeCache(capacity: capacity, dtype: kvDType)
+        self.kvDType = kvDType
     }
 
     public var vocabSize: Int { transformer.config.vocabSize }
-    public var capacity: Int { cache.capacity }
-    public var chunkSize: Int { transformer.maxBatchTokens }
+    public var maxContext: Int { transformer.maxContext }
+    public var maxBatchTokens: Int { transformer.maxBatchTokens }
+    public var kvBytesPerToken: Int { transformer.config.numHiddenLayers * transformer.config.kvCacheWidth * kvDType.size }
 
-    public func truncate(to count: Int) {
-        cache.truncate(to: count)
-        cachedTokens.removeLast(cachedTokens.count - min(count, cachedTokens.count))
-    }
+    public func makeCache() -> SequenceCache { transformer.makeCache(dtype: kvDType) }
 
-    public func append(_ tokens: [Int], logits: UnsafeMutablePointer<Float>?) throws {
-        try transformer.forward(tokens, cache: cache, logits: logits)
-        cachedTokens += tokens
+    public func forward(_ batch: [(tokens: [Int], cache: SequenceCache, wantsLogits: Bool)], logits: UnsafeMutablePointer<Float>) throws {
+        let segments = batch.map { BatchSegment(tokens: $0.tokens, cache: $0.cache as! KVCache, logits: $0.wantsLogits ? .last : .none) }
+        try transformer.forward(batch: segments, logits: logits)
     }
 
     public func onProgress(_ handler: @escaping () -> Void) { transformer.layerDone = handler }
+}
+
+extension KVCache: SequenceCache {
+    public func copyPrefix(of source: SequenceCache, count: Int) {
+        copyPrefix(of: source as! KVCache, count: count)
+    }
 }

@@ -1,37 +1,56 @@
 /// A stand-in model that answers every generation with the next of a fixed list of token
 /// sequences, whatever the prompt: it puts all probability on the scripted token at each step.
-/// Tests use it to drive the API's wire format (tool calls, stop strings) exactly.
+/// Each new cache takes the next script, so run it with prefix caching off (one cache per
+/// generation). Tests use it to drive the API's wire format (tool calls, stop strings) exactly.
 public final class ScriptedModel: InferenceModel {
-    public let vocabSize: Int
-    public let capacity: Int
-    public let chunkSize = 64
-    public private(set) var cachedTokens: [Int] = []
-    let scripts: [[Int]]
-    private var script = -1
-    private var cursor = 0
+    final class Cache: SequenceCache {
+        let script: [Int]
+        let capacity: Int
+        var count = 0
+        var cursor = 0
 
-    public init(scripts: [[Int]], vocabSize: Int, capacity: Int) {
+        init(script: [Int], capacity: Int) {
+            self.script = script
+            self.capacity = capacity
+        }
+
+        func truncate(to count: Int) { self.count = min(self.count, count) }
+        func copyPrefix(of source: SequenceCache, count: Int) { self.count = count }
+    }
+
+    public let vocabSize: Int
+    public let maxContext: Int
+    public let maxBatchTokens: Int
+    public let kvBytesPerToken = 1
+    let scripts: [[Int]]
+    private var next = 0
+
+    public init(scripts: [[Int]], vocabSize: Int, maxContext: Int, maxBatchTokens: Int = 80) {
         precondition(!scripts.isEmpty)
         self.scripts = scripts
         self.vocabSize = vocabSize
-        self.capacity = capacity
+        self.maxContext = maxContext
+        self.maxBatchTokens = maxBatchTokens
     }
 
     public func onProgress(_ handler: @escaping () -> Void) {}
 
-    /// The engine truncates at the start of every generation: move to the next script.
-    public func truncate(to count: Int) {
-        cachedTokens.removeLast(cachedTokens.count - min(count, cachedTokens.count))
-        script = (script + 1) % scripts.count
-        cursor = 0
+    public func makeCache() -> SequenceCache {
+        defer { next = (next + 1) % scripts.count }
+        return Cache(script: scripts[next], capacity: maxContext)
     }
 
-    public func append(_ tokens: [Int], logits: UnsafeMutablePointer<Float>?) throws {
-        cachedTokens += tokens
-        guard let logits else { return }
-        logits.update(repeating: 0, count: vocabSize)
-        let s = scripts[script]
-        logits[s[min(cursor, s.count - 1)]] = 30
-        cursor += 1
+    public func forward(_ batch: [(tokens: [Int], cache: SequenceCache, wantsLogits: Bool)], logits: UnsafeMutablePointer<Float>) throws {
+        var row = 0
+        for segment in batch {
+            let cache = segment.cache as! Cache
+            cache.count += segment.tokens.count
+            guard segment.wantsLogits else { continue }
+            let out = logits + row * vocabSize
+            out.update(repeating: 0, count: vocabSize)
+            out[cache.script[min(cache.cursor, cache.script.count - 1)]] = 30
+            cache.cursor += 1
+            row += 1
+        }
     }
 }

@@ -4,13 +4,14 @@ import Foundation
 /// option not given on the command line. Repeatable options take comma-separated values,
 /// booleans 1/0/true/false. Applied to the arguments before parsing, so flags always win.
 enum EnvironmentOptions {
-    enum Kind { case value, flag }
+    /// A value option, a plain flag, or a flag with a --no- form (false appends it).
+    enum Kind { case value, flag, toggle }
 
     static let serve: [(option: String, kind: Kind)] = [
         ("model", .value), ("host", .value), ("port", .value), ("served-model-name", .value), ("api-key", .value),
         ("api-key-file", .value), ("max-model-len", .value), ("kv-cache-dtype", .value), ("kv-cache-gib", .value),
-        ("max-queued", .value), ("prefill-chunk", .value), ("threads", .value), ("shutdown-timeout", .value),
-        ("preload", .flag), ("log-level", .value), ("log-format", .value), ("log-prompts", .flag),
+        ("max-queued", .value), ("prefill-chunk", .value), ("max-running", .value), ("prefix-caching", .toggle), ("threads", .value), ("shutdown-timeout", .value),
+        ("preload", .toggle), ("log-level", .value), ("log-format", .value), ("log-prompts", .flag),
         ("debug-step-delay", .value), ("debug-scripted-output", .value),
     ]
 
@@ -25,14 +26,14 @@ enum EnvironmentOptions {
         for (option, kind) in options {
             let flag = "--" + option
             guard let value = environment[variable(for: option)],
-                  !arguments.contains(where: { $0 == flag || $0.hasPrefix(flag + "=") }) else { continue }
+                  !arguments.contains(where: { $0 == flag || $0.hasPrefix(flag + "=") || $0 == "--no-" + option }) else { continue }
             switch kind {
             case .value:
                 out += [flag, value]
-            case .flag:
+            case .flag, .toggle:
                 switch value.lowercased() {
                 case "1", "true", "yes", "on": out.append(flag)
-                case "0", "false", "no", "off", "": break
+                case "0", "false", "no", "off", "": if kind == .toggle { out.append("--no-" + option) }
                 default: throw EnvironmentError(variable: variable(for: option), value: value)
                 }
             }

@@ -50,8 +50,14 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Requests that may wait for the engine; more get 429 with Retry-After.")
     var maxQueued = 64
 
-    @Option(name: .long, help: "Prompt tokens computed together in one prefill step.")
+    @Option(name: .long, help: "Prompt tokens one request computes per engine step (a long prompt runs in chunks beside the running streams).")
     var prefillChunk = 64
+
+    @Option(name: .long, help: "Sequences decoded together (continuous batching); more requests wait in the queue.")
+    var maxRunning = 16
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Keep finished sequences' KV cache (within --kv-cache-gib) so that prompts starting the same way reuse it.")
+    var prefixCaching = true
 
     @Option(name: .long, help: "Compute threads (default: all cores).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -83,6 +89,7 @@ struct ServeCommand: ParsableCommand {
         guard kvCacheGib > 0 else { throw ValidationError("--kv-cache-gib must be positive") }
         guard maxQueued >= 0 else { throw ValidationError("--max-queued must be at least 0") }
         guard prefillChunk >= 1 else { throw ValidationError("--prefill-chunk must be at least 1") }
+        guard maxRunning >= 1 else { throw ValidationError("--max-running must be at least 1") }
         if let maxModelLen, maxModelLen < 2 { throw ValidationError("--max-model-len must be at least 2") }
         if apiKeyFile != nil && !apiKey.isEmpty { throw ValidationError("give --api-key or --api-key-file, not both") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -121,19 +128,26 @@ struct ServeCommand: ParsableCommand {
             if let maxModelLen, maxModelLen > budgetTokens {
                 throw ValidationError("--max-model-len \(maxModelLen) needs \(maxModelLen * bytesPerToken / 1_048_576) MiB of KV cache; --kv-cache-gib allows \(budgetTokens) tokens")
             }
-            let transformer = try KimiTransformer(checkpoint: checkpoint, maxBatchTokens: prefillChunk, maxContext: contextLength,
-                                                  threads: threads)
+            var engineConfiguration = Engine.Configuration()
+            engineConfiguration.maxQueued = maxQueued
+            engineConfiguration.maxRunning = maxRunning
+            engineConfiguration.prefillChunk = prefillChunk
+            engineConfiguration.kvBudgetTokens = budgetTokens
+            engineConfiguration.prefixCaching = prefixCaching && debugScriptedOutput == nil
+            engineConfiguration.stepDelay = debugStepDelay
+            let transformer = try KimiTransformer(checkpoint: checkpoint, maxBatchTokens: Engine.batchTokens(engineConfiguration),
+                                                  maxContext: contextLength, threads: threads)
             let tokenizer = try Tokenizer(directory: directory)
             let inference: InferenceModel
             if let debugScriptedOutput {
-                inference = try Self.scriptedModel(debugScriptedOutput, tokenizer: tokenizer, capacity: contextLength)
+                inference = try Self.scriptedModel(debugScriptedOutput, tokenizer: tokenizer, maxContext: contextLength,
+                                                   batchTokens: Engine.batchTokens(engineConfiguration))
             } else {
-                inference = TransformerSequence(transformer: transformer, capacity: contextLength, kvDType: dtype)
+                inference = TransformerModel(transformer: transformer, kvDType: dtype)
             }
-            var engineConfiguration = Engine.Configuration()
-            engineConfiguration.maxQueued = maxQueued
-            engineConfiguration.stepDelay = debugStepDelay
-            let engine = Engine(model: inference, tokenizer: tokenizer, configuration: engineConfiguration)
+            let metrics = ServingMetrics()
+            metrics.kvBudgetBytes.set(Double(budgetTokens * bytesPerToken))
+            let engine = Engine(model: inference, tokenizer: tokenizer, configuration: engineConfiguration, metrics: metrics)
 
             var keys = apiKey.flatMap { $0.split(separator: ",").map(String.init) }
             if let apiKeyFile {
@@ -163,6 +177,7 @@ struct ServeCommand: ParsableCommand {
             let address = "http://\(host.contains(":") ? "[\(host)]" : host):\(server.boundPort)"
             logger.notice("serving", metadata: ["models": "\(names.joined(separator: ","))", "address": "\(address)",
                                                "context": "\(contextLength)", "kv_cache": "\(dtype.rawValue)",
+                                               "kv_budget_tokens": "\(budgetTokens)", "max_running": "\(maxRunning)",
                                                "threads": "\(transformer.pool.threads)"])
             notifier.send("READY=1\nSTATUS=serving \(names.joined(separator: ", ")) on \(address)")
             Lifecycle(engine: engine, server: server, notifier: notifier, logger: logger,
@@ -179,13 +194,14 @@ struct ServeCommand: ParsableCommand {
 
     /// Test hook: a JSON array of model outputs (text with Kimi's markers), answered in turn to
     /// successive requests, each ended by <|im_end|>.
-    static func scriptedModel(_ path: String, tokenizer: Tokenizer, capacity: Int) throws -> ScriptedModel {
+    static func scriptedModel(_ path: String, tokenizer: Tokenizer, maxContext: Int, batchTokens: Int) throws -> ScriptedModel {
         guard let data = FileManager.default.contents(atPath: path), let list = try JSONParser.parse([UInt8](data)).array,
               !list.isEmpty, list.allSatisfy({ $0.string != nil }) else {
             throw ValidationError("--debug-scripted-output must name a JSON array of strings")
         }
         let end = tokenizer.specialId("<|im_end|>")!
-        return ScriptedModel(scripts: list.map { tokenizer.encode($0.string!) + [end] }, vocabSize: tokenizer.vocabSize, capacity: capacity)
+        return ScriptedModel(scripts: list.map { tokenizer.encode($0.string!) + [end] }, vocabSize: tokenizer.vocabSize,
+                             maxContext: maxContext, maxBatchTokens: batchTokens)
     }
 
     /// Ids that end an assistant turn: <|im_end|>, [EOS], and generation_config.json's eos ids.

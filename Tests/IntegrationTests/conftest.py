@@ -73,8 +73,8 @@ def keyed_server():
 
 @pytest.fixture()
 def slow_server():
-    """Each engine step sleeps 50 ms, so generations last long enough to queue and disconnect."""
-    s = Server("--debug-step-delay", "0.05", "--max-queued", "1")
+    """Each engine step sleeps 50 ms, so generations last long enough to queue and disconnect; one runs at a time."""
+    s = Server("--debug-step-delay", "0.05", "--max-queued", "1", "--max-running", "1")
     yield s
     s.stop()
 

@@ -38,7 +38,7 @@ def test_non_stream_client_timeout_cancels(slow_server):
 
 
 def test_queue_full_is_429_with_retry_after(slow_server):
-    """--max-queued 1: one running, one waiting, the third refused at once."""
+    """--max-running 1 --max-queued 1: one running, one waiting, the third refused at once."""
     results = {}
 
     def run(name):

@@ -77,6 +77,16 @@ public final class KVCache {
         }
     }
 
+    /// Makes this cache hold the first `count` entries of `source` (same layout), e.g. a shared
+    /// prompt prefix another sequence has computed.
+    public func copyPrefix(of source: KVCache, count: Int) {
+        precondition(source.width == width && source.layers == layers && source.dtype == dtype && count <= min(source.count, capacity))
+        for layer in 0..<layers {
+            entry(layer: layer, position: 0).copyMemory(from: source.entry(layer: layer, position: 0), byteCount: count * width * dtype.size)
+        }
+        self.count = count
+    }
+
     /// Forgets every token from `position` on.
     public func truncate(to position: Int) {
         count = min(count, position)

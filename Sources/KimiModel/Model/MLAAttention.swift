@@ -5,8 +5,9 @@
 /// q̃·c + q_pe·k_pe, and the weighted latent is brought out through W_UV[h] (the next vHeadDim
 /// rows). Mathematically equal to expanding k and v for every cached token.
 extension KimiTransformer {
-    /// ws.out[t] = o_proj(MLA(ws.xn[t])) for t < T; writes the cache entries of start ..< start + T.
-    func attention(_ a: ModelWeights.Attention, layer: Int, tokens T: Int, start: Int, cache: KVCache) {
+    /// ws.out[t] = o_proj(MLA(ws.xn[t])) for t < T; token t belongs to caches[ws.segment[t]] at
+    /// ws.position[t], where its entry is written and after which it attends.
+    func attention(_ a: ModelWeights.Attention, layer: Int, tokens T: Int, caches: [KVCache]) {
         let c = config, ws = ws
         let heads = c.numAttentionHeads, nope = c.qkNopeHeadDim, ropeDim = c.qkRopeHeadDim
         let qkDim = c.qkHeadDim, vDim = c.vHeadDim, rank = c.kvLoraRank, width = c.kvCacheWidth
@@ -30,7 +31,7 @@ extension KimiTransformer {
             for h in 0..<heads { ropeInterleaved(q + h * qkDim + nope, cos: cos, sin: sin, half: half) }
             rmsNorm(kva, kva, a.kvANorm, n: rank, eps: latentEps)
             ropeInterleaved(kva + rank, cos: cos, sin: sin, half: half)
-            cache.store(layer: layer, position: start + t, from: kva)
+            caches[Int(ws.segment[t])].store(layer: layer, position: Int(ws.position[t]), from: kva)
         }
 
         // Attention per (token, head), split across the pool.
@@ -40,7 +41,8 @@ extension KimiTransformer {
             for pair in pairs {
                 let t = pair / heads, h = pair % heads
                 let qNope = ws.q + t * heads * qkDim + h * qkDim, qPe = qNope + nope
-                let context = start + t + 1  // causal: positions 0 ... start + t
+                let cache = caches[Int(ws.segment[t])]
+                let context = Int(ws.position[t]) + 1  // causal: positions 0 ... its own
                 // The query in cache space: W_UK[h]ᵀ q_nope, then q_pe, so that one dot product
                 // with a cache entry is q̃·c + q_pe·k_pe.
                 a.kvB.gemvTransposed(p.qCache, qNope, rows: h * headRows..<h * headRows + nope)

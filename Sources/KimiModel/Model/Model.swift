@@ -55,23 +55,42 @@ public final class KimiTransformer {
     }
 
     /// Runs `tokens` at positions cache.count ..< cache.count + tokens.count, appending their
-    /// latent KV entries to the cache.
+    /// latent KV entries to the cache, in passes of at most `maxBatchTokens`.
     /// - logits: nil, or (tokens.count, vocab) when `allPositions`, else (vocab) for the last token.
     public func forward(_ tokens: [Int], cache: KVCache, logits: UnsafeMutablePointer<Float>?, allPositions: Bool = false) throws {
+        try check(BatchSegment(tokens: tokens, cache: cache, logits: .none))
+        var done = 0
+        while done < tokens.count {
+            let n = min(ws.maxTokens, tokens.count - done)
+            let isLast = done + n == tokens.count
+            let rows: BatchSegment.Logits = logits == nil ? .none : (allPositions ? .all : (isLast ? .last : .none))
+            let out = logits.map { allPositions ? $0 + done * config.vocabSize : $0 }
+            try forward(batch: [BatchSegment(tokens: Array(tokens[done..<done + n]), cache: cache, logits: rows)], logits: out)
+            done += n
+        }
+    }
+
+    /// One pass over the tokens of several sequences together (continuous batching): each
+    /// segment runs after its own cache's entries and appends to it. Every row is computed with
+    /// the same arithmetic whatever else shares the pass, so a sequence's logits do not depend
+    /// on its batch. At most `maxBatchTokens` tokens in all; every segment has its own cache.
+    /// - logits: the requested rows, segment after segment, each (vocab).
+    public func forward(batch: [BatchSegment], logits: UnsafeMutablePointer<Float>?) throws {
+        let total = batch.reduce(0) { $0 + $1.tokens.count }
+        precondition(total <= ws.maxTokens, "a pass holds at most \(ws.maxTokens) tokens")
+        precondition(Set(batch.map { ObjectIdentifier($0.cache) }).count == batch.count, "one segment per cache")
+        for segment in batch { try check(segment) }
+        guard total > 0 else { return }
+        forwardPass(batch, tokens: total, logits: logits)
+    }
+
+    private func check(_ segment: BatchSegment) throws {
+        let cache = segment.cache, tokens = segment.tokens
         guard cache.count + tokens.count <= cache.capacity else {
             throw ForwardError.contextFull(needed: cache.count + tokens.count, capacity: cache.capacity)
         }
         if let bad = tokens.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
             throw ForwardError.tokenOutOfRange(token: bad, vocabSize: config.vocabSize)
-        }
-        var done = 0
-        while done < tokens.count {
-            let n = min(ws.maxTokens, tokens.count - done)
-            let isLast = done + n == tokens.count
-            let rows: Range<Int>? = allPositions ? 0..<n : (isLast ? n - 1..<n : nil)
-            let out = logits.map { allPositions ? $0 + done * config.vocabSize : $0 }
-            forwardChunk(Array(tokens[done..<done + n]), cache: cache, logitRows: rows, logits: out)
-            done += n
         }
     }
 
@@ -82,17 +101,24 @@ public final class KimiTransformer {
         return out
     }
 
-    private func forwardChunk(_ tokens: [Int], cache: KVCache, logitRows: Range<Int>?, logits: UnsafeMutablePointer<Float>?) {
-        let c = config, d = c.hiddenSize, T = tokens.count
-        let start = cache.count
+    private func forwardPass(_ batch: [BatchSegment], tokens T: Int, logits: UnsafeMutablePointer<Float>?) {
+        let c = config, d = c.hiddenSize
         let half = c.qkRopeHeadDim / 2
-        for t in 0..<T {
-            weights.embedding.row(tokens[t], into: ws.x + t * d)
-            rope.table(position: start + t, cos: ws.ropeCos + t * half, sin: ws.ropeSin + t * half)
+        // Per token: its segment and its position in that segment's sequence.
+        var t = 0
+        for (s, segment) in batch.enumerated() {
+            for (i, token) in segment.tokens.enumerated() {
+                ws.segment[t] = Int32(s)
+                ws.position[t] = Int32(segment.cache.count + i)
+                weights.embedding.row(token, into: ws.x + t * d)
+                rope.table(position: segment.cache.count + i, cos: ws.ropeCos + t * half, sin: ws.ropeSin + t * half)
+                t += 1
+            }
         }
+        let caches = batch.map(\.cache)
         for (l, layer) in weights.layers.enumerated() {
             for t in 0..<T { rmsNorm(ws.xn + t * d, ws.x + t * d, layer.inputNorm, n: d, eps: c.rmsNormEps) }
-            attention(layer.attention, layer: l, tokens: T, start: start, cache: cache)
+            attention(layer.attention, layer: l, tokens: T, caches: caches)
             for i in 0..<T * d { ws.x[i] += ws.out[i] }
 
             for t in 0..<T { rmsNorm(ws.xn + t * d, ws.x + t * d, layer.postAttentionNorm, n: d, eps: c.rmsNormEps) }
@@ -105,12 +131,23 @@ public final class KimiTransformer {
             for i in 0..<T * d { ws.x[i] += ws.out[i] }
             layerDone?()
         }
-        cache.count = start + T
-        guard let logitRows, let logits else { return }
-        for (i, t) in logitRows.enumerated() {
-            rmsNorm(ws.xn + i * d, ws.x + t * d, weights.norm, n: d, eps: c.rmsNormEps)
+        // The requested rows, normalised and gathered, through lm_head in one pass.
+        var rows = 0, first = 0
+        for segment in batch {
+            let n = segment.tokens.count
+            let wanted: Range<Int> = switch segment.logits {
+            case .none: 0..<0
+            case .last: n - 1..<n
+            case .all: 0..<n
+            }
+            for i in wanted {
+                rmsNorm(ws.xn + rows * d, ws.x + (first + i) * d, weights.norm, n: d, eps: c.rmsNormEps)
+                rows += 1
+            }
+            segment.cache.count += n
+            first += n
         }
-        linear(weights.lmHead, ws.xn, tokens: logitRows.count, into: logits)
+        if let logits, rows > 0 { linear(weights.lmHead, ws.xn, tokens: rows, into: logits) }
     }
 
     /// y (tokens, w.rows) = W · x (tokens, w.cols), rows split across the pool.
@@ -122,6 +159,21 @@ public final class KimiTransformer {
             w.multiply(y + rows.lowerBound, yStride: w.rows, prepared: prepared, tokens: tokens, rows: rows,
                        tile: p.tile, accumulators: p.accumulators)
         }
+    }
+}
+
+/// One sequence's tokens in a batched pass, the cache they extend, and which of their rows
+/// need logits.
+public struct BatchSegment {
+    public enum Logits: Sendable { case none, last, all }
+    public var tokens: [Int]
+    public var cache: KVCache
+    public var logits: Logits
+
+    public init(tokens: [Int], cache: KVCache, logits: Logits) {
+        self.tokens = tokens
+        self.cache = cache
+        self.logits = logits
     }
 }
 

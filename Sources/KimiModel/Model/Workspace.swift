@@ -31,6 +31,9 @@ final class Workspace {
     let kva: UnsafeMutablePointer<Float>
     /// (T, heads, vHeadDim) attention output per head
     let attn: UnsafeMutablePointer<Float>
+    /// (T) each token's segment in the batch and its position in that sequence
+    let segment: UnsafeMutablePointer<Int32>
+    let position: UnsafeMutablePointer<Int32>
     /// (T, qkRopeHeadDim / 2) each, per token position
     let ropeCos: UnsafeMutablePointer<Float>
     let ropeSin: UnsafeMutablePointer<Float>
@@ -82,6 +85,8 @@ final class Workspace {
         q = floats(t * c.numAttentionHeads * c.qkHeadDim)
         kva = floats(t * c.kvCacheWidth)
         attn = floats(t * c.numAttentionHeads * c.vHeadDim)
+        segment = ints(t)
+        position = ints(t)
         ropeCos = floats(t * c.qkRopeHeadDim / 2)
         ropeSin = floats(t * c.qkRopeHeadDim / 2)
         gate = floats(t * ffnWidth)

@@ -1,0 +1,108 @@
+import Foundation
+import KimiTokenizer
+
+/// Everything the engine keeps for one submitted generation: its cache, the tokens that cache
+/// holds, and its own sampler, stop matcher and detokeniser, so that sequences never share
+/// state.
+final class GenerationState {
+    let request: GenerationRequest
+    let handle: GenerationHandle
+    /// KV tokens held for it: prompt plus max_tokens, within the context.
+    let reservation: Int
+    var cache: SequenceCache!
+    /// The tokens whose entries `cache` holds.
+    var cachedTokens: [Int] = []
+    /// The sampled token to run at the next step (nil while the prompt is being read).
+    var nextToken: Int?
+    var usage: Usage
+    private var sampler: Sampler
+    private var detokenizer: IncrementalDetokenizer
+    private var stops: StopMatcher
+    private var pendingLogprobs: [TokenLogprob] = []
+    private let submitted = ProcessInfo.processInfo.systemUptime
+    private var lastToken: Double?
+
+    init(request: GenerationRequest, handle: GenerationHandle, reservation: Int, tokenizer: Tokenizer) {
+        self.request = request
+        self.handle = handle
+        self.reservation = reservation
+        usage = Usage(promptTokens: request.prompt.count, completionTokens: 0, cachedTokens: 0)
+        sampler = Sampler(request.sampling)
+        detokenizer = IncrementalDetokenizer(tokenizer: tokenizer, skipping: tokenizer.controlIds)
+        stops = StopMatcher(request.stopStrings)
+    }
+
+    /// Ends the generation: what the detokeniser and stop matcher still hold, then the reason.
+    func finish(_ reason: FinishReason) {
+        let rest = stops.finish() + detokenizer.finish()
+        if !rest.isEmpty || !pendingLogprobs.isEmpty { handle.send(.text(rest, logprobs: pendingLogprobs)) }
+        pendingLogprobs.removeAll()
+        handle.send(.finished(reason, usage))
+    }
+
+    /// Draws the next token from its logits row (vocab) and sends what it releases; true when
+    /// the generation has ended.
+    func sample(_ logits: UnsafeMutablePointer<Float>, vocab: Int, metrics: ServingMetrics?) -> Bool {
+        let raw = request.logprobs.map { _ in Array(UnsafeBufferPointer(start: logits, count: vocab)) }
+        let token = sampler.sample(logits, n: vocab)
+        sampler.accept(token)
+        usage.completionTokens += 1
+        let now = ProcessInfo.processInfo.systemUptime
+        if let lastToken {
+            metrics?.interTokenLatency.record(now - lastToken)
+        } else {
+            handle.send(.started(cachedTokens: usage.cachedTokens))
+            metrics?.timeToFirstToken.record(now - submitted)
+            metrics?.cachedTokens.increment(by: Int64(usage.cachedTokens))
+        }
+        lastToken = now
+        metrics?.completionTokens.increment()
+        if let k = request.logprobs, let raw {
+            pendingLogprobs.append(Self.logprob(of: token, top: k, logits: raw))
+        }
+        if request.stopTokens.contains(token) && !request.ignoreStopTokens {
+            finish(.stop)
+            return true
+        }
+        switch stops.append(detokenizer.append(token)) {
+        case let .text(text):
+            if !text.isEmpty || !pendingLogprobs.isEmpty {
+                handle.send(.text(text, logprobs: pendingLogprobs))
+                pendingLogprobs.removeAll()
+            }
+        case let .stopped(before):
+            handle.send(.text(before, logprobs: pendingLogprobs))
+            pendingLogprobs.removeAll()
+            handle.send(.finished(.stop, usage))
+            return true
+        }
+        if usage.completionTokens >= request.maxTokens || cache.count >= cache.capacity {
+            finish(.length)
+            return true
+        }
+        nextToken = token
+        return false
+    }
+
+    /// log softmax of the raw logits at `token`, and the `top` most likely tokens (best first,
+    /// lower id first on ties); log-probabilities are clamped to -9999 as OpenAI does.
+    static func logprob(of token: Int, top: Int, logits: [Float]) -> TokenLogprob {
+        var m = -Float.infinity
+        for l in logits { m = max(m, l) }
+        var sum = 0.0
+        for l in logits { sum += exp(Double(l - m)) }
+        let logZ = Float(log(sum)) + m
+        func lp(_ l: Float) -> Float { max(l - logZ, -9999) }
+        // The top entries by insertion into a short sorted list.
+        var best: [Int] = []
+        if top > 0 {
+            for i in logits.indices where best.count < top || logits[i] > logits[best[best.count - 1]] {
+                var at = best.count
+                while at > 0 && logits[i] > logits[best[at - 1]] { at -= 1 }
+                best.insert(i, at: at)
+                if best.count > top { best.removeLast() }
+            }
+        }
+        return TokenLogprob(token: token, logprob: lp(logits[token]), top: best.map { ($0, lp(logits[$0])) })
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Prometheus
+
+/// The server's Prometheus metrics (`GET /metrics`): what the engine and the API record.
+public final class ServingMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    /// Requests answered, by HTTP status.
+    private let requestsByStatus: @Sendable (Int) -> Counter
+    public let promptTokens: Counter
+    public let completionTokens: Counter
+    public let cachedTokens: Counter
+    public let timeToFirstToken: ValueHistogram
+    public let interTokenLatency: ValueHistogram
+    public let stepDuration: ValueHistogram
+    public let queued: Gauge
+    public let running: Gauge
+    public let kvUsedBytes: Gauge
+    public let kvBudgetBytes: Gauge
+    public let lastStep: Gauge
+
+    public init() {
+        let r = registry
+        requestsByStatus = { status in
+            r.makeCounter(name: "kimi_requests_total", labels: [("status", "\(status)")], help: "HTTP requests answered, by status")
+        }
+        promptTokens = r.makeCounter(name: "kimi_prompt_tokens_total", help: "Prompt tokens computed (cached ones excluded)")
+        completionTokens = r.makeCounter(name: "kimi_generation_tokens_total", help: "Tokens generated")
+        cachedTokens = r.makeCounter(name: "kimi_cached_prompt_tokens_total", help: "Prompt tokens taken from the prefix cache")
+        let latency = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+        timeToFirstToken = r.makeValueHistogram(name: "kimi_time_to_first_token_seconds", buckets: latency,
+                                                help: "From submission to the first generated token")
+        interTokenLatency = r.makeValueHistogram(name: "kimi_inter_token_latency_seconds", buckets: latency,
+                                                 help: "Between consecutive tokens of one generation")
+        stepDuration = r.makeValueHistogram(name: "kimi_engine_step_seconds", buckets: latency, help: "Duration of one engine step")
+        queued = r.makeGauge(name: "kimi_queue_depth", help: "Requests waiting for admission")
+        running = r.makeGauge(name: "kimi_running_sequences", help: "Sequences being computed")
+        kvUsedBytes = r.makeGauge(name: "kimi_kv_cache_used_bytes", help: "KV cache reserved by running sequences plus held by cached prefixes")
+        kvBudgetBytes = r.makeGauge(name: "kimi_kv_cache_budget_bytes", help: "KV cache budget (--kv-cache-gib)")
+        lastStep = r.makeGauge(name: "kimi_engine_last_step_timestamp_seconds", help: "Unix time of the engine's last step")
+    }
+
+    public func recordRequest(status: Int) { requestsByStatus(status).increment() }
+
+    func recordStep(seconds: Double) {
+        stepDuration.record(seconds)
+        lastStep.set(Date().timeIntervalSince1970)
+    }
+
+    /// The exposition text.
+    public func render() -> [UInt8] { registry.emitToBuffer() }
+}
