@@ -21,9 +21,10 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CNUMA", pkgConfig: "numa", providers: [.apt(["libnuma-dev"])]),
         .target(name: "KimiJSON"),
+        .target(name: "CKimiKernels", cSettings: [.unsafeFlags(["-march=x86-64-v3"])]),
         .target(
             name: "KimiModel",
-            dependencies: ["KimiJSON", "COpenBLAS", "CNUMA"],
+            dependencies: ["KimiJSON", "CKimiKernels", "COpenBLAS", "CNUMA"],
             swiftSettings: simdFlags
         ),
         .target(

@@ -132,6 +132,33 @@ import Testing
         }
     }
 
+    @Test("the multi-token kernel gives every (token, row) the gemv's exact bits", arguments: ["fp8", "bf16", "f16", "f32"])
+    func gemmMatchesGemv(_ storage: String) {
+        for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (64, 300)].enumerated() {
+            let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(70 + i))
+            var rng = SplitMix(seed: 17)
+            for tokens in [2, 3, 4, 5, 11] {
+                let x = (0..<tokens * cols).map { _ in Float(rng.unit() * 2 - 1) }
+                let band = 5..<rows
+                var y = [Float](repeating: .nan, count: tokens * band.count)
+                var scaled = [Float](repeating: 0, count: tokens * cols)
+                var tile = [Float](repeating: 0, count: 3 * 128)
+                var accumulators = [Float](repeating: 0, count: 27 * tokens)
+                Self.withWeight(m, storage) { w in
+                    w.multiply(&y, yStride: band.count, x, tokens: tokens, rows: band, scaled: &scaled, tile: &tile, accumulators: &accumulators)
+                }
+                var scratch = [Float](repeating: 0, count: cols)
+                for t in 0..<tokens {
+                    var one = [Float](repeating: .nan, count: band.count)
+                    Array(x[t * cols..<(t + 1) * cols]).withUnsafeBufferPointer { xt in
+                        Self.withWeight(m, storage) { w in w.gemv(&one, xt.baseAddress!, rows: band, scratch: &scratch) }
+                    }
+                    #expect(Array(y[t * band.count..<(t + 1) * band.count]) == one, "\(storage) \(rows)x\(cols), \(tokens) tokens, token \(t)")
+                }
+            }
+        }
+    }
+
     @Test("transposed gemv over a band of rows matches a Double reference", arguments: ["fp8", "bf16", "f16", "f32"])
     func gemvTransposed(_ storage: String) {
         for (i, (rows, cols)) in Self.shapes.enumerated() where rows > 2 {

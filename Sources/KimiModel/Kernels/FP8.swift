@@ -1,3 +1,5 @@
+import CKimiKernels
+
 // float8_e4m3fn (1 sign, 4 exponent bits with bias 7, 3 mantissa bits, no infinities; 0x7F and
 // 0xFF are NaN) decoded with integer operations only (guides/swift-performance.md §1):
 // sign-extend the byte to 32 bits, shift left by 20 and keep the sign, exponent and mantissa
@@ -11,11 +13,11 @@ func fp8Scaled(_ code: UInt8) -> Float {
     Float(bitPattern: (UInt32(bitPattern: Int32(Int8(bitPattern: code))) << 20) & 0x87F0_0000)
 }
 
-/// Eight consecutive codes times 2^-120 (vpmovsxbd, vpslld, vpand).
+/// Eight consecutive codes times 2^-120 (vpmovsxbd, vpslld, vpand; in CKimiKernels because
+/// Swift's generic SIMD8<Int32>(truncatingIfNeeded:) is not inlined into the loops).
 @inline(__always)
 func fp8Scaled8(_ p: UnsafeRawPointer) -> SIMD8<Float> {
-    let codes = SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(as: SIMD8<Int8>.self))
-    return unsafeBitCast((codes &<< 20) & Int32(bitPattern: 0x87F0_0000), to: SIMD8<Float>.self)
+    kimi_fp8x8_scaled(p)
 }
 
 /// The exact value of one float8_e4m3fn code (0x7F / 0xFF, the NaN codes, decode to ±480).
@@ -23,7 +25,9 @@ public func fp8E4M3ToFloat(_ code: UInt8) -> Float {
     fp8Scaled(code) * 0x1p120
 }
 
-/// Kernels over fp8 weights multiply their input by this power of two before the products, so
-/// that (value × 2^-120) × input never underflows into Float subnormals, and multiply each block
-/// sum by scale × `fp8InputScale` after. Exact: both factors are powers of two.
+/// Kernels over fp8 weights fold this into each block scale they multiply the input by, so
+/// that (value × 2^-120) × input never underflows into Float subnormals, and multiply each
+/// result by `fp8OutputScale`. Exact: both factors are powers of two.
 let fp8InputScale: Float = 0x1p60
+/// What a sum of (value · 2^-120) · (input · 2^60) products is multiplied by: exact.
+let fp8OutputScale: Float = 0x1p60

@@ -1,118 +1,142 @@
-// Matrix-vector products over weights in their checkpoint dtype: the decode-time workhorse.
-// A weight row is read once, decoded eight lanes at a time and multiplied into SIMD8 partial
-// sums, four rows per pass; every 128-column block's partial sums are folded into the row's
-// accumulator with the block's scale (fp8) by one FMA. A row's result depends only on that
-// row and x: no arithmetic is shared between rows, so any row split (threads, batches) gives
-// bit-identical outputs.
+import CKimiKernels
 
-/// Columns per fp8 scale block (and per partial-sum fold for every dtype).
+// Matrix-vector products over weights in their checkpoint dtype: the decode-time workhorse.
+// For block-fp8, each 128-row band's block scales are folded into the input once
+// (`scaledInput`), so a row is one chain of eight-lane FMAs over all its columns in order,
+// the columns past the last multiple of eight summed alone, then one horizontal sum: eight
+// rows per pass with one accumulator each, decoding the weights in registers. A row's result
+// depends only on that row and x: no arithmetic is shared between rows, so any row split
+// (threads, batches) gives bit-identical outputs, and the GEMM (GEMM.swift) repeats exactly
+// this arithmetic for every (row, token).
+
+/// Rows (and columns) per fp8 scale block.
 let gemvBlock = 128
+/// Rows per GEMV pass.
+let gemvRows = 8
+
+/// The input of one 128-row band of a block-fp8 matrix with the band's column-block scales
+/// folded in: xs[t·cols + c] = x[t·cols + c] · (scale[band, c / 128] · 2^60) for t < tokens.
+/// The weights decode to value · 2^-120 (FP8.swift), so products carry 2^-60, undone by
+/// `fp8OutputScale` on each result. Without scales (float dtypes), x itself.
+@inline(__always)
+func scaledInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: UnsafeRawPointer?, band: Int,
+                 into xs: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+    guard let scales else { return x }
+    let scaleCols = (cols + gemvBlock - 1) / gemvBlock
+    let row = scales + 4 * band * scaleCols
+    for t in 0..<tokens {
+        var c0 = 0, block = 0
+        while c0 < cols {
+            let s = row.loadUnaligned(fromByteOffset: 4 * block, as: Float.self) * fp8InputScale
+            let c1 = min(c0 + gemvBlock, cols)
+            for c in c0..<c1 { xs[t * cols + c] = x[t * cols + c] * s }
+            c0 = c1
+            block += 1
+        }
+    }
+    return UnsafePointer(xs)
+}
 
 /// y[r - rows.lowerBound] = Σ_c W[r, c] · x[c] for r in `rows`.
 /// - w: [_, cols] row-major, element type `D`.
 /// - scales: fp8 only, F32 [ceil(_/128), ceil(cols/128)]; nil for float dtypes.
-/// - x: [cols]; for fp8 already multiplied by `fp8InputScale`.
+/// - scaled: (cols) scratch for the scaled input.
 @inline(__always)
 func gemvKernel<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
-    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int
+    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, scaled: UnsafeMutablePointer<Float>
 ) {
-    let scaleCols = (cols + gemvBlock - 1) / gemvBlock
     let rowBytes = cols * D.size
-    let xr = UnsafeRawPointer(x)
-    /// The scales of the 128-row block holding `row` (nil: every block's scale is 1).
-    @inline(__always) func scaleRow(_ row: Int) -> UnsafeRawPointer? { scales.map { $0 + 4 * (row / gemvBlock) * scaleCols } }
+    let outScale: Float = scales == nil ? 1 : fp8OutputScale
     var r = rows.lowerBound
-    // Four rows per pass; a group of four never straddles a 128-row scale block when it starts
-    // at a multiple of four, so it is aligned to 4 first.
-    while r < rows.upperBound && (r % 4 != 0 || rows.upperBound - r < 4) {
-        y[r - rows.lowerBound] = gemvRow(D.self, x, w + r * rowBytes, scaleRow(r), cols: cols)
-        r += 1
-    }
-    while r + 4 <= rows.upperBound {
-        let w0 = w + r * rowBytes, w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        var t0: Float = 0, t1: Float = 0, t2: Float = 0, t3: Float = 0
-        var c0 = 0
-        var block = 0
-        while c0 < cols {
-            let c1 = min(c0 + gemvBlock, cols)
-            var p0 = SIMD8<Float>(), p1 = SIMD8<Float>(), p2 = SIMD8<Float>(), p3 = SIMD8<Float>()
-            var c = c0
-            while c + 8 <= c1 {
-                let xv = xr.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
-                p0 = p0.addingProduct(D.load8(w0, c), xv)
-                p1 = p1.addingProduct(D.load8(w1, c), xv)
-                p2 = p2.addingProduct(D.load8(w2, c), xv)
-                p3 = p3.addingProduct(D.load8(w3, c), xv)
-                c += 8
-            }
-            var q0: Float = 0, q1: Float = 0, q2: Float = 0, q3: Float = 0
-            while c < c1 {
-                let xc = x[c]
-                q0 = q0.addingProduct(D.load1(w0, c), xc)
-                q1 = q1.addingProduct(D.load1(w1, c), xc)
-                q2 = q2.addingProduct(D.load1(w2, c), xc)
-                q3 = q3.addingProduct(D.load1(w3, c), xc)
-                c += 1
-            }
-            let s = blockScale(scaleRow(r), block)
-            let sv = SIMD8<Float>(repeating: s)
-            a0 = a0.addingProduct(p0, sv); a1 = a1.addingProduct(p1, sv)
-            a2 = a2.addingProduct(p2, sv); a3 = a3.addingProduct(p3, sv)
-            t0 = t0.addingProduct(q0, s); t1 = t1.addingProduct(q1, s)
-            t2 = t2.addingProduct(q2, s); t3 = t3.addingProduct(q3, s)
-            c0 = c1
-            block += 1
-        }
-        let o = r - rows.lowerBound
-        y[o] = a0.sum() + t0
-        y[o + 1] = a1.sum() + t1
-        y[o + 2] = a2.sum() + t2
-        y[o + 3] = a3.sum() + t3
-        r += 4
-    }
     while r < rows.upperBound {
-        y[r - rows.lowerBound] = gemvRow(D.self, x, w + r * rowBytes, scaleRow(r), cols: cols)
-        r += 1
+        let band = r / gemvBlock
+        let bandEnd = min((band + 1) * gemvBlock, rows.upperBound)
+        let xs = scaledInput(x, tokens: 1, cols: cols, scales: scales, band: band, into: scaled)
+        while r < bandEnd {
+            if r % gemvRows == 0 && r + gemvRows <= bandEnd {
+                gemvPass(D.self, y + r - rows.lowerBound, xs, w + r * rowBytes, rowBytes: rowBytes, cols: cols, outScale: outScale)
+                r += gemvRows
+            } else {
+                y[r - rows.lowerBound] = (gemvRow(D.self, xs, w + r * rowBytes, cols: cols)) * outScale
+                r += 1
+            }
+        }
     }
 }
 
-/// Block `block`'s scale from a row of fp8 scales, times `fp8InputScale`; 1 without scales.
+/// Eight rows at once (y: 8 results): eight accumulators, each weight vector decoded once
+/// and multiplied by the shared input vector. The next eight rows are prefetched meanwhile:
+/// the hardware prefetchers stop at the 4 KB page boundaries of the mapped shards.
 @inline(__always)
-func blockScale(_ scaleRow: UnsafeRawPointer?, _ block: Int) -> Float {
-    guard let scaleRow else { return 1 }
-    return scaleRow.loadUnaligned(fromByteOffset: 4 * block, as: Float.self) * fp8InputScale
+func gemvPass<D: WeightDecoding>(
+    _: D.Type, _ y: UnsafeMutablePointer<Float>, _ xs: UnsafePointer<Float>, _ w: UnsafeRawPointer,
+    rowBytes: Int, cols: Int, outScale: Float
+) {
+    let xr = UnsafeRawPointer(xs)
+    let w0 = w, w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes
+    let w4 = w3 + rowBytes, w5 = w4 + rowBytes, w6 = w5 + rowBytes, w7 = w6 + rowBytes
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+    var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+    @inline(__always) func step(_ c: Int) {
+        let xv = xr.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
+        a0 = a0.addingProduct(D.load8(w0, c), xv)
+        a1 = a1.addingProduct(D.load8(w1, c), xv)
+        a2 = a2.addingProduct(D.load8(w2, c), xv)
+        a3 = a3.addingProduct(D.load8(w3, c), xv)
+        a4 = a4.addingProduct(D.load8(w4, c), xv)
+        a5 = a5.addingProduct(D.load8(w5, c), xv)
+        a6 = a6.addingProduct(D.load8(w6, c), xv)
+        a7 = a7.addingProduct(D.load8(w7, c), xv)
+    }
+    let vectorEnd = cols / 8 * 8
+    let ahead = gemvRows * rowBytes
+    var c = 0
+    while c + 64 <= vectorEnd {
+        var line = 0
+        while line < 64 * D.size {
+            let o = c * D.size + line + ahead
+            kimi_prefetch(w0 + o); kimi_prefetch(w1 + o); kimi_prefetch(w2 + o); kimi_prefetch(w3 + o)
+            kimi_prefetch(w4 + o); kimi_prefetch(w5 + o); kimi_prefetch(w6 + o); kimi_prefetch(w7 + o)
+            line += 64
+        }
+        step(c); step(c + 8); step(c + 16); step(c + 24); step(c + 32); step(c + 40); step(c + 48); step(c + 56)
+        c += 64
+    }
+    while c < vectorEnd {
+        step(c)
+        c += 8
+    }
+    var t0: Float = 0, t1: Float = 0, t2: Float = 0, t3: Float = 0, t4: Float = 0, t5: Float = 0, t6: Float = 0, t7: Float = 0
+    while c < cols {
+        let xc = xs[c]
+        t0 = t0.addingProduct(D.load1(w0, c), xc); t1 = t1.addingProduct(D.load1(w1, c), xc)
+        t2 = t2.addingProduct(D.load1(w2, c), xc); t3 = t3.addingProduct(D.load1(w3, c), xc)
+        t4 = t4.addingProduct(D.load1(w4, c), xc); t5 = t5.addingProduct(D.load1(w5, c), xc)
+        t6 = t6.addingProduct(D.load1(w6, c), xc); t7 = t7.addingProduct(D.load1(w7, c), xc)
+        c += 1
+    }
+    y[0] = (a0.sum() + t0) * outScale; y[1] = (a1.sum() + t1) * outScale
+    y[2] = (a2.sum() + t2) * outScale; y[3] = (a3.sum() + t3) * outScale
+    y[4] = (a4.sum() + t4) * outScale; y[5] = (a5.sum() + t5) * outScale
+    y[6] = (a6.sum() + t6) * outScale; y[7] = (a7.sum() + t7) * outScale
 }
 
-/// One row of `gemvKernel`, with the same arithmetic as each of its four lanes.
+/// One row with the arithmetic of each lane of `gemvPass`, before the output scale.
 @inline(__always)
-func gemvRow<D: WeightDecoding>(
-    _: D.Type, _ x: UnsafePointer<Float>, _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, cols: Int
-) -> Float {
-    let xr = UnsafeRawPointer(x)
+func gemvRow<D: WeightDecoding>(_: D.Type, _ xs: UnsafePointer<Float>, _ w: UnsafeRawPointer, cols: Int) -> Float {
+    let xr = UnsafeRawPointer(xs)
+    let vectorEnd = cols / 8 * 8
     var a = SIMD8<Float>()
+    var c = 0
+    while c < vectorEnd {
+        a = a.addingProduct(D.load8(w, c), xr.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
+        c += 8
+    }
     var t: Float = 0
-    var c0 = 0
-    var block = 0
-    while c0 < cols {
-        let c1 = min(c0 + gemvBlock, cols)
-        var p = SIMD8<Float>()
-        var c = c0
-        while c + 8 <= c1 {
-            p = p.addingProduct(D.load8(w, c), xr.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
-            c += 8
-        }
-        var q: Float = 0
-        while c < c1 {
-            q = q.addingProduct(D.load1(w, c), x[c])
-            c += 1
-        }
-        let s = blockScale(scales, block)
-        a = a.addingProduct(p, SIMD8<Float>(repeating: s))
-        t = t.addingProduct(q, s)
-        c0 = c1
-        block += 1
+    while c < cols {
+        t = t.addingProduct(D.load1(w, c), xs[c])
+        c += 1
     }
     return a.sum() + t
 }

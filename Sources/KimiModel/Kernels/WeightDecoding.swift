@@ -1,3 +1,5 @@
+import CKimiKernels
+
 /// How a weight dtype turns into Float, eight lanes or one at a time. The kernels are generic
 /// over this and specialised per dtype inside this module (each conformer is a caseless enum
 /// with inlinable static functions, so there is no dispatch in the inner loops).
@@ -21,8 +23,7 @@ enum FP8Decoding: WeightDecoding {
 enum BF16Decoding: WeightDecoding {
     static var size: Int { 2 }
     @inline(__always) static func load8(_ p: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> {
-        let bits = SIMD8<UInt32>(truncatingIfNeeded: (p + 2 * index).loadUnaligned(as: SIMD8<UInt16>.self))
-        return unsafeBitCast(bits &<< 16, to: SIMD8<Float>.self)
+        kimi_bf16x8(p + 2 * index)
     }
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ index: Int) -> Float {
         Float(bitPattern: UInt32(p.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)) << 16)
@@ -32,7 +33,7 @@ enum BF16Decoding: WeightDecoding {
 enum F16Decoding: WeightDecoding {
     static var size: Int { 2 }
     @inline(__always) static func load8(_ p: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> {
-        SIMD8<Float>((p + 2 * index).loadUnaligned(as: SIMD8<Float16>.self))
+        kimi_f16x8(p + 2 * index)
     }
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ index: Int) -> Float {
         Float(p.loadUnaligned(fromByteOffset: 2 * index, as: Float16.self))

@@ -20,6 +20,7 @@ public struct WeightMatrix: @unchecked Sendable {
         self.storage = storage
     }
 
+    public var isFP8: Bool { if case .fp8 = storage { return true }; return false }
     public var elementSize: Int { if case .fp8 = storage { return 1 }; return storage == .f32 ? 4 : 2 }
     public var byteCount: Int { rows * cols * elementSize + scaleByteCount }
     public var scaleByteCount: Int {
@@ -27,46 +28,42 @@ public struct WeightMatrix: @unchecked Sendable {
         return 0
     }
 
-    /// The input as the kernels read it: for fp8, x times `fp8InputScale` written to `scratch`
-    /// (count floats); for other dtypes, x itself.
-    public func prepare(_ x: UnsafePointer<Float>, count: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
-        guard case .fp8 = storage else { return x }
-        for i in 0..<count { scratch[i] = x[i] * fp8InputScale }
-        return UnsafePointer(scratch)
-    }
-
-    /// y[t·yStride + r - rows.lowerBound] = (W · x_t)[r] for t < tokens, r in `rows`, on a
-    /// prepared input (tokens, cols). Every (t, r) gets the same arithmetic whatever `tokens` and
-    /// `rows` are. tile: (3·128), accumulators: (27·tokens) floats, for tokens > 1.
-    public func multiply(_ y: UnsafeMutablePointer<Float>, yStride: Int, prepared x: UnsafePointer<Float>, tokens: Int,
-                         rows range: Range<Int>, tile: UnsafeMutablePointer<Float>, accumulators: UnsafeMutablePointer<Float>) {
+    /// y[t·yStride + r - rows.lowerBound] = (W · x_t)[r] for t < tokens, r in `rows`, x
+    /// (tokens, cols). Every (t, r) gets the same arithmetic whatever `tokens` and `rows` are.
+    /// scaled: (tokens · cols) floats; tile: (3·128) and accumulators (27·tokens), for tokens > 1.
+    public func multiply(_ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
+                         rows range: Range<Int>, scaled: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>,
+                         accumulators: UnsafeMutablePointer<Float>) {
         if tokens == 1 {
             switch storage {
-            case let .fp8(scales): gemvKernel(FP8Decoding.self, y, x, data, scales, rows: range, cols: cols)
-            case .bf16: gemvKernel(BF16Decoding.self, y, x, data, nil, rows: range, cols: cols)
-            case .f16: gemvKernel(F16Decoding.self, y, x, data, nil, rows: range, cols: cols)
-            case .f32: gemvKernel(F32Decoding.self, y, x, data, nil, rows: range, cols: cols)
+            case let .fp8(scales): gemvKernel(FP8Decoding.self, y, x, data, scales, rows: range, cols: cols, scaled: scaled)
+            case .bf16: gemvKernel(BF16Decoding.self, y, x, data, nil, rows: range, cols: cols, scaled: scaled)
+            case .f16: gemvKernel(F16Decoding.self, y, x, data, nil, rows: range, cols: cols, scaled: scaled)
+            case .f32: gemvKernel(F32Decoding.self, y, x, data, nil, rows: range, cols: cols, scaled: scaled)
             }
             return
         }
         switch storage {
         case let .fp8(scales):
-            gemmKernel(FP8Decoding.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, tile: tile, accumulators: accumulators)
+            gemmKernel(FP8Decoding.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols,
+                       scaled: scaled, tile: tile, accumulators: accumulators)
         case .bf16:
-            gemmKernel(BF16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, tile: tile, accumulators: accumulators)
+            gemmKernel(BF16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
+                       scaled: scaled, tile: tile, accumulators: accumulators)
         case .f16:
-            gemmKernel(F16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, tile: tile, accumulators: accumulators)
+            gemmKernel(F16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
+                       scaled: scaled, tile: tile, accumulators: accumulators)
         case .f32:
-            gemmKernel(F32Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, tile: tile, accumulators: accumulators)
+            gemmKernel(F32Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
+                       scaled: scaled, tile: tile, accumulators: accumulators)
         }
     }
 
     /// y[r - rows.lowerBound] = (W · x)[r] for r in `rows`, on one thread.
-    /// - x: (cols); scratch: (cols), used to pre-scale x for fp8.
+    /// - x: (cols); scratch: (cols), for the scaled input of fp8.
     public func gemv(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows range: Range<Int>? = nil,
                      scratch: UnsafeMutablePointer<Float>) {
-        let prepared = prepare(x, count: cols, scratch: scratch)
-        multiply(y, yStride: 0, prepared: prepared, tokens: 1, rows: range ?? 0..<rows, tile: scratch, accumulators: scratch)
+        multiply(y, yStride: 0, x, tokens: 1, rows: range ?? 0..<rows, scaled: scratch, tile: scratch, accumulators: scratch)
     }
 
     /// y[c] = Σ_{r in rows} x[r - rows.lowerBound] · W[r, c]: Wᵀ applied to a band of rows.

@@ -4,16 +4,16 @@ extension KimiTransformer {
     /// out (T, hidden) = down(silu(gate(x)) ⊙ up(x)) for x (T, hidden).
     func mlp(_ m: ModelWeights.MLP, _ x: UnsafePointer<Float>, tokens T: Int, into out: UnsafeMutablePointer<Float>) {
         let inter = m.gate.rows
-        linear(m.gate, x, tokens: T, into: ws.gate)
-        linear(m.up, x, tokens: T, into: ws.up)
+        linears([LinearJob(w: m.gate, x: x, tokens: T, y: ws.gate), LinearJob(w: m.up, x: x, tokens: T, y: ws.up)])
         for t in 0..<T { swiglu(ws.gate + t * inter, ws.up + t * inter, n: inter) }
         linear(m.down, ws.gate, tokens: T, into: out)
     }
 
-    /// ws.out[t] = Σ_k w_k · expert_k(ws.xn[t]) + shared(ws.xn[t]) for t < T. Experts run in
-    /// ascending index order, each once over all the tokens routed to it, so every expert's
-    /// weights are read once per step and each token sums its experts in a fixed order (as
-    /// transformers does), whatever else is in the batch.
+    /// ws.out[t] = Σ_k w_k · expert_k(ws.xn[t]) + shared(ws.xn[t]) for t < T. The tokens are
+    /// grouped by expert, so every chosen expert's weights are read once per step; all gate and
+    /// up projections (routed and shared) run in one parallel region, all down projections in
+    /// another. Each token sums its experts in ascending expert order (whatever else is in the
+    /// batch), then adds the shared experts.
     func moe(_ m: ModelWeights.MoE, tokens T: Int) {
         let d = config.hiddenSize, k = router.k, experts = router.experts
         linear(m.router, ws.xn, tokens: T, into: ws.routerScores)
@@ -23,35 +23,48 @@ extension KimiTransformer {
                              chosen: ws.routes + t * k, weights: ws.routeWeights + t * k)
             }
         }
-        // Counting sort of the T·k routes by expert (stable: tokens stay in order).
+        // Counting sort of the T·k routes by expert (stable: tokens stay in order); then
+        // expertStart[e] ..< expertStart[e + 1] is expert e's run in routeOrder.
         ws.expertStart.update(repeating: 0, count: experts + 1)
         for i in 0..<T * k { ws.expertStart[Int(ws.routes[i]) + 1] += 1 }
         for e in 0..<experts { ws.expertStart[e + 1] += ws.expertStart[e] }
+        var fill = Array(UnsafeBufferPointer(start: ws.expertStart, count: experts))
         for i in 0..<T * k {
             let e = Int(ws.routes[i])
-            ws.routeOrder[Int(ws.expertStart[e])] = Int32(i)
-            ws.expertStart[e] += 1
+            ws.routeOrder[Int(fill[e])] = Int32(i)
+            fill[e] += 1
         }
-        // expertStart[e] now holds the end of e's run; its start is the previous expert's end.
-        ws.out.update(repeating: 0, count: T * d)
-        var begin = 0
+        // expertIn (T·k, hidden): each route's token input, in routeOrder.
+        for j in 0..<T * k {
+            (ws.expertIn + j * d).update(from: ws.xn + (Int(ws.routeOrder[j]) / k) * d, count: d)
+        }
+        let inter = config.moeIntermediateSize
+        var up: [LinearJob] = [], down: [LinearJob] = []
         for e in 0..<experts {
-            let end = Int(ws.expertStart[e])
-            defer { begin = end }
-            guard end > begin else { continue }
-            for j in begin..<end {
-                let t = Int(ws.routeOrder[j]) / k
-                (ws.expertIn + (j - begin) * d).update(from: ws.xn + t * d, count: d)
-            }
-            mlp(m.experts[e], ws.expertIn, tokens: end - begin, into: ws.expertOut)
-            for j in begin..<end {
-                let route = Int(ws.routeOrder[j]), t = route / k
-                axpy(ws.out + t * d, ws.routeWeights[route], ws.expertOut + (j - begin) * d, n: d)
-            }
+            let begin = Int(ws.expertStart[e]), n = Int(ws.expertStart[e + 1]) - begin
+            guard n > 0 else { continue }
+            let x = ws.expertIn + begin * d, g = ws.routedGate + begin * inter, u = ws.routedUp + begin * inter
+            up += [LinearJob(w: m.experts[e].gate, x: x, tokens: n, y: g), LinearJob(w: m.experts[e].up, x: x, tokens: n, y: u)]
+            down.append(LinearJob(w: m.experts[e].down, x: g, tokens: n, y: ws.expertOut + begin * d))
         }
         if let shared = m.shared {
-            mlp(shared, ws.xn, tokens: T, into: ws.expertOut)
-            for i in 0..<T * d { ws.out[i] += ws.expertOut[i] }
+            up += [LinearJob(w: shared.gate, x: ws.xn, tokens: T, y: ws.gate), LinearJob(w: shared.up, x: ws.xn, tokens: T, y: ws.up)]
+            down.append(LinearJob(w: shared.down, x: ws.gate, tokens: T, y: ws.sharedOut))
+        }
+        linears(up)
+        for j in 0..<T * k { swiglu(ws.routedGate + j * inter, ws.routedUp + j * inter, n: inter) }
+        if let shared = m.shared {
+            let width = shared.gate.rows
+            for t in 0..<T { swiglu(ws.gate + t * width, ws.up + t * width, n: width) }
+        }
+        linears(down)
+        ws.out.update(repeating: 0, count: T * d)
+        for j in 0..<T * k {
+            let route = Int(ws.routeOrder[j])
+            axpy(ws.out + (route / k) * d, ws.routeWeights[route], ws.expertOut + j * d, n: d)
+        }
+        if m.shared != nil {
+            for i in 0..<T * d { ws.out[i] += ws.sharedOut[i] }
         }
     }
 }

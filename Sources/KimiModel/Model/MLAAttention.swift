@@ -15,16 +15,16 @@ extension KimiTransformer {
         let half = ropeDim / 2
         let latentEps: Float = 1e-6  // q_a / kv_a layernorms are built without the config's eps
 
-        // Queries: (T, heads, qkDim), through the low-rank path or q_proj.
+        // Queries (T, heads, qkDim), through the low-rank path or q_proj, and the cache
+        // entries (T, kvLoraRank + qkRopeHeadDim) from kv_a, in one region.
         if let qA = a.qA, let qANorm = a.qANorm, let qB = a.qB {
-            linear(qA, ws.xn, tokens: T, into: ws.qa)
+            linears([LinearJob(w: qA, x: ws.xn, tokens: T, y: ws.qa), LinearJob(w: a.kvA, x: ws.xn, tokens: T, y: ws.kva)])
             for t in 0..<T { rmsNorm(ws.qa + t * qA.rows, ws.qa + t * qA.rows, qANorm, n: qA.rows, eps: latentEps) }
             linear(qB, ws.qa, tokens: T, into: ws.q)
         } else {
-            linear(a.q!, ws.xn, tokens: T, into: ws.q)
+            linears([LinearJob(w: a.q!, x: ws.xn, tokens: T, y: ws.q), LinearJob(w: a.kvA, x: ws.xn, tokens: T, y: ws.kva)])
         }
         // Cache entries: normalised latent, then the rotated shared k_pe.
-        linear(a.kvA, ws.xn, tokens: T, into: ws.kva)
         for t in 0..<T {
             let q = ws.q + t * heads * qkDim, kva = ws.kva + t * width
             let cos = ws.ropeCos + t * half, sin = ws.ropeSin + t * half

@@ -152,12 +152,11 @@ public final class KimiTransformer {
 
     /// y (tokens, w.rows) = W · x (tokens, w.cols), rows split across the pool.
     func linear(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
-        let prepared = w.prepare(x, count: tokens * w.cols, scratch: ws.prepared)
         let ws = ws
-        pool.parallelFor(w.rows, align: 12) { part, rows in
+        pool.parallelFor(w.rows, align: 24) { part, rows in
             let p = ws.parts[part]
-            w.multiply(y + rows.lowerBound, yStride: w.rows, prepared: prepared, tokens: tokens, rows: rows,
-                       tile: p.tile, accumulators: p.accumulators)
+            w.multiply(y + rows.lowerBound, yStride: w.rows, x, tokens: tokens, rows: rows, scaled: p.scaled, tile: p.tile,
+                       accumulators: p.accumulators)
         }
     }
 }

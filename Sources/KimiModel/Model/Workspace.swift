@@ -9,8 +9,10 @@ final class Workspace {
         let scores: UnsafeMutablePointer<Float>
         /// (kvLoraRank) attention-weighted latent of one head
         let latent: UnsafeMutablePointer<Float>
-        /// (kvLoraRank) the latent pre-scaled for an fp8 kv_b
+        /// (kvLoraRank) kv_b's scaled input (the attention-weighted latent)
         let prepared: UnsafeMutablePointer<Float>
+        /// (T, widest input of any matrix) the input with fp8 block scales folded in
+        let scaled: UnsafeMutablePointer<Float>
         /// (3 · 128) a GEMM weight tile, and (27 · T) its accumulators
         let tile: UnsafeMutablePointer<Float>
         let accumulators: UnsafeMutablePointer<Float>
@@ -40,9 +42,14 @@ final class Workspace {
     /// (T, ffnWidth) each: an MLP's gate and up activations
     let gate: UnsafeMutablePointer<Float>
     let up: UnsafeMutablePointer<Float>
-    /// (T, hidden) the inputs of the tokens routed to one expert, and its outputs
+    /// (T·k, hidden) each route's input, grouped by expert, and its expert's output
     let expertIn: UnsafeMutablePointer<Float>
     let expertOut: UnsafeMutablePointer<Float>
+    /// (T·k, moeIntermediate) each route's gate and up activations
+    let routedGate: UnsafeMutablePointer<Float>
+    let routedUp: UnsafeMutablePointer<Float>
+    /// (T, hidden) the shared experts' output
+    let sharedOut: UnsafeMutablePointer<Float>
     /// (T, nRoutedExperts) router logits, then scores
     let routerScores: UnsafeMutablePointer<Float>
     /// (router.scratchCount)
@@ -54,8 +61,6 @@ final class Workspace {
     let routeOrder: UnsafeMutablePointer<Int32>
     /// (nRoutedExperts + 1) where each expert's run starts in routeOrder
     let expertStart: UnsafeMutablePointer<Int32>
-    /// (T, widest input of any matrix) inputs pre-scaled for fp8 kernels
-    let prepared: UnsafeMutablePointer<Float>
     let parts: [Part]
 
     private var allocations: [UnsafeMutableRawPointer] = []
@@ -91,18 +96,21 @@ final class Workspace {
         ropeSin = floats(t * c.qkRopeHeadDim / 2)
         gate = floats(t * ffnWidth)
         up = floats(t * ffnWidth)
-        expertIn = floats(t * c.hiddenSize)
-        expertOut = floats(t * c.hiddenSize)
+        let routeCount = t * c.numExpertsPerTok
+        expertIn = floats(routeCount * c.hiddenSize)
+        expertOut = floats(routeCount * c.hiddenSize)
+        routedGate = floats(routeCount * c.moeIntermediateSize)
+        routedUp = floats(routeCount * c.moeIntermediateSize)
+        sharedOut = floats(t * c.hiddenSize)
         routerScores = floats(t * c.nRoutedExperts)
         routerScratch = floats(router.scratchCount)
         routes = ints(t * c.numExpertsPerTok)
         routeWeights = floats(t * c.numExpertsPerTok)
         routeOrder = ints(t * c.numExpertsPerTok)
         expertStart = ints(c.nRoutedExperts + 1)
-        prepared = floats(t * widest)
         parts = (0..<max(threads, 1)).map { _ in
             Part(qCache: floats(c.kvCacheWidth), scores: floats(contextCapacity), latent: floats(c.kvLoraRank),
-                 prepared: floats(c.kvLoraRank), tile: floats(gemmRows * gemvBlock), accumulators: floats(9 * gemmRows * t))
+                 prepared: floats(c.kvLoraRank), scaled: floats(t * widest), tile: floats(gemmRows * gemvBlock), accumulators: floats(9 * gemmRows * t))
         }
         self.allocations = allocations
     }

@@ -1,0 +1,37 @@
+// Eight-lane weight decoders for the Swift kernels (KimiModel/Kernels/WeightDecoding.swift).
+// Swift's generic SIMD conversions (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int8>) and the
+// like) are not inlined into the kernels' inner loops; these one-instruction-sequence
+// intrinsics are, and Swift sees their result as SIMD8<Float>. Built for x86-64-v3
+// (AVX2, FMA, F16C), which the binary checks at start-up.
+#ifndef KIMI_KERNELS_H
+#define KIMI_KERNELS_H
+
+#include <immintrin.h>
+
+typedef float kimi_f32x8 __attribute__((ext_vector_type(8)));
+
+/// Eight float8_e4m3fn codes times 2^-120: sign-extend, shift left by 20, keep sign,
+/// exponent and mantissa (FP8.swift explains why this is exact).
+static inline __attribute__((always_inline)) kimi_f32x8 kimi_fp8x8_scaled(const void *p) {
+    __m256i i = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p));
+    i = _mm256_and_si256(_mm256_slli_epi32(i, 20), _mm256_set1_epi32((int)0x87F00000u));
+    return (kimi_f32x8)_mm256_castsi256_ps(i);
+}
+
+/// Eight bfloat16 values.
+static inline __attribute__((always_inline)) kimi_f32x8 kimi_bf16x8(const void *p) {
+    __m256i i = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return (kimi_f32x8)_mm256_castsi256_ps(_mm256_slli_epi32(i, 16));
+}
+
+/// Eight IEEE half-precision values (F16C).
+static inline __attribute__((always_inline)) kimi_f32x8 kimi_f16x8(const void *p) {
+    return (kimi_f32x8)_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+
+/// Asks for the cache line holding `p` (never faults, even past a mapping's end).
+static inline __attribute__((always_inline)) void kimi_prefetch(const void *p) {
+    _mm_prefetch((const char *)p, _MM_HINT_T0);
+}
+
+#endif
