@@ -31,7 +31,7 @@ static inline __attribute__((always_inline)) kimi_f32x8 kimi_f16x8(const void *p
 
 /// Asks for the cache line holding `p` (never faults, even past a mapping's end).
 static inline __attribute__((always_inline)) void kimi_prefetch(const void *p) {
-    _mm_prefetch((const char *)p, _MM_HINT_T0);
+    _mm_prefetch((const char *)p, _MM_HINT_T1);
 }
 
 #endif
