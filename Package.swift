@@ -65,7 +65,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KimiServingTests",
-            dependencies: ["KimiServing"]
+            dependencies: ["KimiServing", "KimiModel", "KimiTokenizer"]
         ),
         .testTarget(
             name: "KimiModelTests",

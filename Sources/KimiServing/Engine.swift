@@ -59,6 +59,7 @@ public final class Engine: @unchecked Sendable {
     private let prefixes = PrefixCache()
     private var reserved = 0
     private var stopping = false
+    private var exited = false
     private var thread: Thread?
     /// Seconds since boot of the loop's last sign of life (a step, or a wake while idle).
     private var heartbeat = ProcessInfo.processInfo.systemUptime
@@ -86,7 +87,7 @@ public final class Engine: @unchecked Sendable {
 
     public func start() {
         model.onProgress { [weak self] in self?.beat() }
-        let thread = Thread { [unowned self] in self.loop() }
+        let thread = Thread { self.loop() }  // holds the engine until the loop ends
         thread.name = "kimi-engine"
         thread.stackSize = 8 << 20
         self.thread = thread
@@ -106,7 +107,7 @@ public final class Engine: @unchecked Sendable {
         let handle = GenerationHandle()
         queue.append(GenerationState(request: request, handle: handle, reservation: needed, tokenizer: tokenizer))
         metrics?.queued.set(Double(queue.count))
-        lock.signal()
+        lock.broadcast()
         return handle
     }
 
@@ -147,6 +148,15 @@ public final class Engine: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Refuses new generations, ends the others with `.aborted` and waits for the loop to stop.
+    public func shutdown() {
+        stopAccepting()
+        abortAll()
+        lock.lock()
+        while thread != nil && !exited { lock.wait() }
+        lock.unlock()
+    }
+
     /// Ends every queued and running generation at its next step with `.aborted`.
     public func abortAll() {
         lock.lock()
@@ -171,6 +181,8 @@ public final class Engine: @unchecked Sendable {
                 _ = lock.wait(until: Date(timeIntervalSinceNow: 1))
             }
             if stopping && queue.isEmpty && running.isEmpty {
+                exited = true
+                lock.broadcast()
                 lock.unlock()
                 return
             }
