@@ -192,9 +192,9 @@ public final class Engine: @unchecked Sendable {
             lock.unlock()
             for s in finishedInQueue { s.handle.send(.finished(s.handle.cancellation!, s.usage)) }
             let began = ProcessInfo.processInfo.systemUptime
-            let ended = step(batch)
+            let (ended, tokens) = step(batch)
             if !ended.isEmpty { release(ended) }
-            metrics?.recordStep(seconds: ProcessInfo.processInfo.systemUptime - began)
+            if tokens > 0 { metrics?.recordStep(seconds: ProcessInfo.processInfo.systemUptime - began, tokens: tokens, pass: model.lastPass) }
             if configuration.stepDelay > 0 { Thread.sleep(forTimeInterval: configuration.stepDelay) }
             beat()
         }
@@ -274,8 +274,8 @@ public final class Engine: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// One pass over the running sequences; returns those that ended.
-    private func step(_ batch: [GenerationState]) -> [GenerationState] {
+    /// One pass over the running sequences; returns those that ended and the tokens computed.
+    private func step(_ batch: [GenerationState]) -> (ended: [GenerationState], tokens: Int) {
         var ended: [GenerationState] = []
         var segments: [(tokens: [Int], cache: SequenceCache, wantsLogits: Bool)] = []
         var fed: [(GenerationState, [Int])] = []
@@ -302,7 +302,7 @@ public final class Engine: @unchecked Sendable {
             fed.append((s, chunk))
             if end == prompt.count { sampling.append(s) }
         }
-        guard !segments.isEmpty else { return ended }
+        guard !segments.isEmpty else { return (ended, 0) }
         do {
             try model.forward(segments, logits: logits)
         } catch {
@@ -313,7 +313,7 @@ public final class Engine: @unchecked Sendable {
                 s.cachedTokens = []
                 ended.append(s)
             }
-            return ended
+            return (ended, 0)
         }
         for (s, tokens) in fed {
             s.cachedTokens += tokens
@@ -325,6 +325,6 @@ public final class Engine: @unchecked Sendable {
                 ended.append(s)
             }
         }
-        return ended
+        return (ended, segments.reduce(0) { $0 + $1.tokens.count })
     }
 }

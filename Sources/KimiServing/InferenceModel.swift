@@ -26,6 +26,8 @@ public protocol InferenceModel: AnyObject {
     /// Runs each segment's tokens after its cache's entries; for the segments with
     /// `wantsLogits`, writes the logits of their last token as consecutive rows (vocabSize each).
     func forward(_ batch: [(tokens: [Int], cache: SequenceCache, wantsLogits: Bool)], logits: UnsafeMutablePointer<Float>) throws
+    /// Weight bytes and routed experts of the last `forward`.
+    var lastPass: PassStatistics { get }
     /// Calls `handler` as computation progresses (after each layer), from the engine thread.
     func onProgress(_ handler: @escaping () -> Void)
 }
@@ -51,6 +53,8 @@ public final class TransformerModel: InferenceModel {
         let segments = batch.map { BatchSegment(tokens: $0.tokens, cache: $0.cache as! KVCache, logits: $0.wantsLogits ? .last : .none) }
         try transformer.forward(batch: segments, logits: logits)
     }
+
+    public var lastPass: PassStatistics { transformer.lastPass }
 
     public func onProgress(_ handler: @escaping () -> Void) { transformer.layerDone = handler }
 }

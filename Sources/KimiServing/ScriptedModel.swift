@@ -1,3 +1,5 @@
+import KimiModel
+
 /// A stand-in model that answers every generation with the next of a fixed list of token
 /// sequences, whatever the prompt: it puts all probability on the scripted token at each step.
 /// Each new cache takes the next script, so run it with prefix caching off (one cache per
@@ -22,6 +24,7 @@ public final class ScriptedModel: InferenceModel {
     public let maxContext: Int
     public let maxBatchTokens: Int
     public let kvBytesPerToken = 1
+    public let lastPass = PassStatistics()
     let scripts: [[Int]]
     private var next = 0
 

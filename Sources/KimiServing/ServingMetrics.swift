@@ -1,4 +1,5 @@
 import Foundation
+import KimiModel
 import Prometheus
 
 /// The server's Prometheus metrics (`GET /metrics`): what the engine and the API record.
@@ -17,6 +18,10 @@ public final class ServingMetrics: Sendable {
     public let kvUsedBytes: Gauge
     public let kvBudgetBytes: Gauge
     public let lastStep: Gauge
+    public let steps: Counter
+    public let stepTokens: Counter
+    public let stepWeightBytes: Counter
+    public let stepRoutedExperts: Counter
 
     public init() {
         let r = registry
@@ -37,12 +42,22 @@ public final class ServingMetrics: Sendable {
         kvUsedBytes = r.makeGauge(name: "kimi_kv_cache_used_bytes", help: "KV cache reserved by running sequences plus held by cached prefixes")
         kvBudgetBytes = r.makeGauge(name: "kimi_kv_cache_budget_bytes", help: "KV cache budget (--kv-cache-gib)")
         lastStep = r.makeGauge(name: "kimi_engine_last_step_timestamp_seconds", help: "Unix time of the engine's last step")
+        steps = r.makeCounter(name: "kimi_engine_steps_total", help: "Engine steps (batched forward passes)")
+        stepTokens = r.makeCounter(name: "kimi_engine_step_tokens_total", help: "Tokens computed by engine steps (decode and prefill)")
+        stepWeightBytes = r.makeCounter(name: "kimi_engine_weight_bytes_total",
+                                        help: "Weight bytes the steps read: every matrix multiplied, once per step")
+        stepRoutedExperts = r.makeCounter(name: "kimi_engine_routed_experts_total",
+                                          help: "Distinct routed experts the steps ran, summed over MoE layers")
     }
 
     public func recordRequest(status: Int) { requestsByStatus(status).increment() }
 
-    func recordStep(seconds: Double) {
+    func recordStep(seconds: Double, tokens: Int, pass: PassStatistics) {
         stepDuration.record(seconds)
+        steps.increment()
+        stepTokens.increment(by: Int64(tokens))
+        stepWeightBytes.increment(by: Int64(pass.weightBytes))
+        stepRoutedExperts.increment(by: Int64(pass.routedExperts))
         lastStep.set(Date().timeIntervalSince1970)
     }
 

@@ -137,7 +137,7 @@ import Testing
         for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (64, 300)].enumerated() {
             let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(70 + i))
             var rng = SplitMix(seed: 17)
-            for tokens in [2, 3, 4, 5, 11] {
+            for tokens in [2, 3, 4, 5, 11, 17, 20] {
                 let x = (0..<tokens * cols).map { _ in Float(rng.unit() * 2 - 1) }
                 let band = 5..<rows
                 var y = [Float](repeating: .nan, count: tokens * band.count)

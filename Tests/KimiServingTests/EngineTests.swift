@@ -133,7 +133,7 @@ import Testing
         #expect(other.usage?.cachedTokens == system.count)
         let third = Self.collect(try engine.submit(Self.request(turn + second.tokens + [12])))
         #expect(third.usage?.cachedTokens == turn.count + second.tokens.count - 1)
-        #expect(engine.snapshot.reservedTokens == 0 && engine.snapshot.running == 0)
+        #expect(Self.waitUntil { engine.snapshot.reservedTokens == 0 && engine.snapshot.running == 0 })
     }
 
     @Test("cancelling while queued, during prefill or during decode frees everything and leaves the others untouched")
@@ -222,7 +222,7 @@ import Testing
         #expect(Self.waitUntil { engine.snapshot.running == 2 })
         #expect(engine.snapshot.queued == 1 && engine.snapshot.reservedTokens == 240)
         for h in handles { #expect(Self.collect(h).finish == .length) }
-        #expect(engine.snapshot.reservedTokens == 0 && engine.snapshot.cachedPrefixTokens <= 250)
+        #expect(Self.waitUntil { engine.snapshot.reservedTokens == 0 } && engine.snapshot.cachedPrefixTokens <= 250)
         #expect(throws: Engine.SubmitError.tooLarge(needed: 300, budget: 250)) {
             try engine.submit(Self.request((0..<280).map { $0 % 380 }, maxTokens: 20))
         }

@@ -1,3 +1,7 @@
+/// Up to this many tokens, products stream the weights once with `gemvBatchKernel` (decode
+/// batches: memory-bound); more use the tiled `gemmKernel` (prefill: compute-bound).
+let gemvBatchLimit = 16
+
 /// A [rows, cols] weight matrix inside a mapped shard, in its checkpoint dtype: block-fp8 with
 /// its scales, or plain BF16 / F16 / F32. Nothing is converted or copied at load.
 public struct WeightMatrix: @unchecked Sendable {
@@ -40,6 +44,15 @@ public struct WeightMatrix: @unchecked Sendable {
             case .bf16: gemvKernel(BF16Decoding.self, y, x, data, nil, rows: range, cols: cols, scaled: scaled)
             case .f16: gemvKernel(F16Decoding.self, y, x, data, nil, rows: range, cols: cols, scaled: scaled)
             case .f32: gemvKernel(F32Decoding.self, y, x, data, nil, rows: range, cols: cols, scaled: scaled)
+            }
+            return
+        }
+        if tokens <= gemvBatchLimit {
+            switch storage {
+            case let .fp8(scales): gemvBatchKernel(FP8Decoding.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, scaled: scaled)
+            case .bf16: gemvBatchKernel(BF16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, scaled: scaled)
+            case .f16: gemvBatchKernel(F16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, scaled: scaled)
+            case .f32: gemvBatchKernel(F32Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, scaled: scaled)
             }
             return
         }

@@ -43,6 +43,7 @@ extension KimiTransformer {
         for e in 0..<experts {
             let begin = Int(ws.expertStart[e]), n = Int(ws.expertStart[e + 1]) - begin
             guard n > 0 else { continue }
+            lastPass.routedExperts += 1
             let x = ws.expertIn + begin * d, g = ws.routedGate + begin * inter, u = ws.routedUp + begin * inter
             up += [LinearJob(w: m.experts[e].gate, x: x, tokens: n, y: g), LinearJob(w: m.experts[e].up, x: x, tokens: n, y: u)]
             down.append(LinearJob(w: m.experts[e].down, x: g, tokens: n, y: ws.expertOut + begin * d))

@@ -15,6 +15,7 @@ extension KimiTransformer {
     /// Runs every job, splitting the rows of all of them across the pool by their cost
     /// (columns × tokens per row), in units of 24 rows.
     func linears(_ jobs: [LinearJob]) {
+        for job in jobs { lastPass.weightBytes += job.w.byteCount }
         // Units of 24 rows (whole GEMV passes and GEMM tiles), with their cumulative cost.
         let unit = 24
         var unitJob: [Int32] = [], unitStart: [Int32] = [], cumulative: [Int] = []

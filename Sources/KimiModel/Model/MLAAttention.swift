@@ -34,6 +34,7 @@ extension KimiTransformer {
             caches[Int(ws.segment[t])].store(layer: layer, position: Int(ws.position[t]), from: kva)
         }
 
+        lastPass.weightBytes += a.kvB.byteCount  // W_UK and W_UV, read by every (token, head) from cache after the first
         // Attention per (token, head), split across the pool.
         let scale = rope.softmaxScale
         pool.parallelFor(T * heads) { part, pairs in

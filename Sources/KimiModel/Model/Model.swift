@@ -27,6 +27,9 @@ public final class KimiTransformer {
     public let maxContext: Int
     /// Called after every layer of every forward pass (the engine's heartbeat).
     public var layerDone: (() -> Void)?
+    /// What the last pass read: weight bytes (every matrix it multiplied, once, and the
+    /// embedding rows) and the routed experts it ran, summed over the MoE layers.
+    public internal(set) var lastPass = PassStatistics()
 
     /// - threads: compute threads (the caller's plus `threads - 1` workers); results do not
     ///   depend on it.
@@ -104,6 +107,7 @@ public final class KimiTransformer {
     private func forwardPass(_ batch: [BatchSegment], tokens T: Int, logits: UnsafeMutablePointer<Float>?) {
         let c = config, d = c.hiddenSize
         let half = c.qkRopeHeadDim / 2
+        lastPass = PassStatistics(weightBytes: T * weights.embedding.cols * weights.embedding.elementSize, routedExperts: 0)
         // Per token: its segment and its position in that segment's sequence.
         var t = 0
         for (s, segment) in batch.enumerated() {
@@ -152,12 +156,23 @@ public final class KimiTransformer {
 
     /// y (tokens, w.rows) = W · x (tokens, w.cols), rows split across the pool.
     func linear(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
+        lastPass.weightBytes += w.byteCount
         let ws = ws
         pool.parallelFor(w.rows, align: 24) { part, rows in
             let p = ws.parts[part]
             w.multiply(y + rows.lowerBound, yStride: w.rows, x, tokens: tokens, rows: rows, scaled: p.scaled, tile: p.tile,
                        accumulators: p.accumulators)
         }
+    }
+}
+
+/// Weight traffic of one forward pass (`KimiTransformer.lastPass`).
+public struct PassStatistics: Sendable, Equatable {
+    public var weightBytes = 0
+    public var routedExperts = 0
+    public init(weightBytes: Int = 0, routedExperts: Int = 0) {
+        self.weightBytes = weightBytes
+        self.routedExperts = routedExperts
     }
 }
 
