@@ -108,18 +108,20 @@ extension KimiAPI {
         (0..<24).map { _ in String("0123456789abcdefghijklmnopqrstuvwxyz".randomElement()!) }.joined()
     }
 
-    /// Waits for the next event; cancels the generation when the client leaves.
-    /// `idle` is called on every wait without an event (for keep-alives).
+    /// Waits for the next event; cancels the generation when the client leaves (checked before
+    /// every event and every quarter second while waiting, so a departed client's sequence is
+    /// dropped at the engine's next step). `idle` is called on every wait without an event
+    /// (for keep-alives).
     func nextEvent(_ handle: GenerationHandle, clientGone: () -> Bool, idle: () -> Void = {}) -> GenerationEvent? {
         while true {
-            if let event = handle.next(timeout: 0.25) { return event }
-            if handle.isFinished { return nil }
             if clientGone() {
                 handle.cancel()
                 // Drain to the engine's final event so its resources are released.
                 while !handle.isFinished { _ = handle.next(timeout: 1) }
                 return nil
             }
+            if let event = handle.next(timeout: 0.25) { return event }
+            if handle.isFinished { return nil }
             idle()
         }
     }
