@@ -9,7 +9,7 @@ concurrency level starts that many clients at once, each streaming one chat comp
 `ignore_eos` and exactly --max-tokens tokens (distinct prompts, so the prefix cache does not
 help). Per level it prints the aggregate decode tokens/s (tokens generated while every stream
 was decoding, over that time), TTFT and inter-token latency p50/p99, and from /metrics the
-tokens, distinct routed experts and weight bytes per engine step. The bound for a level is a
+tokens, distinct routed experts and weight bytes per decode step (steps without prefill). The bound for a level is a
 single stream's rate times the tokens per step, scaled by how many more bytes a step reads
 than a single-token step: decode is bound by the weight bytes a step streams.
 Standard library only.
@@ -45,7 +45,7 @@ def metrics(url):
     text = c.getresponse().read().decode()
     values = {}
     for line in text.splitlines():
-        m = re.match(r"^(kimi_engine_(?:steps|step_tokens|weight_bytes|routed_experts)_total) ([0-9.e+]+)$", line)
+        m = re.match(r'^(kimi_engine_(?:steps|step_tokens|weight_bytes|routed_experts)_total)\{kind="decode"\} ([0-9.e+]+)$', line)
         if m:
             values[m.group(1)] = float(m.group(2))
     return values
@@ -94,7 +94,7 @@ def level(url, model, n, max_tokens, rng):
     errors = [r["error"] for r in results if "error" in r]
     if errors:
         raise SystemExit(f"concurrency {n}: {errors[0]}")
-    # Decode window: from the moment every stream has its first token to the first stream's end.
+    # Decode window (engine counters: decode-only steps): from the moment every stream has its first token to the first stream's end.
     first = max(r["times"][0] for r in results)
     last = min(r["times"][-1] for r in results)
     in_window = sum(sum(1 for t in r["times"] if first < t <= last) for r in results)
@@ -110,6 +110,45 @@ def level(url, model, n, max_tokens, rng):
             "routed_experts_per_step": d.get("kimi_engine_routed_experts_total", 0) / steps}
 
 
+def ttft(url, model, messages):
+    """Seconds to the first streamed token and the usage of one greedy request."""
+    result = {}
+    u = urllib.parse.urlparse(url)
+    body = json.dumps({"model": model, "messages": messages, "stream": True, "max_tokens": 8, "temperature": 0,
+                       "stream_options": {"include_usage": True}}).encode()
+    start = time.perf_counter()
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=600)
+    c.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+    text = ""
+    for raw in c.getresponse():
+        line = raw.decode().strip()
+        if not line.startswith("data: ") or line == "data: [DONE]":
+            continue
+        chunk = json.loads(line[6:])
+        if chunk.get("usage"):
+            result["usage"] = chunk["usage"]
+        for choice in chunk.get("choices", []):
+            if "first" not in result and (choice.get("delta", {}).get("content") or choice.get("finish_reason")):
+                result["first"] = time.perf_counter() - start
+            text += choice.get("delta", {}).get("content") or ""
+    result["text"] = text
+    return result
+
+
+def multi_turn(url, model, history_tokens, rng):
+    """The second turn of a chat with a long history, with its prefix cached (the first turn
+    left it) against the first turn, which computes the whole history."""
+    words = " ".join(rng.choice(WORDS) for _ in range(history_tokens // 2))  # about two tokens per word
+    history = [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": words}]
+    first = ttft(url, model, history)
+    follow = history + [{"role": "assistant", "content": first["text"]}, {"role": "user", "content": "Summarise that."}]
+    second = ttft(url, model, follow)
+    return {"history_prompt_tokens": first["usage"]["prompt_tokens"], "first_turn_ttft_s": first["first"],
+            "second_turn_prompt_tokens": second["usage"]["prompt_tokens"],
+            "second_turn_cached_tokens": second["usage"]["prompt_tokens_details"]["cached_tokens"],
+            "second_turn_ttft_s": second["first"], "speedup": first["first"] / second["first"]}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", help="checkpoint directory to serve (default: the demo checkpoint)")
@@ -117,6 +156,7 @@ def main():
     parser.add_argument("--concurrency", default="1,2,4,8,16")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--history-tokens", type=int, default=2000, help="multi-turn test: words of chat history (0: skip)")
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "kimi-serve"))
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -151,12 +191,19 @@ def main():
         for r in rows:
             bound = float("nan")
             if single:
+                # A decode step of n streams computes n tokens and reads weight_bytes_per_step.
                 bound = single["decode_tokens_per_s"] * r["tokens_per_step"] * single["weight_bytes_per_step"] / r["weight_bytes_per_step"]
             r["bound_tokens_per_s"] = bound
             print(f"{r['concurrency']:>7} {r['decode_tokens_per_s']:8.1f} {bound:8.1f} {r['decode_tokens_per_s'] / bound:8.0%} "
                   f"{r['ttft_p50_s']:8.2f}s {r['ttft_p99_s']:6.2f}s {r['itl_p50_ms']:6.0f}ms {r['itl_p99_ms']:5.0f}ms "
                   f"{r['tokens_per_step']:8.1f} {r['routed_experts_per_step']:12.1f} {r['weight_bytes_per_step'] / 1e9:8.2f}")
         print(json.dumps(rows))
+        if args.history_tokens:
+            m = multi_turn(url, model, args.history_tokens, rng)
+            print(f"multi-turn: history {m['history_prompt_tokens']} tokens, first turn TTFT {m['first_turn_ttft_s']:.2f} s; "
+                  f"second turn {m['second_turn_prompt_tokens']} tokens of which {m['second_turn_cached_tokens']} cached, "
+                  f"TTFT {m['second_turn_ttft_s']:.3f} s: {m['speedup']:.0f}x faster")
+            print(json.dumps(m))
     finally:
         if server:
             server.terminate()

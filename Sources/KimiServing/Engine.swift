@@ -192,9 +192,12 @@ public final class Engine: @unchecked Sendable {
             lock.unlock()
             for s in finishedInQueue { s.handle.send(.finished(s.handle.cancellation!, s.usage)) }
             let began = ProcessInfo.processInfo.systemUptime
-            let (ended, tokens) = step(batch)
+            let (ended, tokens, decodeOnly) = step(batch)
             if !ended.isEmpty { release(ended) }
-            if tokens > 0 { metrics?.recordStep(seconds: ProcessInfo.processInfo.systemUptime - began, tokens: tokens, pass: model.lastPass) }
+            if tokens > 0 {
+                metrics?.recordStep(seconds: ProcessInfo.processInfo.systemUptime - began, tokens: tokens, decodeOnly: decodeOnly,
+                                    pass: model.lastPass)
+            }
             if configuration.stepDelay > 0 { Thread.sleep(forTimeInterval: configuration.stepDelay) }
             beat()
         }
@@ -274,8 +277,9 @@ public final class Engine: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// One pass over the running sequences; returns those that ended and the tokens computed.
-    private func step(_ batch: [GenerationState]) -> (ended: [GenerationState], tokens: Int) {
+    /// One pass over the running sequences; returns those that ended, the tokens computed and
+    /// whether they were all decode tokens.
+    private func step(_ batch: [GenerationState]) -> (ended: [GenerationState], tokens: Int, decodeOnly: Bool) {
         var ended: [GenerationState] = []
         var segments: [(tokens: [Int], cache: SequenceCache, wantsLogits: Bool)] = []
         var fed: [(GenerationState, [Int])] = []
@@ -302,7 +306,7 @@ public final class Engine: @unchecked Sendable {
             fed.append((s, chunk))
             if end == prompt.count { sampling.append(s) }
         }
-        guard !segments.isEmpty else { return (ended, 0) }
+        guard !segments.isEmpty else { return (ended, 0, true) }
         do {
             try model.forward(segments, logits: logits)
         } catch {
@@ -313,7 +317,7 @@ public final class Engine: @unchecked Sendable {
                 s.cachedTokens = []
                 ended.append(s)
             }
-            return (ended, 0)
+            return (ended, 0, true)
         }
         for (s, tokens) in fed {
             s.cachedTokens += tokens
@@ -325,6 +329,7 @@ public final class Engine: @unchecked Sendable {
                 ended.append(s)
             }
         }
-        return (ended, segments.reduce(0) { $0 + $1.tokens.count })
+        let tokens = segments.reduce(0) { $0 + $1.tokens.count }
+        return (ended, tokens, tokens == segments.count && fed.allSatisfy { $0.0.cachedTokens.count > $0.0.request.prompt.count })
     }
 }

@@ -18,10 +18,9 @@ public final class ServingMetrics: Sendable {
     public let kvUsedBytes: Gauge
     public let kvBudgetBytes: Gauge
     public let lastStep: Gauge
-    public let steps: Counter
-    public let stepTokens: Counter
-    public let stepWeightBytes: Counter
-    public let stepRoutedExperts: Counter
+    /// Per kind of step: "decode" (only running sequences' next tokens) or "mixed" (with
+    /// prefill chunks): steps, tokens, weight bytes read, distinct routed experts run.
+    private let stepCounters: [String: (steps: Counter, tokens: Counter, weightBytes: Counter, routedExperts: Counter)]
 
     public init() {
         let r = registry
@@ -42,22 +41,29 @@ public final class ServingMetrics: Sendable {
         kvUsedBytes = r.makeGauge(name: "kimi_kv_cache_used_bytes", help: "KV cache reserved by running sequences plus held by cached prefixes")
         kvBudgetBytes = r.makeGauge(name: "kimi_kv_cache_budget_bytes", help: "KV cache budget (--kv-cache-gib)")
         lastStep = r.makeGauge(name: "kimi_engine_last_step_timestamp_seconds", help: "Unix time of the engine's last step")
-        steps = r.makeCounter(name: "kimi_engine_steps_total", help: "Engine steps (batched forward passes)")
-        stepTokens = r.makeCounter(name: "kimi_engine_step_tokens_total", help: "Tokens computed by engine steps (decode and prefill)")
-        stepWeightBytes = r.makeCounter(name: "kimi_engine_weight_bytes_total",
-                                        help: "Weight bytes the steps read: every matrix multiplied, once per step")
-        stepRoutedExperts = r.makeCounter(name: "kimi_engine_routed_experts_total",
-                                          help: "Distinct routed experts the steps ran, summed over MoE layers")
+        var counters: [String: (steps: Counter, tokens: Counter, weightBytes: Counter, routedExperts: Counter)] = [:]
+        for kind in ["decode", "mixed"] {
+            let labels = [("kind", kind)]
+            counters[kind] = (
+                r.makeCounter(name: "kimi_engine_steps_total", labels: labels, help: "Engine steps (batched forward passes)"),
+                r.makeCounter(name: "kimi_engine_step_tokens_total", labels: labels, help: "Tokens computed by engine steps"),
+                r.makeCounter(name: "kimi_engine_weight_bytes_total", labels: labels,
+                              help: "Weight bytes the steps read: every matrix multiplied, once per step"),
+                r.makeCounter(name: "kimi_engine_routed_experts_total", labels: labels,
+                              help: "Distinct routed experts the steps ran, summed over MoE layers"))
+        }
+        stepCounters = counters
     }
 
     public func recordRequest(status: Int) { requestsByStatus(status).increment() }
 
-    func recordStep(seconds: Double, tokens: Int, pass: PassStatistics) {
+    func recordStep(seconds: Double, tokens: Int, decodeOnly: Bool, pass: PassStatistics) {
         stepDuration.record(seconds)
-        steps.increment()
-        stepTokens.increment(by: Int64(tokens))
-        stepWeightBytes.increment(by: Int64(pass.weightBytes))
-        stepRoutedExperts.increment(by: Int64(pass.routedExperts))
+        let c = stepCounters[decodeOnly ? "decode" : "mixed"]!
+        c.steps.increment()
+        c.tokens.increment(by: Int64(tokens))
+        c.weightBytes.increment(by: Int64(pass.weightBytes))
+        c.routedExperts.increment(by: Int64(pass.routedExperts))
         lastStep.set(Date().timeIntervalSince1970)
     }
 
