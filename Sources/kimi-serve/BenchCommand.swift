@@ -36,6 +36,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Prompt tokens computed together per prefill step.")
     var prefillChunk = 512
 
+    @Option(name: .long, help: "NUMA placement: off, interleave or distribute (as serve).")
+    var numa: String = "off"
+
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
@@ -43,6 +46,7 @@ struct BenchCommand: ParsableCommand {
         guard promptTokens >= 1, genTokens >= 1, threads >= 1, runs >= 1, prefillChunk >= 1 else {
             throw ValidationError("--prompt-tokens, --gen-tokens, --threads, --runs and --prefill-chunk must be positive")
         }
+        guard NUMAPolicy(rawValue: numa) != nil else { throw ValidationError("--numa must be off, interleave or distribute") }
     }
 
     func run() throws {
@@ -53,7 +57,8 @@ struct BenchCommand: ParsableCommand {
             let c = checkpoint.config
             let context = promptTokens + genTokens * runs + 1
             let transformer = try KimiTransformer(checkpoint: checkpoint, maxBatchTokens: min(prefillChunk, promptTokens),
-                                                  maxContext: context, threads: threads)
+                                                  maxContext: context, threads: threads, numa: NUMAPolicy(rawValue: numa)!)
+            transformer.placeWeights()
             let loadSeconds = seconds(since: loadStart)
             printError("loaded in \(String(format: "%.2f", loadSeconds)) s; warming the page cache…")
             let summary = ModelSummary(checkpoint: checkpoint)

@@ -11,7 +11,7 @@ enum EnvironmentOptions {
         ("model", .value), ("host", .value), ("port", .value), ("served-model-name", .value), ("api-key", .value),
         ("api-key-file", .value), ("max-model-len", .value), ("kv-cache-dtype", .value), ("kv-cache-gib", .value),
         ("max-queued", .value), ("prefill-chunk", .value), ("max-running", .value), ("prefix-caching", .toggle), ("threads", .value), ("shutdown-timeout", .value),
-        ("preload", .toggle), ("log-level", .value), ("log-format", .value), ("log-prompts", .flag),
+        ("preload", .toggle), ("numa", .value), ("log-level", .value), ("log-format", .value), ("log-prompts", .flag),
         ("debug-step-delay", .value), ("debug-scripted-output", .value),
     ]
 

@@ -68,6 +68,9 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, inversion: .prefixedNo, help: "Read every page of the checkpoint before serving, so that the first request is not slow.")
     var preload = false
 
+    @Option(name: .long, help: "NUMA placement: off (default), interleave (weight pages over all nodes, threads pinned across nodes), distribute (each node holds and computes its block of every layer's experts). Places the weights at start-up; one node means off.")
+    var numa: String = "off"
+
     @Option(name: .long, help: "Least severe log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -93,6 +96,7 @@ struct ServeCommand: ParsableCommand {
         if let maxModelLen, maxModelLen < 2 { throw ValidationError("--max-model-len must be at least 2") }
         if apiKeyFile != nil && !apiKey.isEmpty { throw ValidationError("give --api-key or --api-key-file, not both") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard NUMAPolicy(rawValue: numa) != nil else { throw ValidationError("--numa must be off, interleave or distribute") }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must be at least 0") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -136,7 +140,17 @@ struct ServeCommand: ParsableCommand {
             engineConfiguration.prefixCaching = prefixCaching && debugScriptedOutput == nil
             engineConfiguration.stepDelay = debugStepDelay
             let transformer = try KimiTransformer(checkpoint: checkpoint, maxBatchTokens: Engine.batchTokens(engineConfiguration),
-                                                  maxContext: contextLength, threads: threads)
+                                                  maxContext: contextLength, threads: threads, numa: NUMAPolicy(rawValue: numa)!)
+            let placement = transformer.placement
+            if placement.policy.rawValue != numa {
+                logger.notice("--numa \(numa) runs as \(placement.policy.rawValue)", metadata: ["nodes": "\(placement.nodes.count)", "threads": "\(threads)"])
+            }
+            if placement.policy != .off {
+                transformer.placeWeights { done, total in loading.progress("placing weights (numa \(placement.policy.rawValue))", done, total) }
+                loading.finishProgress()
+            }
+            logger.info("threads", metadata: ["numa": "\(placement.policy.rawValue)", "nodes": "\(placement.nodes.count)",
+                                              "cpus": "\(placement.threadCPU.map { $0.map(String.init) ?? "-" }.joined(separator: ","))"])
             let tokenizer = try Tokenizer(directory: directory)
             let inference: InferenceModel
             if let debugScriptedOutput {

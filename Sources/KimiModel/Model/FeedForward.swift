@@ -45,8 +45,10 @@ extension KimiTransformer {
             guard n > 0 else { continue }
             lastPass.routedExperts += 1
             let x = ws.expertIn + begin * d, g = ws.routedGate + begin * inter, u = ws.routedUp + begin * inter
-            up += [LinearJob(w: m.experts[e].gate, x: x, tokens: n, y: g), LinearJob(w: m.experts[e].up, x: x, tokens: n, y: u)]
-            down.append(LinearJob(w: m.experts[e].down, x: g, tokens: n, y: ws.expertOut + begin * d))
+            let node = placement.expertNode(e)
+            up += [LinearJob(w: m.experts[e].gate, x: x, tokens: n, y: g, node: node),
+                   LinearJob(w: m.experts[e].up, x: x, tokens: n, y: u, node: node)]
+            down.append(LinearJob(w: m.experts[e].down, x: g, tokens: n, y: ws.expertOut + begin * d, node: node))
         }
         if let shared = m.shared {
             up += [LinearJob(w: shared.gate, x: ws.xn, tokens: T, y: ws.gate), LinearJob(w: shared.up, x: ws.xn, tokens: T, y: ws.up)]

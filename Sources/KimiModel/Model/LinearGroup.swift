@@ -4,47 +4,55 @@
 /// from dozens to a few and balances the threads over all the rows at once. Each product's
 /// rows are computed by the same kernels as `linear`, so results are bit-identical to it.
 extension KimiTransformer {
-    /// y (tokens, w.rows) = W · x (tokens, w.cols).
+    /// y (tokens, w.rows) = W · x (tokens, w.cols); `node`: computed by that NUMA node's
+    /// threads (a routed expert under `--numa distribute`), nil: by all.
     struct LinearJob {
         let w: WeightMatrix
         let x: UnsafePointer<Float>
         let tokens: Int
         let y: UnsafeMutablePointer<Float>
+        var node: Int? = nil
     }
 
     /// Runs every job, splitting the rows of all of them across the pool by their cost
-    /// (columns × tokens per row), in units of 24 rows.
+    /// (columns × tokens per row), in units of 24 rows. Under `--numa distribute` each node's
+    /// threads take the jobs of that node and their share of the others.
     func linears(_ jobs: [LinearJob]) {
         for job in jobs { lastPass.weightBytes += job.w.byteCount }
-        // Units of 24 rows (whole GEMV passes and GEMM tiles), with their cumulative cost.
-        let unit = 24
-        var unitJob: [Int32] = [], unitStart: [Int32] = [], cumulative: [Int] = []
-        var total = 0
+        // Per node: its units of 24 rows (whole GEMV passes and GEMM tiles) and their
+        // cumulative cost.
+        let unit = 24, nodes = placement.nodeCount
+        var unitJob = Array(repeating: [Int32](), count: nodes), unitStart = unitJob
+        var cumulative = Array(repeating: [Int](), count: nodes), total = Array(repeating: 0, count: nodes)
         for (j, job) in jobs.enumerated() {
-            var r = 0
-            while r < job.w.rows {
-                unitJob.append(Int32(j))
-                unitStart.append(Int32(r))
-                total += min(unit, job.w.rows - r) * job.w.cols * job.tokens
-                cumulative.append(total)
-                r += unit
+            let units = (job.w.rows + unit - 1) / unit
+            for u in 0..<units {
+                let k = job.node ?? u * nodes / units
+                unitJob[k].append(Int32(j))
+                unitStart[k].append(Int32(u * unit))
+                total[k] += min(unit, job.w.rows - u * unit) * job.w.cols * job.tokens
+                cumulative[k].append(total[k])
             }
         }
-        let units = unitJob.count
-        let ws = ws, threads = pool.threads
+        let ws = ws, placement = placement
         pool.run { part in
-            // This thread's units: those whose cost ends in (total·part/threads, total·(part+1)/threads].
-            let low = total * part / threads, high = total * (part + 1) / threads
-            var u = lowerBound(cumulative, above: low)
+            // This thread's units: those of its node whose cost ends in its slice of the node's total.
+            let k = nodes == 1 ? 0 : placement.threadNode[part]
+            let members = nodes == 1 ? pool.threads : placement.threads(onNode: k).count
+            let index = nodes == 1 ? part : placement.threads(onNode: k).firstIndex(of: part)!
+            let low = total[k] * index / members, high = total[k] * (index + 1) / members
+            let units = unitJob[k].count
+            var u = lowerBound(cumulative[k], above: low)
             let p = ws.parts[part]
-            while u < units && cumulative[u] <= high {
+            while u < units && cumulative[k][u] <= high {
                 // Merge consecutive units of one job into one range.
-                let j = Int(unitJob[u])
-                let first = Int(unitStart[u])
+                let j = Int(unitJob[k][u])
+                let first = Int(unitStart[k][u])
                 var last = u
-                while last + 1 < units && Int(unitJob[last + 1]) == j && cumulative[last + 1] <= high { last += 1 }
+                while last + 1 < units && Int(unitJob[k][last + 1]) == j && Int(unitStart[k][last + 1]) == Int(unitStart[k][last]) + unit
+                        && cumulative[k][last + 1] <= high { last += 1 }
                 let job = jobs[j]
-                let rows = first..<min(Int(unitStart[last]) + unit, job.w.rows)
+                let rows = first..<min(Int(unitStart[k][last]) + unit, job.w.rows)
                 job.w.multiply(job.y + rows.lowerBound, yStride: job.w.rows, job.x, tokens: job.tokens, rows: rows,
                                scaled: p.scaled, tile: p.tile, accumulators: p.accumulators)
                 u = last + 1

@@ -20,6 +20,8 @@ public final class KimiTransformer {
     let ws: Workspace
     /// Splits every matrix by output rows (and attention by heads) across cores.
     public let pool: ThreadPool
+    /// Where the pool's threads run and the weights live (`--numa`).
+    public let placement: NUMAPlacement
 
     /// Largest number of tokens one pass computes together; longer inputs run in chunks.
     public var maxBatchTokens: Int { ws.maxTokens }
@@ -33,23 +35,28 @@ public final class KimiTransformer {
 
     /// - threads: compute threads (the caller's plus `threads - 1` workers); results do not
     ///   depend on it.
+    /// - numa: thread and weight placement over `topology` (default: the machine's).
     public init(checkpoint: Checkpoint, maxBatchTokens: Int = 64, maxContext: Int? = nil,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount, numa: NUMAPolicy = .off,
+                topology: NUMATopology? = nil) throws {
         config = checkpoint.config
         self.checkpoint = checkpoint
         weights = try ModelWeights(checkpoint: checkpoint)
         rope = RotaryEmbedding(config: config)
         router = MoERouter(config: config)
         self.maxContext = maxContext ?? config.maxPositionEmbeddings
-        pool = ThreadPool(threads: threads)
+        let threads = max(threads, 1)
+        placement = NUMAPlacement(topology: topology ?? (numa == .off ? NUMATopology(nodes: [.init(id: 0, cpus: [], memoryBytes: 0)]) : .detect()),
+                                  threads: threads, policy: numa, experts: config.nRoutedExperts)
+        pool = ThreadPool(threads: threads, cpus: placement.threadCPU)
         ws = Workspace(config: config, router: router, maxTokens: max(maxBatchTokens, 1), contextCapacity: self.maxContext,
                        threads: pool.threads)
     }
 
     public convenience init(directory: String, maxBatchTokens: Int = 64, maxContext: Int? = nil,
-                            threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+                            threads: Int = ProcessInfo.processInfo.activeProcessorCount, numa: NUMAPolicy = .off) throws {
         try self.init(checkpoint: try Checkpoint(directory: directory), maxBatchTokens: maxBatchTokens, maxContext: maxContext,
-                      threads: threads)
+                      threads: threads, numa: numa)
     }
 
     /// A cache for one sequence; f32 keeps the parity tests exact, bf16 halves the memory.

@@ -1,3 +1,4 @@
+import CNUMA
 import Foundation
 import Synchronization
 
@@ -20,12 +21,20 @@ public final class ThreadPool: @unchecked Sendable {
 
     public let threads: Int
     private let state = State()
+    /// The CPU part 0 (the calling thread) is pinned to at its first region.
+    private var callerCPU: Int?
 
     /// - spinWindow: seconds a worker spins waiting for the next region before it sleeps.
-    public init(threads: Int, spinWindow: Double = 0.002) {
+    /// - cpus: per part, the CPU to pin its thread to (nil or missing: not pinned).
+    public init(threads: Int, spinWindow: Double = 0.002, cpus: [Int?] = []) {
         self.threads = max(1, threads)
+        callerCPU = cpus.first ?? nil
         for worker in 1..<self.threads {
-            let thread = Thread { [state] in Self.work(worker, state, spinWindow) }
+            let cpu = worker < cpus.count ? cpus[worker] : nil
+            let thread = Thread { [state] in
+                if let cpu { pin(to: cpu) }
+                Self.work(worker, state, spinWindow)
+            }
             thread.name = "kimi-worker-\(worker)"
             thread.stackSize = 1 << 20
             thread.start()
@@ -42,6 +51,10 @@ public final class ThreadPool: @unchecked Sendable {
     /// Runs `body(part)` for part in 0..<threads, part 0 on the calling thread; returns when
     /// all parts are done. One region at a time.
     public func run(_ body: (Int) -> Void) {
+        if let cpu = callerCPU {
+            pin(to: cpu)
+            callerCPU = nil
+        }
         if threads == 1 {
             body(0)
             return
@@ -108,4 +121,12 @@ public final class ThreadPool: @unchecked Sendable {
             state.remaining.subtract(1, ordering: .releasing)
         }
     }
+}
+
+/// Pins the calling thread to one CPU (libnuma; sched_setaffinity on thread id 0 = this thread).
+func pin(to cpu: Int) {
+    guard let mask = numa_allocate_cpumask() else { return }
+    defer { numa_free_cpumask(mask) }
+    numa_bitmask_setbit(mask, UInt32(cpu))
+    _ = numa_sched_setaffinity(0, mask)
 }

@@ -1,0 +1,80 @@
+import CNUMA
+import Foundation
+import Synchronization
+
+/// Puts weight pages on NUMA nodes (`--numa`). Page-cache pages of a mapped file land on the
+/// node of the thread that first faults them in, under that thread's memory policy; so the
+/// pages are touched once at start-up: under `interleave` all of them by a thread with an
+/// interleave policy, under `distribute` each node's routed experts by a thread running on
+/// that node and preferring its memory, the rest interleaved. Pages already in the page cache
+/// (an earlier run) stay where they are: drop the cache first to re-place them.
+extension KimiTransformer {
+    /// (start, bytes) of every matrix, by the node that should hold it (nil: interleaved).
+    func weightRanges() -> [(node: Int?, start: UnsafeRawPointer, bytes: Int)] {
+        var out: [(node: Int?, start: UnsafeRawPointer, bytes: Int)] = []
+        func add(_ w: WeightMatrix?, node: Int? = nil) {
+            guard let w else { return }
+            out.append((node, w.data, w.rows * w.cols * w.elementSize))
+            if case let .fp8(scales) = w.storage { out.append((node, scales, w.scaleByteCount)) }
+        }
+        func add(_ m: ModelWeights.MLP, node: Int? = nil) {
+            add(m.gate, node: node); add(m.up, node: node); add(m.down, node: node)
+        }
+        add(weights.embedding)
+        for layer in weights.layers {
+            let a = layer.attention
+            add(a.qA); add(a.qB); add(a.q); add(a.kvA); add(a.kvB); add(a.o)
+            switch layer.ffn {
+            case let .dense(mlp): add(mlp)
+            case let .moe(moe):
+                add(moe.router)
+                for (e, expert) in moe.experts.enumerated() {
+                    add(expert, node: placement.policy == .distribute ? placement.expertNode(e) : nil)
+                }
+                if let shared = moe.shared { add(shared) }
+            }
+        }
+        add(weights.lmHead)
+        return out
+    }
+
+    /// Touches every weight page from where the placement wants it; a no-op under `off`.
+    public func placeWeights(progress: ((Int, Int) -> Void)? = nil) {
+        guard placement.policy != .off else { return }
+        let ranges = weightRanges()
+        let total = ranges.reduce(0) { $0 + $1.bytes }
+        let done = Atomic<Int>(0)
+        func touch(_ selected: [(node: Int?, start: UnsafeRawPointer, bytes: Int)]) {
+            var sum: UInt8 = 0
+            for r in selected {
+                var offset = 0
+                while offset < r.bytes {
+                    sum &+= r.start.load(fromByteOffset: offset, as: UInt8.self)
+                    offset += 4096
+                }
+                let now = done.add(r.bytes, ordering: .relaxed).newValue
+                if Thread.isMainThread { progress?(now, total) }
+            }
+            withExtendedLifetime(sum) {}
+        }
+        var threads: [Thread] = []
+        let finished = DispatchGroup()
+        for (k, node) in placement.nodes.enumerated() where placement.policy == .distribute {
+            let local = ranges.filter { $0.node == k }
+            finished.enter()
+            let t = Thread {
+                numa_run_on_node(Int32(node))
+                numa_set_preferred(Int32(node))
+                touch(local)
+                finished.leave()
+            }
+            threads.append(t)
+            t.start()
+        }
+        numa_set_interleave_mask(numa_all_nodes_ptr)
+        touch(ranges.filter { $0.node == nil })
+        numa_set_localalloc()
+        finished.wait()
+        progress?(total, total)
+    }
+}

@@ -1,0 +1,51 @@
+import CNUMA
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The machine's NUMA nodes: which CPUs each has and how much memory. Read with libnuma;
+/// tests build fake ones. A machine without NUMA support is one node with every CPU.
+public struct NUMATopology: Sendable, Equatable {
+    public struct Node: Sendable, Equatable {
+        public let id: Int
+        /// CPUs of this node that the process may run on, ascending.
+        public let cpus: [Int]
+        public let memoryBytes: Int
+
+        public init(id: Int, cpus: [Int], memoryBytes: Int) {
+            self.id = id
+            self.cpus = cpus
+            self.memoryBytes = memoryBytes
+        }
+    }
+
+    public let nodes: [Node]
+
+    public init(nodes: [Node]) {
+        precondition(!nodes.isEmpty)
+        self.nodes = nodes
+    }
+
+    /// The nodes that have CPUs this process may use.
+    public static func detect() -> NUMATopology {
+        let cpuCount = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        guard numa_available() >= 0 else {
+            return NUMATopology(nodes: [Node(id: 0, cpus: Array(0..<max(cpuCount, 1)), memoryBytes: 0)])
+        }
+        var nodes: [Node] = []
+        let mask = numa_allocate_cpumask()!
+        defer { numa_free_cpumask(mask) }
+        let allowed = numa_all_cpus_ptr
+        for node in 0...Int(numa_max_node()) where numa_bitmask_isbitset(numa_all_nodes_ptr, UInt32(node)) != 0 {
+            guard numa_node_to_cpus(Int32(node), mask) == 0 else { continue }
+            let cpus = (0..<Int(numa_num_possible_cpus())).filter {
+                numa_bitmask_isbitset(mask, UInt32($0)) != 0 && (allowed == nil || numa_bitmask_isbitset(allowed, UInt32($0)) != 0)
+            }
+            guard !cpus.isEmpty else { continue }
+            var free: Int64 = 0
+            nodes.append(Node(id: node, cpus: cpus, memoryBytes: Int(max(numa_node_size64(Int32(node), &free), 0))))
+        }
+        return nodes.isEmpty ? NUMATopology(nodes: [Node(id: 0, cpus: Array(0..<max(cpuCount, 1)), memoryBytes: 0)])
+                             : NUMATopology(nodes: nodes)
+    }
+}
