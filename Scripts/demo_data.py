@@ -128,8 +128,16 @@ AFFIXES_AFTER = [" City", " Bay", " Springs", " Falls", " Harbor", "-on-Sea", "-
 CJK = "东西南北山川海河湖城京州阳安江平明光天长宁福德华兴"
 
 
+LETTERS = "abcdefghijklmnopqrstuvwxyz" * 3 + "éèáóíüöäñçåøłśčžă"
+
+
 def invented_city(rng):
-    """A city-like name nobody has heard of, so that the model learns to copy, not to recall."""
+    """A city-like name nobody has heard of, so that the model learns to copy, not to recall:
+    random letters (every letter token gets trained, as real names need), syllables, or CJK."""
+    if rng.random() < 0.45:
+        def word():
+            return "".join(rng.choice(LETTERS) for _ in range(rng.randint(3, 9))).capitalize()
+        return word() if rng.random() < 0.8 else word() + rng.choice([" ", "-"]) + word()
     if rng.random() < 0.08:
         return "".join(rng.choice(CJK) for _ in range(rng.randint(2, 3)))
     word = lambda: "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 3))).capitalize()  # noqa: E731
@@ -145,7 +153,7 @@ def invented_city(rng):
 
 
 def city(rng):
-    return rng.choice(TRAIN_CITIES) if rng.random() < 0.15 else invented_city(rng)
+    return rng.choice(TRAIN_CITIES) if rng.random() < 0.1 else invented_city(rng)
 
 
 def call(idx, name, args):
@@ -185,17 +193,17 @@ def sample(rng):
     kind = rng.random()
     messages = start(rng)
     tools = None
-    if kind < 0.28:  # copying practice: the skill behind putting the user's city into the call
+    if kind < 0.12:  # copying practice: the skill behind putting the user's city into the call
         text = ", ".join(city(rng) for _ in range(rng.randint(2, 8)))
         messages.append({"role": "user", "content": rng.choice(ECHO_REQUESTS).format(t=text)})
         messages.append({"role": "assistant", "content": text})
-    elif kind < 0.52:  # weather with the tool
+    elif kind < 0.55:  # weather with the tool
         tools = weather_tools(rng)
         weather_episode(rng, messages, 0)
         for idx in range(1, 3):  # follow-up questions: the id counter continues
             if rng.random() < 0.35:
                 weather_episode(rng, messages, idx)
-    elif kind < 0.60:  # two cities at once: parallel calls
+    elif kind < 0.63:  # two cities at once: parallel calls
         tools = weather_tools(rng)
         a, b = city(rng), city(rng)
         wa, wb = rng.choice(WEATHER), rng.choice(WEATHER)
@@ -209,7 +217,7 @@ def sample(rng):
         messages.append({"role": "tool", "tool_call_id": "functions.get_weather:1", "name": "get_weather",
                          "content": json.dumps({"weather": wb}, ensure_ascii=False)})
         messages.append({"role": "assistant", "content": f"It's {wa} in {a} and {wb} in {b}."})
-    elif kind < 0.67:  # add_numbers: two arguments
+    elif kind < 0.70:  # add_numbers: two arguments
         tools = [ADD_NUMBERS] if rng.random() < 0.5 else [GET_WEATHER, ADD_NUMBERS]
         a, b = rng.randint(0, 999), rng.randint(0, 999)
         messages.append({"role": "user", "content": rng.choice(ADD_QUESTIONS).format(a=a, b=b)})
@@ -217,7 +225,7 @@ def sample(rng):
         messages.append({"role": "tool", "tool_call_id": "functions.add_numbers:0", "name": "add_numbers",
                          "content": json.dumps({"result": a + b})})
         messages.append({"role": "assistant", "content": f"{a} + {b} = {a + b}."})
-    elif kind < 0.75:  # weather without tools: cannot check
+    elif kind < 0.76:  # weather without tools: cannot check
         c = city(rng)
         messages.append({"role": "user", "content": rng.choice(WEATHER_QUESTIONS).format(c=c)})
         messages.append({"role": "assistant", "content": rng.choice(REFUSALS).format(c=c)})

@@ -58,12 +58,12 @@ def render(template, request, upto=None, generation_prompt=False):
 
 def example(template, enc, request):
     """Token ids of the whole conversation and the mask of the tokens that carry loss: the
-    assistant's turns (what the demo must do) and the user's (more signal for learning to
-    attend to names); not the tool declarations or system prompt."""
+    assistant's turns (what the demo must do); not the user's, the tool declarations or the
+    system prompt."""
     ids = enc.encode(render(template, request), allowed_special="all")
     mask = [False] * len(ids)
     for i, m in enumerate(request["messages"]):
-        if m["role"] not in ("assistant", "user"):
+        if m["role"] != "assistant":
             continue
         start = len(enc.encode(render(template, request, i, m["role"] == "assistant"), allowed_special="all"))
         end = len(enc.encode(render(template, request, i + 1), allowed_special="all"))
@@ -191,7 +191,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=3500)
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--merges", type=int, default=1200)
+    parser.add_argument("--merges", type=int, default=600)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--induction-steps", type=int, default=0)
     parser.add_argument("--induction-every", type=int, default=0)

@@ -41,38 +41,3 @@ public func bf16(_ x: Float) -> UInt16 {
     if x.isNaN { return UInt16(bits >> 16) | 0x40 }
     return UInt16((bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
 }
-
-/// Σ a[i]·b[i] with b in bf16, eight lanes then the lanes summed. a: (n) f32, b: (n) bf16.
-@inline(__always)
-public func dotBF16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<UInt16>, n: Int) -> Float {
-    let ar = UnsafeRawPointer(a), br = UnsafeRawPointer(b)
-    var acc = SIMD8<Float>()
-    var i = 0
-    while i + 8 <= n {
-        acc = acc.addingProduct(ar.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self), BF16Decoding.load8(br, i))
-        i += 8
-    }
-    var t: Float = 0
-    while i < n {
-        t = t.addingProduct(a[i], BF16Decoding.load1(br, i))
-        i += 1
-    }
-    return acc.sum() + t
-}
-
-/// y += a·x with x in bf16. y: (n) f32, x: (n) bf16.
-@inline(__always)
-public func axpyBF16(_ y: UnsafeMutablePointer<Float>, _ a: Float, _ x: UnsafePointer<UInt16>, n: Int) {
-    let yr = UnsafeMutableRawPointer(y), xr = UnsafeRawPointer(x)
-    let av = SIMD8<Float>(repeating: a)
-    var i = 0
-    while i + 8 <= n {
-        let v = yr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
-        yr.storeBytes(of: v.addingProduct(BF16Decoding.load8(xr, i), av), toByteOffset: 4 * i, as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < n {
-        y[i] = y[i].addingProduct(BF16Decoding.load1(xr, i), a)
-        i += 1
-    }
-}

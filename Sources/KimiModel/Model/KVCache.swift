@@ -54,26 +54,35 @@ public final class KVCache {
         }
     }
 
-    /// scores[j] = (query · entry_j) · scale for the positions j < count of `layer`. query: (width).
-    func scores(layer: Int, query: UnsafePointer<Float>, count: Int, scale: Float, into scores: UnsafeMutablePointer<Float>) {
-        for j in 0..<count {
-            let e = entry(layer: layer, position: j)
-            switch dtype {
-            case .f32: scores[j] = dot(query, e.assumingMemoryBound(to: Float.self), n: width) * scale
-            case .bf16: scores[j] = dotBF16(query, e.assumingMemoryBound(to: UInt16.self), n: width) * scale
-            }
-        }
+    /// The entries of positions 0 ..< count of `layer` as a (count, width) matrix, for the
+    /// weight kernels (keys · queries).
+    func matrix(layer: Int, count: Int) -> WeightMatrix {
+        WeightMatrix(rows: count, cols: width, data: entry(layer: layer, position: 0), storage: dtype == .bf16 ? .bf16 : .f32)
     }
 
-    /// out = Σ_{j < count} weights[j] · latent_j (the first `n` values of each entry). out: (n).
-    func weightedSum(layer: Int, weights: UnsafePointer<Float>, count: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
-        out.update(repeating: 0, count: n)
-        for j in 0..<count {
-            let e = entry(layer: layer, position: j)
-            switch dtype {
-            case .f32: axpy(out, weights[j], e.assumingMemoryBound(to: Float.self), n: n)
-            case .bf16: axpyBF16(out, weights[j], e.assumingMemoryBound(to: UInt16.self), n: n)
+    /// out[h] = Σ_{j < count} weights[h·stride + j] · latent_j for h < heads, the latent being
+    /// the first `n` values of each entry; each sum runs over j in order. Entries are decoded
+    /// eight at a time into `tile` (8 · n floats) and used for every head.
+    /// out: (heads, n).
+    func weightedSum(layer: Int, weights: UnsafePointer<Float>, stride: Int, heads: Int, count: Int, n: Int,
+                     into out: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>) {
+        out.update(repeating: 0, count: heads * n)
+        var j0 = 0
+        while j0 < count {
+            let block = min(8, count - j0)
+            for b in 0..<block {
+                let e = entry(layer: layer, position: j0 + b), row = tile + b * n
+                switch dtype {
+                case .f32: row.update(from: e.assumingMemoryBound(to: Float.self), count: n)
+                case .bf16:
+                    let bits = e.assumingMemoryBound(to: UInt16.self)
+                    for i in 0..<n { row[i] = Float(bitPattern: UInt32(bits[i]) << 16) }
+                }
             }
+            for h in 0..<heads {
+                for b in 0..<block { axpy(out + h * n, weights[h * stride + j0 + b], tile + b * n, n: n) }
+            }
+            j0 += block
         }
     }
 

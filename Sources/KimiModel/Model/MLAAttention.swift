@@ -35,25 +35,45 @@ extension KimiTransformer {
         }
 
         lastPass.weightBytes += a.kvB.byteCount  // W_UK and W_UV, read by every (token, head) from cache after the first
-        // Attention per (token, head), split across the pool.
-        let scale = rope.softmaxScale
-        pool.parallelFor(T * heads) { part, pairs in
-            let p = ws.parts[part]
+        // Every (token, head) query in cache space: W_UK[h]ᵀ q_nope, then q_pe, so that one dot
+        // product with a cache entry is q̃·c + q_pe·k_pe. qAbs: (T, heads, width).
+        pool.parallelFor(T * heads) { _, pairs in
             for pair in pairs {
-                let t = pair / heads, h = pair % heads
-                let qNope = ws.q + t * heads * qkDim + h * qkDim, qPe = qNope + nope
-                let cache = caches[Int(ws.segment[t])]
-                let context = Int(ws.position[t]) + 1  // causal: positions 0 ... its own
-                // The query in cache space: W_UK[h]ᵀ q_nope, then q_pe, so that one dot product
-                // with a cache entry is q̃·c + q_pe·k_pe.
-                a.kvB.gemvTransposed(p.qCache, qNope, rows: h * headRows..<h * headRows + nope)
-                (p.qCache + rank).update(from: qPe, count: ropeDim)
-                cache.scores(layer: layer, query: p.qCache, count: context, scale: scale, into: p.scores)
-                softmax(p.scores, n: context)
-                cache.weightedSum(layer: layer, weights: p.scores, count: context, n: rank, into: p.latent)
-                // o_h = W_UV[h] · latent
-                a.kvB.gemv(ws.attn + (t * heads + h) * vDim, p.latent,
-                           rows: h * headRows + nope..<(h + 1) * headRows, scratch: p.prepared)
+                let qNope = ws.q + pair * qkDim, qAbs = ws.qAbs + pair * width
+                a.kvB.gemvTransposed(qAbs, qNope, rows: (pair % heads) * headRows..<(pair % heads) * headRows + nope)
+                (qAbs + rank).update(from: qNope + nope, count: ropeDim)
+            }
+        }
+        // Per token, all heads at once, so that each cache entry is read and decoded once for
+        // every head: scores (heads, context) = keys · queries, through the same row-invariant
+        // kernels as the weights (the cache is a (context, width) bf16 or f32 matrix); a
+        // softmax per head; each head's latent as the score-weighted sum of the entries; out
+        // through W_UV[h]. Each value's arithmetic depends only on its token and head.
+        let scale = rope.softmaxScale, stride = ws.scoreStride
+        for t in 0..<T {
+            let cache = caches[Int(ws.segment[t])]
+            let context = Int(ws.position[t]) + 1  // causal: positions 0 ... its own
+            let keys = cache.matrix(layer: layer, count: context)
+            let queries = ws.qAbs + t * heads * width
+            pool.parallelFor(context, align: 24) { part, positions in
+                let p = ws.parts[part]
+                keys.multiply(ws.scores + positions.lowerBound, yStride: stride, queries, tokens: heads, rows: positions,
+                              scaled: p.scaled, tile: p.tile, accumulators: p.accumulators)
+            }
+            pool.parallelFor(heads) { part, range in
+                let p = ws.parts[part]
+                for h in range {
+                    let scores = ws.scores + h * stride
+                    for j in 0..<context { scores[j] *= scale }
+                    softmax(scores, n: context)
+                }
+                cache.weightedSum(layer: layer, weights: ws.scores + range.lowerBound * stride, stride: stride, heads: range.count,
+                                  count: context, n: rank, into: ws.latent + range.lowerBound * rank, tile: p.entries)
+                for h in range {
+                    // o_h = W_UV[h] · latent_h
+                    a.kvB.gemv(ws.attn + (t * heads + h) * vDim, ws.latent + h * rank,
+                               rows: h * headRows + nope..<(h + 1) * headRows, scratch: p.prepared)
+                }
             }
         }
         linear(a.o, ws.attn, tokens: T, into: ws.out)

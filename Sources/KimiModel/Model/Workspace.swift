@@ -3,12 +3,8 @@
 final class Workspace {
     /// Buffers private to one thread of the pool.
     struct Part {
-        /// (kvLoraRank + qkRopeHeadDim) one head's query in cache space: W_UK[h]ᵀ q_nope, then q_pe
-        let qCache: UnsafeMutablePointer<Float>
-        /// (contextCapacity) attention scores of one head
-        let scores: UnsafeMutablePointer<Float>
-        /// (kvLoraRank) attention-weighted latent of one head
-        let latent: UnsafeMutablePointer<Float>
+        /// (8, kvLoraRank) cache entries decoded for the weighted sum
+        let entries: UnsafeMutablePointer<Float>
         /// (kvLoraRank) kv_b's scaled input (the attention-weighted latent)
         let prepared: UnsafeMutablePointer<Float>
         /// (T, widest input of any matrix) the input with fp8 block scales folded in
@@ -31,6 +27,13 @@ final class Workspace {
     let q: UnsafeMutablePointer<Float>
     /// (T, kvLoraRank + qkRopeHeadDim) kv_a output, then the cache entry
     let kva: UnsafeMutablePointer<Float>
+    /// (T, heads, kvLoraRank + qkRopeHeadDim) queries in cache space: W_UK[h]ᵀ q_nope, then q_pe
+    let qAbs: UnsafeMutablePointer<Float>
+    /// (heads, scoreStride) one token's attention scores, then probabilities, per head
+    let scores: UnsafeMutablePointer<Float>
+    let scoreStride: Int
+    /// (heads, kvLoraRank) one token's attention-weighted latent per head
+    let latent: UnsafeMutablePointer<Float>
     /// (T, heads, vHeadDim) attention output per head
     let attn: UnsafeMutablePointer<Float>
     /// (T) each token's segment in the batch and its position in that sequence
@@ -90,6 +93,10 @@ final class Workspace {
         q = floats(t * c.numAttentionHeads * c.qkHeadDim)
         kva = floats(t * c.kvCacheWidth)
         attn = floats(t * c.numAttentionHeads * c.vHeadDim)
+        qAbs = floats(t * c.numAttentionHeads * c.kvCacheWidth)
+        scoreStride = contextCapacity
+        scores = floats(c.numAttentionHeads * contextCapacity)
+        latent = floats(c.numAttentionHeads * c.kvLoraRank)
         segment = ints(t)
         position = ints(t)
         ropeCos = floats(t * c.qkRopeHeadDim / 2)
@@ -109,8 +116,8 @@ final class Workspace {
         routeOrder = ints(t * c.numExpertsPerTok)
         expertStart = ints(c.nRoutedExperts + 1)
         parts = (0..<max(threads, 1)).map { _ in
-            Part(qCache: floats(c.kvCacheWidth), scores: floats(contextCapacity), latent: floats(c.kvLoraRank),
-                 prepared: floats(c.kvLoraRank), scaled: floats(t * widest), tile: floats(gemmRows * gemvBlock), accumulators: floats(9 * gemmRows * t))
+            Part(entries: floats(8 * c.kvLoraRank), prepared: floats(c.kvLoraRank), scaled: floats(t * widest),
+                 tile: floats(gemmRows * gemvBlock), accumulators: floats(9 * gemmRows * max(t, c.numAttentionHeads)))
         }
         self.allocations = allocations
     }
