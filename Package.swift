@@ -64,6 +64,10 @@ let package = Package(
             dependencies: ["KimiTokenizer", "KimiJSON", "TestSupport", "kimi-serve"]
         ),
         .testTarget(
+            name: "KimiServeTests",
+            dependencies: ["kimi-serve", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(
             name: "KimiServingTests",
             dependencies: ["KimiServing", "KimiModel", "KimiTokenizer"]
         ),

@@ -3,11 +3,11 @@ import Foundation
 /// `serve` options from the environment: `KIMI_<OPTION>` (dashes as underscores) for every
 /// option not given on the command line. Repeatable options take comma-separated values,
 /// booleans 1/0/true/false. Applied to the arguments before parsing, so flags always win.
-enum EnvironmentOptions {
+public enum EnvironmentOptions {
     /// A value option, a plain flag, or a flag with a --no- form (false appends it).
-    enum Kind { case value, flag, toggle }
+    public enum Kind: Sendable { case value, flag, toggle }
 
-    static let serve: [(option: String, kind: Kind)] = [
+    public static let serve: [(option: String, kind: Kind)] = [
         ("model", .value), ("host", .value), ("port", .value), ("served-model-name", .value), ("api-key", .value),
         ("api-key-file", .value), ("max-model-len", .value), ("kv-cache-dtype", .value), ("kv-cache-gib", .value),
         ("max-queued", .value), ("prefill-chunk", .value), ("max-running", .value), ("prefix-caching", .toggle), ("threads", .value), ("shutdown-timeout", .value),
@@ -20,7 +20,7 @@ enum EnvironmentOptions {
     }
 
     /// `arguments` (after the subcommand name) with the environment's options appended.
-    static func apply(_ arguments: [String], options: [(option: String, kind: Kind)],
+    public static func apply(_ arguments: [String], options: [(option: String, kind: Kind)],
                       environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [String] {
         var out = arguments
         for (option, kind) in options {

@@ -10,8 +10,10 @@ import KimiTokenizer
 import Logging
 
 /// `kimi-serve serve`: the OpenAI-compatible HTTP server.
-struct ServeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct ServeCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve the model behind an OpenAI-compatible HTTP API.",
         discussion: """
@@ -21,72 +23,72 @@ struct ServeCommand: ParsableCommand {
             """)
 
     @Option(name: .long, help: "Checkpoint directory (config.json, safetensors shards, tiktoken.model, tokenizer_config.json); without it, or with \"demo\", the demo checkpoint linked into the binary.")
-    var model: String?
+    public var model: String?
 
     @Option(name: .long, help: "Address to listen on: 127.0.0.1 (default), 0.0.0.0 for all IPv4, :: for all IPv4 and IPv6.")
-    var host = "127.0.0.1"
+    public var host = "127.0.0.1"
 
     @Option(name: .long, help: "TCP port.")
-    var port = 8000
+    public var port = 8000
 
     @Option(name: .long, parsing: .singleValue, help: "A name clients use in 'model' (repeatable or comma-separated; default: the checkpoint directory's name).")
-    var servedModelName: [String] = []
+    public var servedModelName: [String] = []
 
     @Option(name: .long, parsing: .singleValue, help: "Require this API key (repeatable or comma-separated); never logged.")
-    var apiKey: [String] = []
+    public var apiKey: [String] = []
 
     @Option(name: .long, help: "Read API keys from this file, one per line.")
-    var apiKeyFile: String?
+    public var apiKeyFile: String?
 
     @Option(name: .long, help: "Longest prompt plus completion, in tokens (default: the config's max_position_embeddings, lowered to what --kv-cache-gib holds).")
-    var maxModelLen: Int?
+    public var maxModelLen: Int?
 
     @Option(name: .long, help: "Element type of the latent KV cache: bf16 (default) or f32.")
-    var kvCacheDtype: String = "bf16"
+    public var kvCacheDtype: String = "bf16"
 
     @Option(name: .long, help: "Memory for the KV cache, in GiB.")
-    var kvCacheGib: Double = 8
+    public var kvCacheGib: Double = 8
 
     @Option(name: .long, help: "Requests that may wait for the engine; more get 429 with Retry-After.")
-    var maxQueued = 64
+    public var maxQueued = 64
 
     @Option(name: .long, help: "Prompt tokens one request computes per engine step (a long prompt runs in chunks beside the running streams).")
-    var prefillChunk = 64
+    public var prefillChunk = 64
 
     @Option(name: .long, help: "Sequences decoded together (continuous batching); more requests wait in the queue.")
-    var maxRunning = 16
+    public var maxRunning = 16
 
     @Flag(name: .long, inversion: .prefixedNo, help: "Keep finished sequences' KV cache (within --kv-cache-gib) so that prompts starting the same way reuse it.")
-    var prefixCaching = true
+    public var prefixCaching = true
 
     @Option(name: .long, help: "Compute threads (default: all cores).")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(name: .long, help: "On SIGTERM / SIGINT, seconds to let running generations finish before they are ended (finish_reason \"abort\").")
-    var shutdownTimeout: Double = 30
+    public var shutdownTimeout: Double = 30
 
     @Flag(name: .long, inversion: .prefixedNo, help: "Read every page of the checkpoint before serving, so that the first request is not slow.")
-    var preload = false
+    public var preload = false
 
     @Option(name: .long, help: "NUMA placement: off (default), interleave (weight pages over all nodes, threads pinned across nodes), distribute (each node holds and computes its block of every layer's experts). Places the weights at start-up; one node means off.")
-    var numa: String = "off"
+    public var numa: String = "off"
 
     @Option(name: .long, help: "Least severe log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    public var logLevel: String = "info"
 
     @Option(name: .long, help: "Log line format: logfmt or json.")
-    var logFormat: String = "logfmt"
+    public var logFormat: String = "logfmt"
 
     @Flag(name: .long, help: "Also log prompts and outputs (they may hold private data; off by default).")
-    var logPrompts = false
+    public var logPrompts = false
 
     @Option(name: .long, help: .hidden)
-    var debugStepDelay: Double = 0
+    public var debugStepDelay: Double = 0
 
     @Option(name: .long, help: .hidden)
-    var debugScriptedOutput: String?
+    public var debugScriptedOutput: String?
 
-    func validate() throws {
+    public func validate() throws {
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be between 1 and 65535") }
         guard KVCache.DType(rawValue: kvCacheDtype) != nil else { throw ValidationError("--kv-cache-dtype must be bf16 or f32") }
         guard kvCacheGib > 0 else { throw ValidationError("--kv-cache-gib must be positive") }
@@ -104,7 +106,7 @@ struct ServeCommand: ParsableCommand {
         guard LineLogHandler.Format(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be logfmt or json") }
     }
 
-    func run() throws {
+    public func run() throws {
         try requireCPUFeatures()
         let format = LineLogHandler.Format(rawValue: logFormat)!
         let level = Logger.Level(rawValue: logLevel)!
