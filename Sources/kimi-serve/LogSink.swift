@@ -1,4 +1,5 @@
 import Foundation
+import KimiJSON
 import Logging
 
 /// Where log lines go: standard error, written by a background thread from a bounded queue,
@@ -102,18 +103,8 @@ struct LineLogHandler: LogHandler {
     }
 
     static func json(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONWriter.quote(s, to: &out)
+        return out
     }
 }
