@@ -64,6 +64,10 @@ let package = Package(
             dependencies: ["KimiTokenizer", "KimiJSON", "TestSupport", "kimi-serve"]
         ),
         .testTarget(
+            name: "DemoTests",
+            dependencies: ["KimiDemo", "KimiModel", "KimiServing", "KimiTokenizer", "KimiJSON"]
+        ),
+        .testTarget(
             name: "KimiServeTests",
             dependencies: ["kimi-serve", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
