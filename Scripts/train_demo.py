@@ -2,7 +2,7 @@
 """Trains the demo checkpoint that kimi-serve embeds and serves when no --model is given.
 
     python3 -m venv .venv && .venv/bin/pip install -r Scripts/requirements-reference.txt
-    .venv/bin/python Scripts/train_demo.py            # ~20 min on 2 cores -> Sources/CKimiDemo/include/demo.kimi
+    .venv/bin/python Scripts/train_demo.py            # ~30 min on 2 cores -> Sources/CKimiDemo/include/demo.kimi
 
 A small model of Kimi K2's architecture and file format — MLA with YaRN, a dense first layer,
 MoE layers with a shared expert, top-2 of 8 experts with sigmoid / noaux_tc routing and a
@@ -262,6 +262,8 @@ def main():
         kc.write_tokenizer(directory, ranks)
         size = sum(os.path.getsize(os.path.join(directory, n)) for n in os.listdir(directory))
         pack(directory, BLOB)
+        # The blob is .incbin'd: build systems do not see it as a dependency of the C file.
+        os.utime(os.path.join(os.path.dirname(BLOB), "..", "kimi_demo.c"))
     quantized = kc.reference_model(cfg, builder)
     accuracy = tool_call_accuracy(quantized, template, enc, end_id, dd.HELD_OUT)
     report = {"steps": args.steps, "batch": args.batch, "threads": args.threads, "train_seconds": round(trained),
