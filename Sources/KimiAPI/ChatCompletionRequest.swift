@@ -5,6 +5,23 @@ import KimiJSON
 public struct ChatCompletionRequest {
     public enum ToolChoice: Equatable {
         case none, auto
+        /// A tool call must come: the answer starts inside a tool-call section.
+        case required
+        /// This function must be called: the answer starts with its call, the model writes the arguments.
+        case function(String)
+    }
+
+    /// The start of the answer that `tool_choice` imposes, in Kimi's tool-call format: a
+    /// section opening for "required"; for a named function also its call header, numbered
+    /// after the conversation's earlier calls (`functions.NAME:IDX`). The model continues it.
+    public var forcedPrefix: String {
+        switch toolChoice {
+        case .none, .auto: return ""
+        case .required: return "<|tool_calls_section_begin|>"
+        case let .function(name):
+            let earlier = messages.reduce(0) { $0 + ($1["role"]?.string == "assistant" ? ($1["tool_calls"]?.array?.count ?? 0) : 0) }
+            return "<|tool_calls_section_begin|><|tool_call_begin|>functions.\(name):\(earlier)<|tool_call_argument_begin|>"
+        }
     }
 
     public var model: String?
@@ -110,7 +127,8 @@ public struct ChatCompletionRequest {
             guard !toolNames.isEmpty else { throw APIError.invalid("tool_choice", "'tool_choice' is \"auto\" but no 'tools' are given") }
             toolChoice = .auto
         case .string("required")?:
-            throw APIError.unsupported("tool_choice", "'tool_choice': \"required\" needs constrained decoding, which this server does not implement yet; use \"auto\"")
+            guard !toolNames.isEmpty else { throw APIError.invalid("tool_choice", "'tool_choice' is \"required\" but no 'tools' are given") }
+            toolChoice = .required
         case let .object(choice)?:
             guard choice["type"]?.string == "function", let name = choice["function"]?["name"]?.string else {
                 throw APIError.invalid("tool_choice", "'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": …}}")
@@ -118,7 +136,7 @@ public struct ChatCompletionRequest {
             guard toolNames.contains(name) else {
                 throw APIError.invalid("tool_choice", "'tool_choice' names the function '\(name)', which is not in 'tools'")
             }
-            throw APIError.unsupported("tool_choice", "a named 'tool_choice' needs constrained decoding, which this server does not implement yet; use \"auto\"")
+            toolChoice = .function(name)
         default:
             throw APIError.invalid("tool_choice", "'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": …}}")
         }

@@ -22,7 +22,8 @@ extension KimiAPI {
         guard configuration.servedModelNames.contains(modelName) else { throw modelNotFound(modelName) }
 
         let prompt = ChatTemplate.render(messages: request.messages, tools: request.toolChoice == .none ? nil : request.tools)
-        let promptTokens = tokenizer.encode(prompt: prompt)
+        // tool_choice "required" or a named function: the answer begins inside a tool call.
+        let promptTokens = tokenizer.encode(prompt: prompt) + tokenizer.encode(request.forcedPrefix, allowSpecial: true)
         let limit = configuration.maxModelLen
         let maxTokens = request.maxTokens ?? (limit - promptTokens.count)
         guard promptTokens.count + maxTokens <= limit, maxTokens >= 1 else {
@@ -156,7 +157,7 @@ extension KimiAPI {
                 }
             }
             guard let finish, finish != .cancelled else { return outcome }  // the client left
-            let parsed = ToolCallParser.parse(text)
+            let parsed = ToolCallParser.parse(c.request.forcedPrefix + text)
             var calls = c.request.toolChoice == .none ? [] : parsed.toolCalls.filter(\.complete)
             if !c.request.parallelToolCalls { calls = Array(calls.prefix(1)) }
             var message = JSONObject(["role": .string("assistant")])
@@ -248,6 +249,7 @@ extension KimiAPI {
             }
             chunk([choice(index, delta: JSONObject(["role": .string("assistant"), "content": .string("")]))])
             var parser = StreamingToolCallParser()
+            var forced = c.request.forcedPrefix  // parsed before the model's first text
             var callCount = 0
             var pendingLogprobs: [TokenLogprob] = []
             func emit(_ parsed: [StreamingToolCallParser.Event]) {
@@ -285,9 +287,11 @@ extension KimiAPI {
                     if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
                     streamed += text
                     pendingLogprobs += lps
-                    emit(parser.feed(text))
+                    emit(parser.feed(forced + text))
+                    forced = ""
                 case let .finished(reason, u):
-                    emit(parser.finish())
+                    emit(parser.feed(forced) + parser.finish())
+                    forced = ""
                     if !pendingLogprobs.isEmpty {
                         chunk([choice(index, delta: JSONObject(["content": .string("")]), logprobs: pendingLogprobs)])
                     }

@@ -24,10 +24,10 @@ def free_port():
 class Server:
     """kimi-serve serve on a free port; stopped by stop()."""
 
-    def __init__(self, *args, env=None, host="127.0.0.1"):
+    def __init__(self, *args, env=None, host="127.0.0.1", model=CHECKPOINT):
         self.port = free_port()
         self.host = host
-        command = [str(BINARY), "serve", "--model", str(CHECKPOINT), "--host", host, "--port", str(self.port), *args]
+        command = [str(BINARY), "serve", *(["--model", str(model)] if model else []), "--host", host, "--port", str(self.port), *args]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         env={**os.environ, **(env or {})})
         deadline = time.time() + 30
@@ -60,6 +60,14 @@ class Server:
 @pytest.fixture(scope="session")
 def server():
     s = Server()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_server():
+    """The demo checkpoint linked into the binary (no --model)."""
+    s = Server(model=None)
     yield s
     s.stop()
 

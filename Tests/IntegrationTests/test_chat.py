@@ -202,3 +202,39 @@ def test_scripted_stop_string_and_tool_choice_none(scripted_server):
     r = c.chat.completions.create(model="kimi-mini", messages=[{"role": "user", "content": "x"}],
                                   tools=[{"type": "function", "function": {"name": "get_weather"}}], tool_choice="none")
     assert r.choices[0].message.tool_calls is None and r.choices[0].finish_reason == "stop"
+
+
+WEATHER_TOOLS = [{"type": "function", "function": {
+    "name": "get_weather", "description": "Get weather information. Call this tool when the user needs to get weather information",
+    "parameters": {"type": "object", "required": ["city"], "properties": {"city": {"type": "string", "description": "City name"}}}}}]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("tool_choice", ["required", {"type": "function", "function": {"name": "get_weather"}}])
+def test_tool_choice_required_and_named_force_a_call(demo_server, tool_choice, stream):
+    """The demo model, asked something that is not about the weather, still calls the tool."""
+    client = openai.OpenAI(api_key="x", base_url=demo_server.base_url, max_retries=0)
+    history = [{"role": "user", "content": "What's the weather like in Oslo today?"},
+               {"role": "assistant", "content": "", "tool_calls": [{"id": "functions.get_weather:0", "type": "function",
+                                                                       "function": {"name": "get_weather", "arguments": "{\"city\": \"Oslo\"}"}}]},
+               {"role": "tool", "tool_call_id": "functions.get_weather:0", "content": "{\"weather\": \"Sunny\"}"},
+               {"role": "assistant", "content": "It's Sunny in Oslo right now."},
+               {"role": "user", "content": "Hello!"}]
+    kw = dict(model="kimi-k2-demo", messages=history, tools=WEATHER_TOOLS, tool_choice=tool_choice, temperature=0, max_tokens=40)
+    if stream:
+        calls, finish = {}, None
+        for chunk in client.chat.completions.create(stream=True, **kw):
+            for choice in chunk.choices:
+                finish = choice.finish_reason or finish
+                for tc in choice.delta.tool_calls or []:
+                    c = calls.setdefault(tc.index, {"id": None, "name": ""})
+                    c["id"] = tc.id or c["id"]
+                    c["name"] += tc.function.name or ""
+        calls = list(calls.values())
+    else:
+        choice = client.chat.completions.create(**kw).choices[0]
+        finish = choice.finish_reason
+        calls = [{"id": c.id, "name": c.function.name} for c in choice.message.tool_calls or []]
+    assert finish == "tool_calls" and calls
+    # The call is numbered after the conversation's earlier one, as Kimi's format does.
+    assert calls[0] == {"id": "functions.get_weather:1", "name": "get_weather"}
