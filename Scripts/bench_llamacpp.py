@@ -18,7 +18,6 @@ Then `llama-bench -p 512 -n 64 -t T` (best of --repetitions) and `kimi-serve ben
 run one after the other, and the ratios are printed.
 """
 import argparse
-import base64
 import json
 import os
 import subprocess

@@ -22,7 +22,6 @@ import random
 import re
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse

@@ -142,7 +142,7 @@ def main():
     kc.write_tokenizer(out, ranks)
 
     gen = torch.Generator().manual_seed(7)
-    shard, size, index, names, total = {}, 0, {}, [], 0
+    shard, size, index, total = {}, 0, {}, 0
     files = []
 
     def flush():

@@ -28,7 +28,6 @@ import tempfile
 import time
 
 import torch
-import tiktoken
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import demo_data as dd  # noqa: E402

@@ -109,13 +109,21 @@ extension KimiAPI {
         (0..<24).map { _ in String("0123456789abcdefghijklmnopqrstuvwxyz".randomElement()!) }.joined()
     }
 
-    /// Waits for the next event; cancels the generation when the client leaves (checked before
-    /// every event and every quarter second while waiting, so a departed client's sequence is
-    /// dropped at the engine's next step). `idle` is called on every wait without an event
-    /// (for keep-alives).
-    func nextEvent(_ handle: GenerationHandle, clientGone: () -> Bool, idle: () -> Void = {}) -> GenerationEvent? {
+    /// Waits for the next event; cancels the generation when the client leaves (a poll of the
+    /// socket at most every quarter second, whether events flow or not, so a departed client's
+    /// sequence is dropped within a few engine steps). `idle` is called on every wait without
+    /// an event (for keep-alives).
+    /// `lastCheck`: uptime of the last poll, kept by the caller across events.
+    func nextEvent(_ handle: GenerationHandle, clientGone: () -> Bool, lastCheck: inout Double,
+                   idle: () -> Void = {}) -> GenerationEvent? {
         while true {
-            if clientGone() {
+            let now = ProcessInfo.processInfo.systemUptime
+            var gone = false
+            if now - lastCheck >= 0.25 {
+                lastCheck = now
+                gone = clientGone()
+            }
+            if gone {
                 handle.cancel()
                 // Drain to the engine's final event so its resources are released.
                 while !handle.isFinished { _ = handle.next(timeout: 1) }
@@ -139,7 +147,8 @@ extension KimiAPI {
             var text = ""
             var logprobs: [TokenLogprob] = []
             var finish: FinishReason?
-            loop: while let event = nextEvent(handle, clientGone: { writer.clientGone }) {
+            var lastCheck = -Double.infinity
+            loop: while let event = nextEvent(handle, clientGone: { writer.clientGone }, lastCheck: &lastCheck) {
                 switch event {
                 case .started: break
                 case let .text(piece, lps):
@@ -275,7 +284,8 @@ extension KimiAPI {
                 lastWrite = ProcessInfo.processInfo.systemUptime
             }
             var finish: FinishReason?
-            loop: while let event = nextEvent(handle, clientGone: { events.clientGone }, idle: {
+            var lastCheck = -Double.infinity
+            loop: while let event = nextEvent(handle, clientGone: { events.clientGone }, lastCheck: &lastCheck, idle: {
                 if ProcessInfo.processInfo.systemUptime - lastWrite >= configuration.pingInterval {
                     events.comment("ping")
                     lastWrite = ProcessInfo.processInfo.systemUptime

@@ -46,7 +46,6 @@ public final class Engine: @unchecked Sendable {
         public var reservedTokens: Int
         /// KV tokens held by the prefix cache.
         public var cachedPrefixTokens: Int
-        public var cachedPrefixes: Int
     }
 
     let model: InferenceModel
@@ -65,19 +64,17 @@ public final class Engine: @unchecked Sendable {
     private var heartbeat = ProcessInfo.processInfo.systemUptime
     /// (maxRunning, vocabSize) logits of the step's sequences that sample
     private let logits: UnsafeMutablePointer<Float>
-    private let logitRows: Int
 
     public init(model: InferenceModel, tokenizer: Tokenizer, configuration: Configuration = Configuration(),
                 metrics: ServingMetrics? = nil) {
         precondition(configuration.maxRunning >= 1 && configuration.prefillChunk >= 1)
-        precondition(model.maxBatchTokens >= configuration.maxRunning + configuration.prefillChunk,
+        precondition(model.maxBatchTokens >= Self.batchTokens(configuration),
                      "a pass must hold every decoding sequence and one prefill chunk")
         self.model = model
         self.tokenizer = tokenizer
         self.configuration = configuration
         self.metrics = metrics
-        logitRows = configuration.maxRunning
-        logits = .allocate(capacity: logitRows * model.vocabSize)
+        logits = .allocate(capacity: configuration.maxRunning * model.vocabSize)
     }
 
     deinit { logits.deallocate() }
@@ -120,11 +117,8 @@ public final class Engine: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return Snapshot(queued: queue.count, running: running.count, reservedTokens: reserved,
-                        cachedPrefixTokens: prefixes.heldTokens, cachedPrefixes: prefixes.entries.count)
+                        cachedPrefixTokens: prefixes.heldTokens)
     }
-
-    /// Generations waiting to start.
-    public var queued: Int { snapshot.queued }
 
     /// Generations queued or running.
     public var active: Int {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KimiJSON
 import KimiModel
+import KimiServing
 
 /// `kimi-serve bench`: prefill and decode speed against the machine's own read bandwidth,
 /// measured in the same run with the same threads.
@@ -64,7 +65,7 @@ struct BenchCommand: ParsableCommand {
             let summary = ModelSummary(checkpoint: checkpoint)
             checkpoint.touchAllPages()
 
-            var rng = SplitMixGenerator(seed: 42)
+            var rng = SplitMix64(seed: 42)
             let prompt = (0..<promptTokens).map { _ in Int(rng.next() % UInt64(c.vocabSize)) }
             var logits = [Float](repeating: 0, count: c.vocabSize)
             let cache = transformer.makeCache(capacity: context, dtype: .bf16)
@@ -80,12 +81,12 @@ struct BenchCommand: ParsableCommand {
             for run in 0..<runs {
                 bandwidths.append(bandwidth.measure())
                 printError("decode run \(run + 1) of \(runs) (\(genTokens) tokens)…")
-                var token = argmax(logits)  // the first token: the prefill's logits, no extra step
+                var token = logits.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, n: $0.count) }  // the first token: the prefill's logits, no extra step
                 let contextBefore = cache.count
                 let start = DispatchTime.now().uptimeNanoseconds
                 for _ in 0..<genTokens {
                     try transformer.forward([token], cache: cache, logits: &logits)
-                    token = argmax(logits)
+                    token = logits.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, n: $0.count) }
                 }
                 decodeRates.append(Double(genTokens) / seconds(since: start))
                 // A single-token step reads every non-routed matrix, one embedding row and the k
@@ -128,23 +129,8 @@ struct BenchCommand: ParsableCommand {
 
     func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
-    func argmax(_ v: [Float]) -> Int { v.indices.max { v[$0] < v[$1] || (v[$0] == v[$1] && $0 > $1) }! }
-
     func median(_ v: [Double]) -> Double {
         let s = v.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
-}
-
-/// A small deterministic generator for the benchmark's prompt.
-struct SplitMixGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

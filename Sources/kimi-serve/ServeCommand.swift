@@ -123,10 +123,6 @@ public struct ServeCommand: ParsableCommand {
             let checkpoint = try Checkpoint(directory: directory)
             let config = checkpoint.config
             loading.status("mapped \(checkpoint.shards.count) shards (\(formatBytes(checkpoint.mappedBytes)))")
-            if preload {
-                checkpoint.touchAllPages { done, total in loading.progress("preloading", done, total) }
-                loading.finishProgress()
-            }
             let dtype = KVCache.DType(rawValue: kvCacheDtype)!
             let bytesPerToken = config.numHiddenLayers * config.kvCacheWidth * dtype.size
             let budgetTokens = Int(kvCacheGib * 1_073_741_824) / max(bytesPerToken, 1)
@@ -149,6 +145,11 @@ public struct ServeCommand: ParsableCommand {
             }
             if placement.policy != .off {
                 transformer.placeWeights { done, total in loading.progress("placing weights (numa \(placement.policy.rawValue))", done, total) }
+                loading.finishProgress()
+            }
+            // After placement: pages placed by first touch must not be cached by the preload first.
+            if preload {
+                checkpoint.touchAllPages { done, total in loading.progress("preloading", done, total) }
                 loading.finishProgress()
             }
             logger.info("threads", metadata: ["numa": "\(placement.policy.rawValue)", "nodes": "\(placement.nodes.count)",

@@ -9,6 +9,8 @@ import time
 import openai
 import requests
 
+from conftest import Server
+
 MESSAGES = [[{"role": "user", "content": f"Tell me about item {i} " + "and more " * (i % 5)}] for i in range(8)]
 
 
@@ -71,8 +73,17 @@ def test_metrics_in_prometheus_format(server):
     assert abs(metric(text, "kimi_engine_last_step_timestamp_seconds") - time.time()) < 60
 
 
-def test_abandoned_flood_then_prompt_service(slow_server):
-    """50 streaming clients connect and leave at once; the next request is answered promptly."""
+def test_abandoned_flood_then_prompt_service():
+    """50 streaming clients connect (all admitted or queued) and leave at once; the next request
+    is answered promptly."""
+    slow_server = Server("--debug-step-delay", "0.05", "--max-queued", "64", "--max-running", "4")
+    try:
+        abandoned_flood(slow_server)
+    finally:
+        slow_server.stop()
+
+
+def abandoned_flood(slow_server):
     body = json.dumps({"model": "kimi-mini", "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 2000,
                        "ignore_eos": True, "stream": True}).encode()
     sockets = []

@@ -8,7 +8,6 @@ import subprocess
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -60,7 +59,7 @@ def stream(base_url, max_tokens, results, i):
     results[i] = events
 
 
-@pytest.mark.parametrize("timeout,max_tokens,expected", [(30, 12, "length"), (0.5, 2000, "abort")])
+@pytest.mark.parametrize("timeout,max_tokens,expected", [(30, 150, "length"), (0.5, 2000, "abort")])
 def test_sigterm_drains_running_streams(timeout, max_tokens, expected):
     """SIGTERM with 4 streams running: they finish (or end cleanly after --shutdown-timeout), new
     requests are refused, and the process exits 0."""

@@ -24,7 +24,6 @@ public struct WeightMatrix: @unchecked Sendable {
         self.storage = storage
     }
 
-    public var isFP8: Bool { if case .fp8 = storage { return true }; return false }
     public var elementSize: Int { if case .fp8 = storage { return 1 }; return storage == .f32 ? 4 : 2 }
     public var byteCount: Int { rows * cols * elementSize + scaleByteCount }
     public var scaleByteCount: Int {

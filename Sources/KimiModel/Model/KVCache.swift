@@ -75,8 +75,15 @@ public final class KVCache {
                 switch dtype {
                 case .f32: row.update(from: e.assumingMemoryBound(to: Float.self), count: n)
                 case .bf16:
-                    let bits = e.assumingMemoryBound(to: UInt16.self)
-                    for i in 0..<n { row[i] = Float(bitPattern: UInt32(bits[i]) << 16) }
+                    var i = 0
+                    while i + 8 <= n {
+                        UnsafeMutableRawPointer(row + i).storeBytes(of: BF16Decoding.load8(e, i), as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                    while i < n {
+                        row[i] = BF16Decoding.load1(e, i)
+                        i += 1
+                    }
                 }
             }
             for h in 0..<heads {

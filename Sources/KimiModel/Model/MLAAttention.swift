@@ -72,7 +72,7 @@ extension KimiTransformer {
                 for h in range {
                     // o_h = W_UV[h] · latent_h
                     a.kvB.gemv(ws.attn + (t * heads + h) * vDim, ws.latent + h * rank,
-                               rows: h * headRows + nope..<(h + 1) * headRows, scratch: p.prepared)
+                               rows: h * headRows + nope..<(h + 1) * headRows, scratch: p.scaled)
                 }
             }
         }

@@ -46,7 +46,7 @@ public final class KimiTransformer {
         router = MoERouter(config: config)
         self.maxContext = maxContext ?? config.maxPositionEmbeddings
         let threads = max(threads, 1)
-        placement = NUMAPlacement(topology: topology ?? (numa == .off ? NUMATopology(nodes: [.init(id: 0, cpus: [], memoryBytes: 0)]) : .detect()),
+        placement = NUMAPlacement(topology: topology ?? (numa == .off ? .single(cpus: []) : .detect()),
                                   threads: threads, policy: numa, experts: config.nRoutedExperts)
         pool = ThreadPool(threads: threads, cpus: placement.threadCPU)
         ws = Workspace(config: config, router: router, maxTokens: max(maxBatchTokens, 1), contextCapacity: self.maxContext,

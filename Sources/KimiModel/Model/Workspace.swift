@@ -5,9 +5,8 @@ final class Workspace {
     struct Part {
         /// (8, kvLoraRank) cache entries decoded for the weighted sum
         let entries: UnsafeMutablePointer<Float>
-        /// (kvLoraRank) kv_b's scaled input (the attention-weighted latent)
-        let prepared: UnsafeMutablePointer<Float>
-        /// (T, widest input of any matrix) the input with fp8 block scales folded in
+        /// (T, widest input of any matrix) the input with fp8 block scales folded in (also
+        /// kv_b's, for W_UV)
         let scaled: UnsafeMutablePointer<Float>
         /// (3 · 128) a GEMM weight tile, and (27 · T) its accumulators
         let tile: UnsafeMutablePointer<Float>
@@ -116,7 +115,7 @@ final class Workspace {
         routeOrder = ints(t * c.numExpertsPerTok)
         expertStart = ints(c.nRoutedExperts + 1)
         parts = (0..<max(threads, 1)).map { _ in
-            Part(entries: floats(8 * c.kvLoraRank), prepared: floats(c.kvLoraRank), scaled: floats(t * widest),
+            Part(entries: floats(8 * c.kvLoraRank), scaled: floats(t * widest),
                  tile: floats(gemmRows * gemvBlock), accumulators: floats(9 * gemmRows * max(t, c.numAttentionHeads)))
         }
         self.allocations = allocations

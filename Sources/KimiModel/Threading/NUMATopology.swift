@@ -26,12 +26,15 @@ public struct NUMATopology: Sendable, Equatable {
         self.nodes = nodes
     }
 
+    /// One node holding `cpus` (a machine without NUMA).
+    public static func single(cpus: [Int]) -> NUMATopology {
+        NUMATopology(nodes: [Node(id: 0, cpus: cpus, memoryBytes: 0)])
+    }
+
     /// The nodes that have CPUs this process may use.
     public static func detect() -> NUMATopology {
-        let cpuCount = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        guard numa_available() >= 0 else {
-            return NUMATopology(nodes: [Node(id: 0, cpus: Array(0..<max(cpuCount, 1)), memoryBytes: 0)])
-        }
+        let fallback = single(cpus: Array(0..<max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)))
+        guard numa_available() >= 0 else { return fallback }
         var nodes: [Node] = []
         let mask = numa_allocate_cpumask()!
         defer { numa_free_cpumask(mask) }
@@ -45,7 +48,6 @@ public struct NUMATopology: Sendable, Equatable {
             var free: Int64 = 0
             nodes.append(Node(id: node, cpus: cpus, memoryBytes: Int(max(numa_node_size64(Int32(node), &free), 0))))
         }
-        return nodes.isEmpty ? NUMATopology(nodes: [Node(id: 0, cpus: Array(0..<max(cpuCount, 1)), memoryBytes: 0)])
-                             : NUMATopology(nodes: nodes)
+        return nodes.isEmpty ? fallback : NUMATopology(nodes: nodes)
     }
 }
