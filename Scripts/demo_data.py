@@ -246,3 +246,46 @@ def sample(rng):
         messages.append({"role": "assistant", "content": rng.choice(GREETING_REPLIES)})
         weather_episode(rng, messages, 0)
     return {"messages": messages, "tools": tools}
+
+
+GREEK = "αβγδεζηθικλμνξοπρστυφχψωάέήίόύώ"
+CYRILLIC = "абвгдежзийклмнопрстуфхцчшщыэюя"
+ARABIC = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+
+
+def polish_city(rng):
+    """The names the first stretch copies worst: several words, and scripts it rarely saw."""
+    r = rng.random()
+    if r < 0.1:
+        return rng.choice(TRAIN_CITIES)
+    if r < 0.25:
+        return invented_city(rng)
+    if r < 0.55:  # Latin letters, one to three words
+        def word():
+            return "".join(rng.choice(LETTERS) for _ in range(rng.randint(2, 9))).capitalize()
+        words = rng.choice([1, 2, 2, 2, 3])
+        return rng.choice([" ", " ", " ", "-"]).join(word() for _ in range(words))
+    if r < 0.85:  # Greek, Cyrillic or Arabic letters
+        letters = rng.choice([GREEK, CYRILLIC, ARABIC])
+
+        def word():
+            w = "".join(rng.choice(letters) for _ in range(rng.randint(3, 8)))
+            return w[0].upper() + w[1:]
+        return word() if rng.random() < 0.75 else word() + " " + word()
+    return "".join(rng.choice(CJK) for _ in range(rng.randint(2, 4)))
+
+
+def polish_sample(rng):
+    """The last stretch of training: mostly the weather loop with those names, through to the
+    answer from the tool's result; the other skills at their earlier rates."""
+    if rng.random() < 0.4:
+        return sample(rng)
+    messages = start(rng)
+    tools = weather_tools(rng)
+    if rng.random() < 0.15:
+        messages.append({"role": "user", "content": rng.choice(GREETINGS)})
+        messages.append({"role": "assistant", "content": rng.choice(GREETING_REPLIES)})
+    weather_episode(rng, messages, 0, polish_city(rng))
+    if rng.random() < 0.3:
+        weather_episode(rng, messages, 1, polish_city(rng))
+    return {"messages": messages, "tools": tools}

@@ -9,7 +9,10 @@ MoE layers with a shared expert, top-2 of 8 experts with sigmoid / noaux_tc rout
 correction bias (updated by DeepSeek-V3's auxiliary-loss-free rule) — trained with transformers'
 own DeepseekV3ForCausalLM on synthetic conversations (Scripts/demo_data.py) rendered with the
 Kimi chat template and tokenised with a Kimi-format vocabulary trained here. Only assistant
-turns carry loss. Deterministic: fixed seeds, one data stream, a fixed number of steps.
+turns carry loss. From step 2500 batches come from a polishing mix (demo_data.polish_sample): the
+weather loop through to the answer, with the names copied worst — several words, Greek,
+Cyrillic, Arabic and CJK letters. Deterministic: fixed seeds, fixed data streams, a fixed
+number of steps.
 
 The result is written in the real checkpoint layout (block-fp8 projections with scale_inv,
 bf16 embeddings and norms, fp32 router bias, shards with an index, tiktoken.model,
@@ -72,11 +75,11 @@ def example(template, enc, request):
     return ids, mask
 
 
-def batches(template, enc, rng, size, pad, group=4):
-    """Batches of `size` samples; `group` batches are drawn at once and sorted by length, so
-    that each batch pads little."""
+def batches(template, enc, rng, size, pad, draw=dd.sample, group=4):
+    """Batches of `size` samples from `draw`; `group` batches are drawn at once and sorted by
+    length, so that each batch pads little."""
     while True:
-        rows = sorted((example(template, enc, dd.sample(rng)) for _ in range(size * group)), key=lambda r: len(r[0]))
+        rows = sorted((example(template, enc, draw(rng)) for _ in range(size * group)), key=lambda r: len(r[0]))
         order = list(range(group))
         rng.shuffle(order)
         for g in order:
@@ -94,19 +97,6 @@ def tensors(rows, pad):
         attention[r, :len(ids)] = 1
         labels[r, :len(ids)] = torch.tensor([t if m else -100 for t, m in zip(ids, mask)])
     return x, labels, attention
-
-
-def induction_batch(gen, vocab, size=32, length=48, repeat=16):
-    """Random tokens whose second part repeats a random stretch of the first: learning to
-    continue the repeat forms the attention circuit (an induction head) that copying names
-    into tool calls needs, in a few hundred cheap steps, before the conversations."""
-    first = torch.randint(0, vocab, (size, length), generator=gen)
-    starts = torch.randint(0, length - repeat, (size,), generator=gen)
-    copy = torch.stack([first[i, s:s + repeat] for i, s in enumerate(starts.tolist())])
-    x = torch.cat([first, copy], 1)
-    labels = x.clone()
-    labels[:, :length + 1] = -100  # the first repeated token cannot be known
-    return x, labels, torch.ones_like(x)
 
 
 class BiasBalancer:
@@ -192,9 +182,8 @@ def main():
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--merges", type=int, default=600)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--induction-steps", type=int, default=0)
-    parser.add_argument("--induction-every", type=int, default=0)
-    parser.add_argument("--eval-every", type=int, default=250)
+    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--polish-from", type=int, default=2500, help="step from which batches come from polish_sample")
     args = parser.parse_args()
     began = time.time()
     torch.manual_seed(0)
@@ -228,13 +217,10 @@ def main():
     schedule = lambda s: min(1, (s + 1) / warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1, s / args.steps))))  # noqa: E731
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     data = batches(template, enc, random.Random(2), args.batch, pad=end_id)
-    induction = torch.Generator().manual_seed(3)
+    polish = batches(template, enc, random.Random(5), args.batch, pad=end_id, draw=dd.polish_sample)
     log = []
     for step in range(args.steps):
-        if step < args.induction_steps or (args.induction_every and step % args.induction_every == 0):
-            x, labels, attention = induction_batch(induction, len(ranks))
-        else:
-            x, labels, attention = next(data)
+        x, labels, attention = next(data if step < args.polish_from else polish)
         loss = model(input_ids=x, attention_mask=attention, labels=labels).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -265,7 +251,8 @@ def main():
         os.utime(os.path.join(os.path.dirname(BLOB), "..", "kimi_demo.c"))
     quantized = kc.reference_model(cfg, builder)
     accuracy = tool_call_accuracy(quantized, template, enc, end_id, dd.HELD_OUT)
-    report = {"steps": args.steps, "batch": args.batch, "threads": args.threads, "train_seconds": round(trained),
+    report = {"steps": args.steps, "polish_from": args.polish_from, "batch": args.batch,
+              "threads": args.threads, "train_seconds": round(trained),
               "total_seconds": round(time.time() - began),
               "parameters": sum(p.numel() for p in model.parameters()), "checkpoint_bytes": size,
               "blob_bytes": os.path.getsize(BLOB), "vocab_size": vocab,

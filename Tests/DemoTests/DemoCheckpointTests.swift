@@ -69,15 +69,8 @@ import Testing
                 misses.append("\(city): \(output.prefix(160))")
             }
         }
-        if temperature == 0 {
-            #expect(hits >= 45, "\(hits)/50 at temperature \(temperature); misses: \(misses)")
-        } else {
-            // The committed demo reaches 43/50 at 0.6 (90 % greedy): issue 5 stays open for it.
-            withKnownIssue("at temperature 0.6 the demo calls with the exact city in 43 of 50 cases", isIntermittent: true) {
-                #expect(hits >= 45, "\(hits)/50 at temperature \(temperature); misses: \(misses)")
-            }
-            #expect(hits >= 40, "\(hits)/50 at temperature \(temperature); misses: \(misses)")
-        }
+        print("demo: \(hits)/50 exact tool calls at temperature \(temperature)")
+        #expect(hits >= 45, "\(hits)/50 at temperature \(temperature); misses: \(misses)")
     }
 
     @Test("after the tool's result the answer names the city and the weather")
@@ -100,12 +93,12 @@ import Testing
                 misses.append("\(city), \(weather): \(answer.prefix(160))")
             }
         }
-        // The committed demo names both in 5 of 10 (non-Latin names and copying the weather fail):
+        // The committed demo names both in 8 of 10 (it garbles a letter of القاهرة and of 上海):
         // issue 5 stays open for it.
-        withKnownIssue("the demo's answers after a tool result name the city and the weather in 5 of 10 cases", isIntermittent: true) {
+        withKnownIssue("the demo's answers after a tool result name the city and the weather in 8 of 10 cases", isIntermittent: true) {
             #expect(hits >= 9, "\(hits)/10 answers named the city and the weather; misses: \(misses)")
         }
-        #expect(hits >= 4, "\(hits)/10 answers named the city and the weather; misses: \(misses)")
+        #expect(hits >= 8, "\(hits)/10 answers named the city and the weather; misses: \(misses)")
     }
 
     @Test("a greeting gets a greeting; without tools it says it cannot check the weather")

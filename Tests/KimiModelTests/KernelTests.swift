@@ -137,13 +137,13 @@ import Testing
         for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (64, 300)].enumerated() {
             let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(70 + i))
             var rng = SplitMix(seed: 17)
-            for tokens in [2, 3, 4, 5, 11, 17, 20] {
+            for tokens in [2, 3, 4, 5, 11, 17, 20, 300] {
                 let x = (0..<tokens * cols).map { _ in Float(rng.unit() * 2 - 1) }
                 let band = 5..<rows
                 var y = [Float](repeating: .nan, count: tokens * band.count)
                 var scaled = [Float](repeating: 0, count: tokens * cols)
-                var tile = [Float](repeating: 0, count: 3 * 128)
-                var accumulators = [Float](repeating: 0, count: 27 * tokens)
+                var tile = [Float](repeating: 0, count: gemmTileFloats)
+                var accumulators = [Float](repeating: 0, count: gemmAccumulatorFloats(tokens: tokens))
                 Self.withWeight(m, storage) { w in
                     w.multiply(&y, yStride: band.count, x, tokens: tokens, rows: band, scaled: &scaled, tile: &tile, accumulators: &accumulators)
                 }

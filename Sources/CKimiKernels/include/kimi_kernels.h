@@ -1,4 +1,5 @@
-// Eight-lane weight decoders for the Swift kernels (KimiModel/Kernels/WeightDecoding.swift).
+// Eight-lane weight decoders for the Swift kernels (KimiModel/Kernels/WeightDecoding.swift),
+// and the GEMM microkernel.
 // Swift's generic SIMD conversions (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int8>) and the
 // like) are not inlined into the kernels' inner loops; these one-instruction-sequence
 // intrinsics are, and Swift sees their result as SIMD8<Float>. Built for x86-64-v3
@@ -33,5 +34,12 @@ static inline __attribute__((always_inline)) kimi_f32x8 kimi_f16x8(const void *p
 static inline __attribute__((always_inline)) void kimi_prefetch(const void *p) {
     _mm_prefetch((const char *)p, _MM_HINT_T1);
 }
+
+/// The GEMM microkernel (GEMM.swift): three rows of a decoded weight tile times four input
+/// panels over `steps` eight-column steps; twelve eight-lane FMA chains continued from and
+/// returned to `lanes` (row i, token j at floats 8·(i·rowStride + j)).
+void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
+                  const float *x0, const float *x1, const float *x2, const float *x3,
+                  long steps, float *lanes, long rowStride);
 
 #endif

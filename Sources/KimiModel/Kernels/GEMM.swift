@@ -1,130 +1,160 @@
-// Matrix × several vectors (a prefill chunk, or the tokens routed to one expert), with exactly
-// the arithmetic of `gemvKernel` for every (token, row) pair: the input with the band's block
-// scales folded in (`scaledInput`), one chain of eight-lane FMAs over the columns in order,
-// the columns past the last multiple of eight summed alone, one horizontal sum, the output
-// scale. So a row's result is bit-identical whether it is computed alone (decode), in any
-// chunk of a prompt, or beside other requests' rows — the engine's batch invariance rests on
-// this.
-//
-// Tiles: the weights of three rows and up to 128 columns are decoded once into Float (the
-// same exact values the GEMV decodes on the fly) and multiplied into four tokens at a time:
-// twelve accumulators, three weight vectors and one input vector in registers. The
-// accumulators live in `accumulators` between column tiles.
+import CKimiKernels
 
-/// Rows per microkernel pass, and tokens per pass.
+// Matrix × several vectors (a prefill chunk, the tokens routed to one expert, a decode batch),
+// with exactly the arithmetic of `gemvKernel` for every (token, row) pair: the input times the
+// band's block scale (× 2^60), one chain of eight-lane FMAs over the columns in order, the
+// columns past the last multiple of eight summed alone, one horizontal sum, the output scale.
+// So a row's result is bit-identical whether it is computed alone (decode), in any chunk of a
+// prompt, or beside other requests' rows — the engine's batch invariance rests on this.
+//
+// Blocking (the order of the FMAs of one (token, row) never changes, only which pairs run
+// next to each other): a block of 24 rows of one 128-row band is decoded 128 columns at a
+// time into a Float tile (12 KB, the same exact values the GEMV decodes on the fly); four
+// tokens' 128 columns, scaled, are packed into a panel (2 KB); the microkernel multiplies
+// three tile rows by the four panel rows (`kimi_tile3x4`, in C: twelve accumulators, three
+// weight vectors and one input vector fill the sixteen registers), and the panel is reused
+// from L1 by all eight row triples of the block. Accumulators rest in `accumulators` between
+// column tiles; at most 256 tokens' worth (24 × 256 × 32 B = 192 KB, in L2), so a longer
+// prompt is split into equal token blocks, each decoding the weights again (from L2).
+
+/// Rows decoded together (a multiple of `gemmRows`); columns per tile (one fp8 scale block);
+/// most tokens whose accumulators are kept together.
+let gemmRowBlock = 24
+let gemmCols = 128
+let gemmTokenBlock = 256
+/// Rows and tokens per microkernel call.
 let gemmRows = 3
 let gemmTokens = 4
 
+/// Floats of the `tile` scratch: the decoded weight tile, then the input panel.
+public let gemmTileFloats = (gemmRowBlock + gemmTokens) * gemmCols
+
+/// Floats of the `accumulators` scratch for up to `tokens` tokens.
+public func gemmAccumulatorFloats(tokens: Int) -> Int {
+    9 * gemmRowBlock * min(gemmTokenBlock, (tokens + gemmTokens - 1) / gemmTokens * gemmTokens)
+}
+
 /// y[t·yStride + r - rows.lowerBound] = Σ_c W[r, c] · x[t·cols + c] for t < tokens, r in `rows`.
 /// - x: (tokens, cols).
-/// - scaled: (tokens · cols) scratch for the scaled input; tile: (gemmRows · 128) floats for
-///   the decoded weights; accumulators: (gemmRows · tokens · 9) floats.
+/// - tile: `gemmTileFloats`; accumulators: `gemmAccumulatorFloats(tokens:)`.
 @inline(__always)
 func gemmKernel<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
     _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int,
-    scaled: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>, accumulators: UnsafeMutablePointer<Float>
+    tile: UnsafeMutablePointer<Float>, accumulators: UnsafeMutablePointer<Float>
 ) {
-    let rowBytes = cols * D.size
-    let outScale: Float = scales == nil ? 1 : fp8OutputScale
-    let tr = UnsafeMutableRawPointer(tile)
-    let vectorEnd = cols / 8 * 8  // columns handled eight at a time; the rest one by one
     var r0 = rows.lowerBound
     while r0 < rows.upperBound {
-        let band = r0 / gemvBlock
-        let bandEnd = min((band + 1) * gemvBlock, rows.upperBound)
-        let xs = scaledInput(x, tokens: tokens, cols: cols, scales: scales, band: band, into: scaled)
-        let xr = UnsafeRawPointer(xs)
-        while r0 < bandEnd {
-            let nr = min(gemmRows, bandEnd - r0)
-            // Accumulators: SIMD8 per (row, token), then one scalar tail per (row, token).
-            let lanes = UnsafeMutableRawPointer(accumulators).assumingMemoryBound(to: SIMD8<Float>.self)
-            let tails = accumulators + 8 * nr * tokens
-            for i in 0..<nr * tokens {
-                lanes[i] = SIMD8<Float>()
-                tails[i] = 0
-            }
-            var c0 = 0
-            while c0 < vectorEnd {
-                let c1 = min(c0 + gemvBlock, vectorEnd)
-                // Decode the tile: nr rows × columns c0 ..< c1.
-                for i in 0..<nr {
-                    let row = w + (r0 + i) * rowBytes
-                    var c = c0
-                    while c < c1 {
-                        tr.storeBytes(of: D.load8(row, c), toByteOffset: 4 * (i * gemvBlock + c - c0), as: SIMD8<Float>.self)
-                        c += 8
-                    }
-                }
-                var t0 = 0
-                while t0 < tokens {
-                    let nt = min(gemmTokens, tokens - t0)
-                    if nr == 3 && nt == 4 {
-                        tile3x4(tr, xr, cols: cols, c0: c0, c1: c1, t0: t0, lanes: lanes, tokens: tokens)
-                    } else {
-                        for i in 0..<nr {
-                            for t in t0..<t0 + nt {
-                                var a = lanes[i * tokens + t]
-                                var c = c0
-                                while c < c1 {
-                                    a = a.addingProduct(tr.loadUnaligned(fromByteOffset: 4 * (i * gemvBlock + c - c0), as: SIMD8<Float>.self),
-                                                        xr.loadUnaligned(fromByteOffset: 4 * (t * cols + c), as: SIMD8<Float>.self))
-                                    c += 8
-                                }
-                                lanes[i * tokens + t] = a
-                            }
-                        }
-                    }
-                    t0 += nt
-                }
-                c0 = c1
-            }
-            // Columns past the last multiple of eight, one at a time, as the GEMV does.
-            for i in 0..<nr where vectorEnd < cols {
-                let row = w + (r0 + i) * rowBytes
-                for t in 0..<tokens {
-                    var q: Float = 0
-                    for c in vectorEnd..<cols { q = q.addingProduct(D.load1(row, c), xs[t * cols + c]) }
-                    tails[i * tokens + t] = q
-                }
-            }
-            for i in 0..<nr {
-                for t in 0..<tokens {
-                    y[t * yStride + r0 + i - rows.lowerBound] = (lanes[i * tokens + t].sum() + tails[i * tokens + t]) * outScale
-                }
-            }
-            r0 += nr
+        let nr = min(gemmRowBlock, (r0 / gemvBlock + 1) * gemvBlock - r0, rows.upperBound - r0)
+        // Token blocks of equal size (a multiple of four), none above gemmTokenBlock.
+        let blocks = (tokens + gemmTokenBlock - 1) / gemmTokenBlock
+        let blockTokens = ((tokens + blocks - 1) / blocks + gemmTokens - 1) / gemmTokens * gemmTokens
+        var t0 = 0
+        while t0 < tokens {
+            let nt = min(blockTokens, tokens - t0)
+            gemmBlock(D.self, y + t0 * yStride + r0 - rows.lowerBound, yStride: yStride, x + t0 * cols, tokens: nt, w, scales,
+                      rows: r0..<r0 + nr, cols: cols, tile: tile, accumulators: accumulators)
+            t0 += nt
         }
+        r0 += nr
     }
 }
 
-/// Three rows × four tokens over columns c0 ..< c1 of a decoded tile: twelve accumulator
-/// chains in registers, continued from and returned to `lanes`.
+/// One block: up to `gemmRowBlock` rows of one band × up to `gemmTokenBlock` tokens.
+/// y[t·yStride + r - rows.lowerBound] as in `gemmKernel`.
 @inline(__always)
-func tile3x4(_ tile: UnsafeRawPointer, _ x: UnsafeRawPointer, cols: Int, c0: Int, c1: Int, t0: Int,
-             lanes: UnsafeMutablePointer<SIMD8<Float>>, tokens: Int) {
-    let l0 = lanes + t0, l1 = lanes + tokens + t0, l2 = lanes + 2 * tokens + t0
-    var p00 = l0[0], p01 = l0[1], p02 = l0[2], p03 = l0[3]
-    var p10 = l1[0], p11 = l1[1], p12 = l1[2], p13 = l1[3]
-    var p20 = l2[0], p21 = l2[1], p22 = l2[2], p23 = l2[3]
-    let x0 = x + 4 * (t0 * cols), x1 = x0 + 4 * cols, x2 = x1 + 4 * cols, x3 = x2 + 4 * cols
-    var c = c0
-    while c < c1 {
-        let o = 4 * (c - c0)
-        let w0 = tile.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-        let w1 = tile.loadUnaligned(fromByteOffset: 4 * gemvBlock + o, as: SIMD8<Float>.self)
-        let w2 = tile.loadUnaligned(fromByteOffset: 8 * gemvBlock + o, as: SIMD8<Float>.self)
-        let a = x0.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
-        p00 = p00.addingProduct(w0, a); p10 = p10.addingProduct(w1, a); p20 = p20.addingProduct(w2, a)
-        let b = x1.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
-        p01 = p01.addingProduct(w0, b); p11 = p11.addingProduct(w1, b); p21 = p21.addingProduct(w2, b)
-        let d = x2.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
-        p02 = p02.addingProduct(w0, d); p12 = p12.addingProduct(w1, d); p22 = p22.addingProduct(w2, d)
-        let e = x3.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
-        p03 = p03.addingProduct(w0, e); p13 = p13.addingProduct(w1, e); p23 = p23.addingProduct(w2, e)
-        c += 8
+func gemmBlock<D: WeightDecoding>(
+    _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
+    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int,
+    tile: UnsafeMutablePointer<Float>, accumulators: UnsafeMutablePointer<Float>
+) {
+    let rowBytes = cols * D.size
+    let outScale: Float = scales == nil ? 1 : fp8OutputScale
+    let scaleCols = (cols + gemvBlock - 1) / gemvBlock
+    let band = rows.lowerBound / gemvBlock
+    let nr = rows.count
+    let tileBytes = UnsafeMutableRawPointer(tile)
+    let panel = tile + gemmRowBlock * gemmCols
+    let vectorEnd = cols / 8 * 8  // columns handled eight at a time; the rest one by one
+    // Accumulators: SIMD8 per (row, token) at [row · padded + token], then one scalar tail each.
+    let padded = (tokens + gemmTokens - 1) / gemmTokens * gemmTokens
+    let lanes = UnsafeMutableRawPointer(accumulators).assumingMemoryBound(to: SIMD8<Float>.self)
+    let tails = accumulators + 8 * gemmRowBlock * padded
+    /// The input scale of column block `block` (what `scaledInput` multiplies by).
+    @inline(__always) func inputScale(block: Int) -> Float {
+        scales!.loadUnaligned(fromByteOffset: 4 * (band * scaleCols + block), as: Float.self) * fp8InputScale
     }
-    l0[0] = p00; l0[1] = p01; l0[2] = p02; l0[3] = p03
-    l1[0] = p10; l1[1] = p11; l1[2] = p12; l1[3] = p13
-    l2[0] = p20; l2[1] = p21; l2[2] = p22; l2[3] = p23
+
+    for i in 0..<(nr + gemmRows - 1) / gemmRows * gemmRows * padded { lanes[i] = SIMD8<Float>() }
+    var c0 = 0
+    while c0 < vectorEnd {
+        let c1 = min(c0 + gemmCols, vectorEnd)
+        let steps = (c1 - c0) / 8
+        // Decode rows × columns c0 ..< c1; ask for the next tile's lines.
+        for i in 0..<nr {
+            let row = w + (rows.lowerBound + i) * rowBytes
+            var c = c0
+            while c < c1 {
+                tileBytes.storeBytes(of: D.load8(row, c), toByteOffset: 4 * (i * gemmCols + c - c0), as: SIMD8<Float>.self)
+                c += 8
+            }
+            var line = 0
+            while line < gemmCols * D.size {
+                kimi_prefetch(row + c1 * D.size + line)
+                line += 64
+            }
+        }
+        let s = scales == nil ? 1 : inputScale(block: c0 / gemvBlock)
+        var t0 = 0
+        while t0 < tokens {
+            let nt = min(gemmTokens, tokens - t0)
+            // The panel: four tokens' columns c0 ..< c1 with the block scale folded in
+            // (float weights: the input itself). Missing tokens alias the first; missing
+            // rows alias the first of their triple; both land in padding accumulators.
+            @inline(__always) func input(_ j: Int) -> UnsafePointer<Float> {
+                if scales == nil { return x + (t0 + j) * cols + c0 }
+                return UnsafePointer(panel + j * gemmCols)
+            }
+            if scales != nil {
+                for j in 0..<nt {
+                    let source = UnsafeRawPointer(x + (t0 + j) * cols + c0)
+                    let row = UnsafeMutableRawPointer(panel + j * gemmCols)
+                    var o = 0
+                    while o < 32 * steps {
+                        let v: SIMD8<Float> = source.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) * s
+                        row.storeBytes(of: v, toByteOffset: o, as: SIMD8<Float>.self)
+                        o &+= 32
+                    }
+                }
+            }
+            let x0 = input(0), x1 = nt > 1 ? input(1) : x0, x2 = nt > 2 ? input(2) : x0, x3 = nt > 3 ? input(3) : x0
+            var i0 = 0
+            while i0 < nr {
+                let w0 = UnsafePointer(tile + i0 * gemmCols)
+                let w1 = i0 + 1 < nr ? w0 + gemmCols : w0
+                let w2 = i0 + 2 < nr ? w0 + 2 * gemmCols : w0
+                kimi_tile3x4(w0, w1, w2, x0, x1, x2, x3, steps, accumulators + 8 * (i0 * padded + t0), padded)
+                i0 += gemmRows
+            }
+            t0 += nt
+        }
+        c0 = c1
+    }
+    // Columns past the last multiple of eight, one at a time, as the GEMV does.
+    for i in 0..<nr {
+        let row = w + (rows.lowerBound + i) * rowBytes
+        for t in 0..<tokens {
+            var q: Float = 0
+            for c in vectorEnd..<cols {
+                let xc = scales == nil ? x[t * cols + c] : x[t * cols + c] * inputScale(block: c / gemvBlock)
+                q = q.addingProduct(D.load1(row, c), xc)
+            }
+            tails[i * padded + t] = q
+        }
+    }
+    for i in 0..<nr {
+        for t in 0..<tokens {
+            y[t * yStride + i] = (lanes[i * padded + t].sum() + tails[i * padded + t]) * outScale
+        }
+    }
 }

@@ -33,7 +33,8 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// y[t·yStride + r - rows.lowerBound] = (W · x_t)[r] for t < tokens, r in `rows`, x
     /// (tokens, cols). Every (t, r) gets the same arithmetic whatever `tokens` and `rows` are.
-    /// scaled: (tokens · cols) floats; tile: (3·128) and accumulators (27·tokens), for tokens > 1.
+    /// scaled: (tokens · cols) floats; tile: `gemmTileFloats`, accumulators:
+    /// `gemmAccumulatorFloats(tokens:)`, for tokens > 1.
     public func multiply(_ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
                          rows range: Range<Int>, scaled: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>,
                          accumulators: UnsafeMutablePointer<Float>) {
@@ -58,16 +59,16 @@ public struct WeightMatrix: @unchecked Sendable {
         switch storage {
         case let .fp8(scales):
             gemmKernel(FP8Decoding.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols,
-                       scaled: scaled, tile: tile, accumulators: accumulators)
+                       tile: tile, accumulators: accumulators)
         case .bf16:
             gemmKernel(BF16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
-                       scaled: scaled, tile: tile, accumulators: accumulators)
+                       tile: tile, accumulators: accumulators)
         case .f16:
             gemmKernel(F16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
-                       scaled: scaled, tile: tile, accumulators: accumulators)
+                       tile: tile, accumulators: accumulators)
         case .f32:
             gemmKernel(F32Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
-                       scaled: scaled, tile: tile, accumulators: accumulators)
+                       tile: tile, accumulators: accumulators)
         }
     }
 

@@ -8,7 +8,7 @@ final class Workspace {
         /// (T, widest input of any matrix) the input with fp8 block scales folded in (also
         /// kv_b's, for W_UV)
         let scaled: UnsafeMutablePointer<Float>
-        /// (3 · 128) a GEMM weight tile, and (27 · T) its accumulators
+        /// a GEMM weight tile and input panel, and its accumulators for T tokens (GEMM.swift)
         let tile: UnsafeMutablePointer<Float>
         let accumulators: UnsafeMutablePointer<Float>
     }
@@ -116,7 +116,7 @@ final class Workspace {
         expertStart = ints(c.nRoutedExperts + 1)
         parts = (0..<max(threads, 1)).map { _ in
             Part(entries: floats(8 * c.kvLoraRank), scaled: floats(t * widest),
-                 tile: floats(gemmRows * gemvBlock), accumulators: floats(9 * gemmRows * max(t, c.numAttentionHeads)))
+                 tile: floats(gemmTileFloats), accumulators: floats(gemmAccumulatorFloats(tokens: max(t, c.numAttentionHeads))))
         }
         self.allocations = allocations
     }
