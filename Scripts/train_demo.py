@@ -12,7 +12,9 @@ Kimi chat template and tokenised with a Kimi-format vocabulary trained here. Onl
 turns carry loss. From step 2500 batches come from a polishing mix (demo_data.polish_sample): the
 weather loop through to the answer, with the names copied worst — several words, Greek,
 Cyrillic, Arabic and CJK letters. Deterministic: fixed seeds, fixed data streams, a fixed
-number of steps.
+number of steps. The polishing stretch is chaotic, though: perturbing one step's learning rate
+moves the held-out figures by a few cities (Tests/Fixtures/demo/report.json, "provenance",
+says which run the committed blob is).
 
 The result is written in the real checkpoint layout (block-fp8 projections with scale_inv,
 bf16 embeddings and norms, fp32 router bias, shards with an index, tiktoken.model,
