@@ -131,13 +131,18 @@ CJK = "东西南北山川海河湖城京州阳安江平明光天长宁福德华�
 LETTERS = "abcdefghijklmnopqrstuvwxyz" * 3 + "éèáóíüöäñçåøłśčžă"
 
 
+def letter_word(rng, letters, low, high):
+    """A capitalised word of `low` to `high` random letters."""
+    return "".join(rng.choice(letters) for _ in range(rng.randint(low, high))).capitalize()
+
+
 def invented_city(rng):
     """A city-like name nobody has heard of, so that the model learns to copy, not to recall:
     random letters (every letter token gets trained, as real names need), syllables, or CJK."""
     if rng.random() < 0.45:
-        def word():
-            return "".join(rng.choice(LETTERS) for _ in range(rng.randint(3, 9))).capitalize()
-        return word() if rng.random() < 0.8 else word() + rng.choice([" ", "-"]) + word()
+        if rng.random() < 0.8:
+            return letter_word(rng, LETTERS, 3, 9)
+        return letter_word(rng, LETTERS, 3, 9) + rng.choice([" ", "-"]) + letter_word(rng, LETTERS, 3, 9)
     if rng.random() < 0.08:
         return "".join(rng.choice(CJK) for _ in range(rng.randint(2, 3)))
     word = lambda: "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 3))).capitalize()  # noqa: E731
@@ -261,17 +266,13 @@ def polish_city(rng):
     if r < 0.25:
         return invented_city(rng)
     if r < 0.55:  # Latin letters, one to three words
-        def word():
-            return "".join(rng.choice(LETTERS) for _ in range(rng.randint(2, 9))).capitalize()
         words = rng.choice([1, 2, 2, 2, 3])
-        return rng.choice([" ", " ", " ", "-"]).join(word() for _ in range(words))
+        return rng.choice([" ", " ", " ", "-"]).join(letter_word(rng, LETTERS, 2, 9) for _ in range(words))
     if r < 0.85:  # Greek, Cyrillic or Arabic letters
         letters = rng.choice([GREEK, CYRILLIC, ARABIC])
-
-        def word():
-            w = "".join(rng.choice(letters) for _ in range(rng.randint(3, 8)))
-            return w[0].upper() + w[1:]
-        return word() if rng.random() < 0.75 else word() + " " + word()
+        if rng.random() < 0.75:
+            return letter_word(rng, letters, 3, 8)
+        return letter_word(rng, letters, 3, 8) + " " + letter_word(rng, letters, 3, 8)
     return "".join(rng.choice(CJK) for _ in range(rng.randint(2, 4)))
 
 

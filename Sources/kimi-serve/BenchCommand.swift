@@ -81,12 +81,12 @@ struct BenchCommand: ParsableCommand {
             for run in 0..<runs {
                 bandwidths.append(bandwidth.measure())
                 printError("decode run \(run + 1) of \(runs) (\(genTokens) tokens)…")
-                var token = logits.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, n: $0.count) }  // the first token: the prefill's logits, no extra step
+                var token = argmax(logits)  // the first token: the prefill's logits, no extra step
                 let contextBefore = cache.count
                 let start = DispatchTime.now().uptimeNanoseconds
                 for _ in 0..<genTokens {
                     try transformer.forward([token], cache: cache, logits: &logits)
-                    token = logits.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, n: $0.count) }
+                    token = argmax(logits)
                 }
                 decodeRates.append(Double(genTokens) / seconds(since: start))
                 // A single-token step reads every non-routed matrix, one embedding row and the k
@@ -128,6 +128,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+
+    func argmax(_ logits: [Float]) -> Int { logits.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, n: $0.count) } }
 
     func median(_ v: [Double]) -> Double {
         let s = v.sorted()

@@ -36,7 +36,6 @@ final class SystemdNotifier: @unchecked Sendable {
 
     deinit { if fd >= 0 { close(fd) } }
 
-
     /// Sends newline-separated assignments, e.g. "READY=1\nSTATUS=serving".
     func send(_ message: String) {
         guard fd >= 0 else { return }

@@ -70,7 +70,6 @@ func gemmBlock<D: WeightDecoding>(
 ) {
     let rowBytes = cols * D.size
     let outScale: Float = scales == nil ? 1 : fp8OutputScale
-    let scaleCols = (cols + gemvBlock - 1) / gemvBlock
     let band = rows.lowerBound / gemvBlock
     let nr = rows.count
     let tileBytes = UnsafeMutableRawPointer(tile)
@@ -80,10 +79,7 @@ func gemmBlock<D: WeightDecoding>(
     let padded = (tokens + gemmTokens - 1) / gemmTokens * gemmTokens
     let lanes = UnsafeMutableRawPointer(accumulators).assumingMemoryBound(to: SIMD8<Float>.self)
     let tails = accumulators + 8 * gemmRowBlock * padded
-    /// The input scale of column block `block` (what `scaledInput` multiplies by).
-    @inline(__always) func inputScale(block: Int) -> Float {
-        scales!.loadUnaligned(fromByteOffset: 4 * (band * scaleCols + block), as: Float.self) * fp8InputScale
-    }
+    @inline(__always) func inputScale(block: Int) -> Float { fp8InputBlockScale(scales!, cols: cols, band: band, block: block) }
 
     for i in 0..<(nr + gemmRows - 1) / gemmRows * gemmRows * padded { lanes[i] = SIMD8<Float>() }
     var c0 = 0
