@@ -4,7 +4,7 @@ extension KimiTransformer {
     /// out (T, hidden) = down(silu(gate(x)) ⊙ up(x)) for x (T, hidden).
     func mlp(_ m: ModelWeights.MLP, _ x: UnsafePointer<Float>, tokens T: Int, into out: UnsafeMutablePointer<Float>) {
         let inter = m.gate.rows
-        linears([LinearJob(w: m.gate, x: x, tokens: T, y: ws.gate), LinearJob(w: m.up, x: x, tokens: T, y: ws.up)])
+        linears { $0.append(LinearJob(w: m.gate, x: x, tokens: T, y: ws.gate)); $0.append(LinearJob(w: m.up, x: x, tokens: T, y: ws.up)) }
         for t in 0..<T { swiglu(ws.gate + t * inter, ws.up + t * inter, n: inter) }
         linear(m.down, ws.gate, tokens: T, into: out)
     }
@@ -28,39 +28,48 @@ extension KimiTransformer {
         ws.expertStart.update(repeating: 0, count: experts + 1)
         for i in 0..<T * k { ws.expertStart[Int(ws.routes[i]) + 1] += 1 }
         for e in 0..<experts { ws.expertStart[e + 1] += ws.expertStart[e] }
-        var fill = Array(UnsafeBufferPointer(start: ws.expertStart, count: experts))
+        ws.expertFill.update(from: ws.expertStart, count: experts)
         for i in 0..<T * k {
             let e = Int(ws.routes[i])
-            ws.routeOrder[Int(fill[e])] = Int32(i)
-            fill[e] += 1
+            ws.routeOrder[Int(ws.expertFill[e])] = Int32(i)
+            ws.expertFill[e] += 1
         }
         // expertIn (T·k, hidden): each route's token input, in routeOrder.
         for j in 0..<T * k {
             (ws.expertIn + j * d).update(from: ws.xn + (Int(ws.routeOrder[j]) / k) * d, count: d)
         }
+        // Expert e's run of routes: its rows in expertIn, routedGate / routedUp and expertOut.
         let inter = config.moeIntermediateSize
-        var up: [LinearJob] = [], down: [LinearJob] = []
-        for e in 0..<experts {
-            let begin = Int(ws.expertStart[e]), n = Int(ws.expertStart[e + 1]) - begin
-            guard n > 0 else { continue }
-            lastPass.routedExperts += 1
-            let x = ws.expertIn + begin * d, g = ws.routedGate + begin * inter, u = ws.routedUp + begin * inter
-            let node = placement.expertNode(e)
-            up += [LinearJob(w: m.experts[e].gate, x: x, tokens: n, y: g, node: node),
-                   LinearJob(w: m.experts[e].up, x: x, tokens: n, y: u, node: node)]
-            down.append(LinearJob(w: m.experts[e].down, x: g, tokens: n, y: ws.expertOut + begin * d, node: node))
+        func run(_ e: Int) -> (begin: Int, count: Int) {
+            (Int(ws.expertStart[e]), Int(ws.expertStart[e + 1] - ws.expertStart[e]))
         }
-        if let shared = m.shared {
-            up += [LinearJob(w: shared.gate, x: ws.xn, tokens: T, y: ws.gate), LinearJob(w: shared.up, x: ws.xn, tokens: T, y: ws.up)]
-            down.append(LinearJob(w: shared.down, x: ws.gate, tokens: T, y: ws.sharedOut))
+        linears { jobs in
+            for e in 0..<experts where run(e).count > 0 {
+                let (begin, n) = run(e), x = ws.expertIn + begin * d, node = placement.expertNode(e)
+                jobs.append(LinearJob(w: m.experts[e].gate, x: x, tokens: n, y: ws.routedGate + begin * inter, node: node))
+                jobs.append(LinearJob(w: m.experts[e].up, x: x, tokens: n, y: ws.routedUp + begin * inter, node: node))
+            }
+            if let shared = m.shared {
+                jobs.append(LinearJob(w: shared.gate, x: ws.xn, tokens: T, y: ws.gate))
+                jobs.append(LinearJob(w: shared.up, x: ws.xn, tokens: T, y: ws.up))
+            }
         }
-        linears(up)
         for j in 0..<T * k { swiglu(ws.routedGate + j * inter, ws.routedUp + j * inter, n: inter) }
         if let shared = m.shared {
             let width = shared.gate.rows
             for t in 0..<T { swiglu(ws.gate + t * width, ws.up + t * width, n: width) }
         }
-        linears(down)
+        linears { jobs in
+            for e in 0..<experts where run(e).count > 0 {
+                let (begin, n) = run(e)
+                jobs.append(LinearJob(w: m.experts[e].down, x: ws.routedGate + begin * inter, tokens: n,
+                                      y: ws.expertOut + begin * d, node: placement.expertNode(e)))
+            }
+            if let shared = m.shared {
+                jobs.append(LinearJob(w: shared.down, x: ws.gate, tokens: T, y: ws.sharedOut))
+            }
+        }
+        lastPass.routedExperts += (0..<experts).count(where: { run($0).count > 0 })
         ws.out.update(repeating: 0, count: T * d)
         for j in 0..<T * k {
             let route = Int(ws.routeOrder[j])

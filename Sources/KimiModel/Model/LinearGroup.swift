@@ -14,26 +14,36 @@ extension KimiTransformer {
         var node: Int? = nil
     }
 
-    /// Runs every job, splitting the rows of all of them across the pool by their cost
-    /// (columns × tokens per row), in units of 24 rows. Under `--numa distribute` each node's
-    /// threads take the jobs of that node and their share of the others.
-    func linears(_ jobs: [LinearJob]) {
-        for job in jobs { lastPass.weightBytes += job.w.byteCount }
+    /// Runs the jobs that `add` appends, splitting the rows of all of them across the pool by
+    /// their cost (columns × tokens per row), in units of 24 rows. Under `--numa distribute`
+    /// each node's threads take the jobs of that node and their share of the others. The job
+    /// list and its split live in the workspace and keep their capacity: after the first steps
+    /// a call allocates nothing.
+    func linears(_ add: (inout [LinearJob]) -> Void) {
+        // Taken out of the workspace while in use: a local value is mutated in place, without
+        // the exclusivity checks of a class's stored property on every append.
+        var plan = ws.plan
+        ws.plan = LinearPlan()
+        defer { ws.plan = plan }
+        let nodes = placement.nodeCount
+        plan.reset(nodes: nodes)
+        add(&plan.jobs)
+        for job in plan.jobs { lastPass.weightBytes += job.w.byteCount }
         // Per node: its units of 24 rows (whole GEMV passes and GEMM tiles) and their
         // cumulative cost.
-        let unit = 24, nodes = placement.nodeCount
-        var unitJob = Array(repeating: [Int32](), count: nodes), unitStart = unitJob
-        var cumulative = Array(repeating: [Int](), count: nodes), total = Array(repeating: 0, count: nodes)
-        for (j, job) in jobs.enumerated() {
+        let unit = 24
+        for (j, job) in plan.jobs.enumerated() {
             let units = (job.w.rows + unit - 1) / unit
             for u in 0..<units {
                 let k = job.node ?? u * nodes / units
-                unitJob[k].append(Int32(j))
-                unitStart[k].append(Int32(u * unit))
-                total[k] += min(unit, job.w.rows - u * unit) * job.w.cols * job.tokens
-                cumulative[k].append(total[k])
+                plan.unitJob[k].append(Int32(j))
+                plan.unitStart[k].append(Int32(u * unit))
+                plan.total[k] += min(unit, job.w.rows - u * unit) * job.w.cols * job.tokens
+                plan.cumulative[k].append(plan.total[k])
             }
         }
+        let jobs = plan.jobs, unitJob = plan.unitJob, unitStart = plan.unitStart
+        let cumulative = plan.cumulative, total = plan.total
         let ws = ws, placement = placement
         pool.run { part in
             // This thread's units: those of its node whose cost ends in its slice of the node's total.
@@ -57,6 +67,30 @@ extension KimiTransformer {
                                scaled: p.scaled, tile: p.tile, accumulators: p.accumulators)
                 u = last + 1
             }
+        }
+    }
+}
+
+/// The jobs of one `KimiTransformer.linears` call and, per NUMA node, its units of rows
+/// (job index, first row) with their cumulative cost and the node's total.
+struct LinearPlan {
+    var jobs: [KimiTransformer.LinearJob] = []
+    var unitJob: [[Int32]] = [], unitStart: [[Int32]] = [], cumulative: [[Int]] = [], total: [Int] = []
+
+    /// Empties every list, keeping its capacity.
+    mutating func reset(nodes: Int) {
+        jobs.removeAll(keepingCapacity: true)
+        if total.count != nodes {
+            unitJob = Array(repeating: [], count: nodes)
+            unitStart = unitJob
+            cumulative = Array(repeating: [], count: nodes)
+            total = Array(repeating: 0, count: nodes)
+        }
+        for k in 0..<nodes {
+            unitJob[k].removeAll(keepingCapacity: true)
+            unitStart[k].removeAll(keepingCapacity: true)
+            cumulative[k].removeAll(keepingCapacity: true)
+            total[k] = 0
         }
     }
 }

@@ -18,11 +18,11 @@ extension KimiTransformer {
         // Queries (T, heads, qkDim), through the low-rank path or q_proj, and the cache
         // entries (T, kvLoraRank + qkRopeHeadDim) from kv_a, in one region.
         if let qA = a.qA, let qANorm = a.qANorm, let qB = a.qB {
-            linears([LinearJob(w: qA, x: ws.xn, tokens: T, y: ws.qa), LinearJob(w: a.kvA, x: ws.xn, tokens: T, y: ws.kva)])
+            linears { $0.append(LinearJob(w: qA, x: ws.xn, tokens: T, y: ws.qa)); $0.append(LinearJob(w: a.kvA, x: ws.xn, tokens: T, y: ws.kva)) }
             for t in 0..<T { rmsNorm(ws.qa + t * qA.rows, ws.qa + t * qA.rows, qANorm, n: qA.rows, eps: latentEps) }
             linear(qB, ws.qa, tokens: T, into: ws.q)
         } else {
-            linears([LinearJob(w: a.q!, x: ws.xn, tokens: T, y: ws.q), LinearJob(w: a.kvA, x: ws.xn, tokens: T, y: ws.kva)])
+            linears { $0.append(LinearJob(w: a.q!, x: ws.xn, tokens: T, y: ws.q)); $0.append(LinearJob(w: a.kvA, x: ws.xn, tokens: T, y: ws.kva)) }
         }
         // Cache entries: normalised latent, then the rotated shared k_pe.
         for t in 0..<T {

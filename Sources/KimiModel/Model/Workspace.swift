@@ -63,6 +63,10 @@ final class Workspace {
     let routeOrder: UnsafeMutablePointer<Int32>
     /// (nRoutedExperts + 1) where each expert's run starts in routeOrder
     let expertStart: UnsafeMutablePointer<Int32>
+    /// (nRoutedExperts) the next free slot of each expert's run while routes are sorted
+    let expertFill: UnsafeMutablePointer<Int32>
+    /// the jobs of a `linears` call and their split across threads, reused
+    var plan = LinearPlan()
     let parts: [Part]
 
     private var allocations: [UnsafeMutableRawPointer] = []
@@ -114,6 +118,7 @@ final class Workspace {
         routeWeights = floats(t * c.numExpertsPerTok)
         routeOrder = ints(t * c.numExpertsPerTok)
         expertStart = ints(c.nRoutedExperts + 1)
+        expertFill = ints(c.nRoutedExperts)
         parts = (0..<max(threads, 1)).map { _ in
             Part(entries: floats(8 * c.kvLoraRank), scaled: floats(t * widest),
                  tile: floats(gemmTileFloats), accumulators: floats(gemmAccumulatorFloats(tokens: max(t, c.numAttentionHeads))))
