@@ -132,7 +132,7 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz" * 3 + "éèáóíüöäñçåøłśčžă
 
 
 def letter_word(rng, letters, low, high):
-    """A capitalised word of `low` to `high` random letters."""
+    """A capitalised word of `low` to `high` random letters (scripts without case: as drawn)."""
     return "".join(rng.choice(letters) for _ in range(rng.randint(low, high))).capitalize()
 
 
@@ -144,7 +144,7 @@ def invented_city(rng):
             return letter_word(rng, LETTERS, 3, 9)
         return letter_word(rng, LETTERS, 3, 9) + rng.choice([" ", "-"]) + letter_word(rng, LETTERS, 3, 9)
     if rng.random() < 0.08:
-        return "".join(rng.choice(CJK) for _ in range(rng.randint(2, 3)))
+        return letter_word(rng, CJK, 2, 3)
     word = lambda: "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 3))).capitalize()  # noqa: E731
     name = word()
     r = rng.random()
@@ -273,7 +273,7 @@ def polish_city(rng):
         if rng.random() < 0.75:
             return letter_word(rng, letters, 3, 8)
         return letter_word(rng, letters, 3, 8) + " " + letter_word(rng, letters, 3, 8)
-    return "".join(rng.choice(CJK) for _ in range(rng.randint(2, 4)))
+    return letter_word(rng, CJK, 2, 4)
 
 
 def polish_sample(rng):

@@ -44,8 +44,11 @@ extension KimiTransformer {
             (Int(ws.expertStart[e]), Int(ws.expertStart[e + 1] - ws.expertStart[e]))
         }
         linears { jobs in
-            for e in 0..<experts where run(e).count > 0 {
-                let (begin, n) = run(e), x = ws.expertIn + begin * d, node = placement.expertNode(e)
+            for e in 0..<experts {
+                let (begin, n) = run(e)
+                guard n > 0 else { continue }
+                lastPass.routedExperts += 1
+                let x = ws.expertIn + begin * d, node = placement.expertNode(e)
                 jobs.append(LinearJob(w: m.experts[e].gate, x: x, tokens: n, y: ws.routedGate + begin * inter, node: node))
                 jobs.append(LinearJob(w: m.experts[e].up, x: x, tokens: n, y: ws.routedUp + begin * inter, node: node))
             }
@@ -60,8 +63,9 @@ extension KimiTransformer {
             for t in 0..<T { swiglu(ws.gate + t * width, ws.up + t * width, n: width) }
         }
         linears { jobs in
-            for e in 0..<experts where run(e).count > 0 {
+            for e in 0..<experts {
                 let (begin, n) = run(e)
+                guard n > 0 else { continue }
                 jobs.append(LinearJob(w: m.experts[e].down, x: ws.routedGate + begin * inter, tokens: n,
                                       y: ws.expertOut + begin * d, node: placement.expertNode(e)))
             }
@@ -69,7 +73,6 @@ extension KimiTransformer {
                 jobs.append(LinearJob(w: shared.down, x: ws.gate, tokens: T, y: ws.sharedOut))
             }
         }
-        lastPass.routedExperts += (0..<experts).count(where: { run($0).count > 0 })
         ws.out.update(repeating: 0, count: T * d)
         for j in 0..<T * k {
             let route = Int(ws.routeOrder[j])
