@@ -1,6 +1,9 @@
-// The decoders are header-only (static inline); the GEMM microkernel lives here, where its
-// loop can be kept from unrolling (an unrolled body needs more than the sixteen registers).
+// The decoders are header-only (static inline); the GEMM microkernel and the wide decode-batch
+// passes live here, where their loops can be kept from unrolling (an unrolled body needs more
+// registers than there are).
 #include "kimi_kernels.h"
+
+#include <cpuid.h>
 
 void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
                   const float *x0, const float *x1, const float *x2, const float *x3,
@@ -24,4 +27,72 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
     _mm256_storeu_ps(l0, p00); _mm256_storeu_ps(l0 + 8, p01); _mm256_storeu_ps(l0 + 16, p02); _mm256_storeu_ps(l0 + 24, p03);
     _mm256_storeu_ps(l1, p10); _mm256_storeu_ps(l1 + 8, p11); _mm256_storeu_ps(l1 + 16, p12); _mm256_storeu_ps(l1 + 24, p13);
     _mm256_storeu_ps(l2, p20); _mm256_storeu_ps(l2 + 8, p21); _mm256_storeu_ps(l2 + 16, p22); _mm256_storeu_ps(l2 + 24, p23);
+}
+
+// Decode-batch passes for CPUs with AVX-512VL, whose 32 vector registers hold register tiles
+// of up to 3 rows × 8 tokens of eight-lane accumulators (AVX2's sixteen hold 2 × 4), so that
+// each weight vector is decoded once for up to eight tokens and each input vector loaded once
+// for up to four rows. The arithmetic stays eight lanes wide: every accumulator is the chain of
+// FMAs of `gemvRow` (GEMV.swift) over columns 0 ..< vectorEnd in order, so the results are the
+// AVX2 kernels' bits. rows[i]: row i's first element; x[j]: token j's (scaled) input; every
+// 64 columns each row asks for its line `ahead` bytes further on (0: none); accumulator (i, j)
+// goes to lanes[8·(i·T + j) ..< +8].
+#define KIMI_WIDE __attribute__((target("avx2,fma,f16c,avx512f,avx512vl")))
+
+#define KIMI_PASS(NAME, DECODE, SIZE, R, T)                                                        \
+    KIMI_WIDE void NAME(const void *const *rows, const float *const *x, long vectorEnd, long ahead, \
+                        float *lanes) {                                                            \
+        const unsigned char *w[R];                                                                 \
+        const float *xs[T];                                                                        \
+        __m256 a[R][T];                                                                            \
+        for (int i = 0; i < R; i++) w[i] = (const unsigned char *)rows[i];                         \
+        for (int j = 0; j < T; j++) xs[j] = x[j];                                                  \
+        for (int i = 0; i < R; i++)                                                                \
+            for (int j = 0; j < T; j++) a[i][j] = _mm256_setzero_ps();                             \
+        long c = 0;                                                                                \
+        for (;;) {                                                                                 \
+            long end = c + 64 <= vectorEnd ? c + 64 : vectorEnd;                                   \
+            if (c == end) break;                                                                   \
+            if (ahead && end == c + 64)                                                            \
+                for (int i = 0; i < R; i++)                                                        \
+                    for (int line = 0; line < 64 * SIZE; line += 64)                               \
+                        kimi_prefetch(w[i] + SIZE * c + line + ahead);                             \
+            _Pragma("clang loop unroll(disable)") for (; c < end; c += 8) {                        \
+                __m256 v[R];                                                                       \
+                for (int i = 0; i < R; i++) v[i] = DECODE(w[i] + SIZE * c);                        \
+                for (int j = 0; j < T; j++) {                                                      \
+                    __m256 b = _mm256_loadu_ps(xs[j] + c);                                         \
+                    for (int i = 0; i < R; i++) a[i][j] = _mm256_fmadd_ps(v[i], b, a[i][j]);       \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        for (int i = 0; i < R; i++)                                                                \
+            for (int j = 0; j < T; j++) _mm256_storeu_ps(lanes + 8 * (i * T + j), a[i][j]);        \
+    }
+
+#define KIMI_FP8(p) ((__m256)kimi_fp8x8_scaled(p))
+#define KIMI_BF16(p) ((__m256)kimi_bf16x8(p))
+#define KIMI_F32(p) _mm256_loadu_ps((const float *)(p))
+
+KIMI_PASS(kimi_fp8_pass3x8, KIMI_FP8, 1, 3, 8)
+KIMI_PASS(kimi_fp8_pass4x4, KIMI_FP8, 1, 4, 4)
+KIMI_PASS(kimi_fp8_pass4x3, KIMI_FP8, 1, 4, 3)
+KIMI_PASS(kimi_fp8_pass4x2, KIMI_FP8, 1, 4, 2)
+KIMI_PASS(kimi_bf16_pass3x8, KIMI_BF16, 2, 3, 8)
+KIMI_PASS(kimi_bf16_pass4x4, KIMI_BF16, 2, 4, 4)
+KIMI_PASS(kimi_bf16_pass4x3, KIMI_BF16, 2, 4, 3)
+KIMI_PASS(kimi_bf16_pass4x2, KIMI_BF16, 2, 4, 2)
+KIMI_PASS(kimi_f32_pass3x8, KIMI_F32, 4, 3, 8)
+KIMI_PASS(kimi_f32_pass4x4, KIMI_F32, 4, 4, 4)
+KIMI_PASS(kimi_f32_pass4x3, KIMI_F32, 4, 4, 3)
+KIMI_PASS(kimi_f32_pass4x2, KIMI_F32, 4, 4, 2)
+
+int kimi_has_avx512vl(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    if (!(b & (1u << 16)) || !(b & (1u << 31))) return 0;  // AVX512F, AVX512VL
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return 0;  // OSXSAVE
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (lo & 0xE6) == 0xE6;  // the OS saves the SSE, AVX, opmask and upper ZMM state
 }

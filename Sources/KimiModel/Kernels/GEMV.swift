@@ -190,22 +190,39 @@ func gemvTransposedKernel<D: WeightDecoding>(
     }
 }
 
+/// The vector registers the decode-batch passes may use: AVX2's sixteen, or AVX-512VL's
+/// thirty-two, which hold wider register tiles (CKimiKernels' wide passes) with the same
+/// eight-lane arithmetic, so both give the same bits.
+public enum VectorRegisters: Sendable {
+    case sixteen, thirtyTwo
+    /// What this CPU and OS provide.
+    public static let available: VectorRegisters = kimi_has_avx512vl() != 0 ? .thirtyTwo : .sixteen
+}
+
 /// y[t·yStride + r - rows.lowerBound] = Σ_c W[r, c] · x[t·cols + c] for a few tokens (a decode
-/// batch): two rows at a time, each weight vector decoded in registers and multiplied into
-/// four tokens' accumulators, the rows' weights reused from L1 for further groups of four
-/// tokens. Every (token, row) gets exactly `gemvRow`'s arithmetic. scaled: (tokens · cols).
+/// batch). With sixteen registers: two rows at a time, each weight vector decoded in registers
+/// and multiplied into four tokens' accumulators, the rows' weights reused from L1 for further
+/// groups of four tokens; with thirty-two, `gemvWideBand`. Every (token, row) gets exactly
+/// `gemvRow`'s arithmetic. scaled: (tokens · cols).
 @inline(__always)
 func gemvBatchKernel<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
-    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, scaled: UnsafeMutablePointer<Float>
+    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, scaled: UnsafeMutablePointer<Float>,
+    registers: VectorRegisters
 ) {
     let rowBytes = cols * D.size
     let outScale: Float = scales == nil ? 1 : fp8OutputScale
+    let wide = registers == .thirtyTwo && D.widePass(tokens: 2) != nil
     var r = rows.lowerBound
     while r < rows.upperBound {
         let band = r / gemvBlock
         let bandEnd = min((band + 1) * gemvBlock, rows.upperBound)
         let xs = scaledInput(x, tokens: tokens, cols: cols, scales: scales, band: band, into: scaled)
+        if wide {
+            gemvWideBand(D.self, y + r - rows.lowerBound, yStride: yStride, xs, tokens: tokens, w, rows: r..<bandEnd,
+                         rowBytes: rowBytes, cols: cols, outScale: outScale)
+            r = bandEnd
+        }
         while r < bandEnd {
             let nr = min(2, bandEnd - r)
             // Groups of four tokens; a remainder of one or two goes through the two-token pass.
@@ -223,6 +240,57 @@ func gemvBatchKernel<D: WeightDecoding>(
                 t0 += nt
             }
             r += nr
+        }
+    }
+}
+
+/// Rows `rows` of one band × all tokens through the wide passes (AVX-512VL): blocks of twelve
+/// rows (a multiple of both pass heights), each block computed for every token group while
+/// its rows are in L1 — groups of eight (3-row passes), the rest as 4 + 3, 3 + 3, 3 + 2, 4, 3
+/// or 2 (4-row passes; a lone token takes a 2-token pass). A pass's missing rows and tokens
+/// alias its first and are not written. y[t·yStride + r - rows.lowerBound].
+@inline(__always)
+func gemvWideBand<D: WeightDecoding>(
+    _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ xs: UnsafePointer<Float>, tokens: Int,
+    _ w: UnsafeRawPointer, rows: Range<Int>, rowBytes: Int, cols: Int, outScale: Float
+) {
+    let vectorEnd = cols / 8 * 8
+    let block = 12
+    withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: 4) { passRows in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 8) { inputs in
+            withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 32) { lanes in
+                let laneFloats = UnsafeMutableRawPointer(lanes.baseAddress!).assumingMemoryBound(to: Float.self)
+                var b0 = rows.lowerBound
+                while b0 < rows.upperBound {
+                    let b1 = min(b0 + block, rows.upperBound)
+                    var t0 = 0
+                    while t0 < tokens {
+                        let left = tokens - t0
+                        let group = left >= 8 ? 8 : left == 7 || left == 4 ? 4 : left >= 5 || left == 3 ? 3 : 2
+                        let nt = min(group, left)
+                        let height = group == 8 ? 3 : 4
+                        let pass = D.widePass(tokens: group)!
+                        for j in 0..<group { inputs[j] = xs + (t0 + (j < nt ? j : 0)) * cols }
+                        var r0 = b0
+                        while r0 < b1 {
+                            let nr = min(height, b1 - r0)
+                            for i in 0..<height { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
+                            pass(passRows.baseAddress, inputs.baseAddress, vectorEnd, t0 == 0 ? gemvRows * rowBytes : 0, laneFloats)
+                            for i in 0..<nr {
+                                let row = w + (r0 + i) * rowBytes
+                                for j in 0..<nt {
+                                    var tail: Float = 0
+                                    for c in vectorEnd..<cols { tail = tail.addingProduct(D.load1(row, c), xs[(t0 + j) * cols + c]) }
+                                    y[(t0 + j) * yStride + r0 + i - rows.lowerBound] = (lanes[i * group + j].sum() + tail) * outScale
+                                }
+                            }
+                            r0 += height
+                        }
+                        t0 += nt
+                    }
+                    b0 = b1
+                }
+            }
         }
     }
 }

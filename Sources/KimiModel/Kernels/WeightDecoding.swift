@@ -10,6 +10,9 @@ protocol WeightDecoding {
     static func load8(_ p: UnsafeRawPointer, _ index: Int) -> SIMD8<Float>
     /// Element `index` of a row starting at `p`, decoded like `load8`.
     static func load1(_ p: UnsafeRawPointer, _ index: Int) -> Float
+    /// The wide pass (CKimiKernels, AVX-512VL) for a token group of 8 (3 rows), 4, 3 or 2
+    /// tokens (4 rows); nil for a dtype without them.
+    static func widePass(tokens: Int) -> kimi_pass?
 }
 
 enum FP8Decoding: WeightDecoding {
@@ -17,6 +20,14 @@ enum FP8Decoding: WeightDecoding {
     @inline(__always) static func load8(_ p: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> { fp8Scaled8(p + index) }
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ index: Int) -> Float {
         fp8Scaled(p.load(fromByteOffset: index, as: UInt8.self))
+    }
+    static func widePass(tokens: Int) -> kimi_pass? {
+        switch tokens {
+        case 8: kimi_fp8_pass3x8
+        case 4: kimi_fp8_pass4x4
+        case 3: kimi_fp8_pass4x3
+        default: kimi_fp8_pass4x2
+        }
     }
 }
 
@@ -28,6 +39,14 @@ enum BF16Decoding: WeightDecoding {
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ index: Int) -> Float {
         Float(bitPattern: UInt32(p.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)) << 16)
     }
+    static func widePass(tokens: Int) -> kimi_pass? {
+        switch tokens {
+        case 8: kimi_bf16_pass3x8
+        case 4: kimi_bf16_pass4x4
+        case 3: kimi_bf16_pass4x3
+        default: kimi_bf16_pass4x2
+        }
+    }
 }
 
 enum F16Decoding: WeightDecoding {
@@ -38,6 +57,7 @@ enum F16Decoding: WeightDecoding {
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ index: Int) -> Float {
         Float(p.loadUnaligned(fromByteOffset: 2 * index, as: Float16.self))
     }
+    static func widePass(tokens: Int) -> kimi_pass? { nil }
 }
 
 enum F32Decoding: WeightDecoding {
@@ -47,5 +67,13 @@ enum F32Decoding: WeightDecoding {
     }
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ index: Int) -> Float {
         p.loadUnaligned(fromByteOffset: 4 * index, as: Float.self)
+    }
+    static func widePass(tokens: Int) -> kimi_pass? {
+        switch tokens {
+        case 8: kimi_f32_pass3x8
+        case 4: kimi_f32_pass4x4
+        case 3: kimi_f32_pass4x3
+        default: kimi_f32_pass4x2
+        }
     }
 }

@@ -34,10 +34,11 @@ public struct WeightMatrix: @unchecked Sendable {
     /// y[t·yStride + r - rows.lowerBound] = (W · x_t)[r] for t < tokens, r in `rows`, x
     /// (tokens, cols). Every (t, r) gets the same arithmetic whatever `tokens` and `rows` are.
     /// scaled: (tokens · cols) floats; tile: `gemmTileFloats`, accumulators:
-    /// `gemmAccumulatorFloats(tokens:)`, for tokens > 1.
+    /// `gemmAccumulatorFloats(tokens:)`, for tokens > 1. registers: the register tiles of a
+    /// decode batch (the same bits either way; tests compare them).
     public func multiply(_ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
                          rows range: Range<Int>, scaled: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>,
-                         accumulators: UnsafeMutablePointer<Float>) {
+                         accumulators: UnsafeMutablePointer<Float>, registers: VectorRegisters = .available) {
         if tokens == 1 {
             switch storage {
             case let .fp8(scales): gemvKernel(FP8Decoding.self, y, x, data, scales, rows: range, cols: cols, scaled: scaled)
@@ -49,10 +50,14 @@ public struct WeightMatrix: @unchecked Sendable {
         }
         if tokens <= gemvBatchLimit {
             switch storage {
-            case let .fp8(scales): gemvBatchKernel(FP8Decoding.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, scaled: scaled)
-            case .bf16: gemvBatchKernel(BF16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, scaled: scaled)
-            case .f16: gemvBatchKernel(F16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, scaled: scaled)
-            case .f32: gemvBatchKernel(F32Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, scaled: scaled)
+            case let .fp8(scales): gemvBatchKernel(FP8Decoding.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, scaled: scaled,
+                                                      registers: registers)
+            case .bf16: gemvBatchKernel(BF16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, scaled: scaled,
+                                                      registers: registers)
+            case .f16: gemvBatchKernel(F16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, scaled: scaled,
+                                                      registers: registers)
+            case .f32: gemvBatchKernel(F32Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, scaled: scaled,
+                                                      registers: registers)
             }
             return
         }
