@@ -14,8 +14,9 @@ synthetic checkpoints the vocabulary is supplied to it from tiktoken.model (same
 merges rebuilt from them as the converter does for the real Kimi K2). Needs the reference
 venv (torch, transformers, tiktoken) for the conversion.
 
-Then `llama-bench -p 512 -n 64 -t T` (best of --repetitions) and `kimi-serve bench --json`
-run one after the other, and the ratios are printed.
+Then `llama-bench -p 512 -n 64 -d 0,512 -t T` (best of --repetitions: pp512 and tg64 on an
+empty cache, tg64 after 512 tokens) and `kimi-serve bench --json` with a 1-token and a
+512-token prompt run one after the other, and the ratios of like with like are printed.
 """
 import argparse
 import json
@@ -140,25 +141,35 @@ def main():
     gguf_path = os.path.join(args.work, os.path.basename(os.path.normpath(args.model)) + "-q8_0.gguf")
     convert(source, os.path.abspath(args.model), gguf_path)
 
-    out = run([bench, "-m", gguf_path, "-t", str(args.threads), "-p", "512", "-n", "64", "-r", str(args.repetitions), "-o", "json"],
-              capture_output=True, text=True).stdout
+    # pp512 and tg64 on an empty cache (llama-bench's defaults), and tg64 after 512 tokens.
+    out = run([bench, "-m", gguf_path, "-t", str(args.threads), "-p", "512", "-n", "64", "-d", "0,512",
+               "-r", str(args.repetitions), "-o", "json"], capture_output=True, text=True).stdout
     results = json.loads(out)
-    pp = max(r["avg_ts"] for r in results if r["n_prompt"] == 512 and r["n_gen"] == 0)
-    tg = max(r["avg_ts"] for r in results if r["n_gen"] == 64 and r["n_prompt"] == 0)
 
-    ours = json.loads(run([args.kimi_serve, "bench", "--model", args.model, "--threads", str(args.threads),
-                           "--prompt-tokens", "512", "--gen-tokens", "64", "--json"], capture_output=True, text=True).stdout)
-    rows = [("prefill tokens/s (512-token prompt)", pp, ours["prefill_tokens_per_s"]),
-            ("decode tokens/s (64 tokens)", tg, ours["decode_tokens_per_s"])]
-    print(f"{'':38} {'llama.cpp Q8_0':>15} {'kimi-serve fp8':>15} {'ratio':>7}")
+    def best(prompt, gen, depth):
+        return max(r["avg_ts"] for r in results if r["n_prompt"] == prompt and r["n_gen"] == gen and r.get("n_depth", 0) == depth)
+
+    pp, tg, tg_deep = best(512, 0, 0), best(0, 64, 0), best(0, 64, 512)
+
+    def ours(prompt):
+        return json.loads(run([args.kimi_serve, "bench", "--model", args.model, "--threads", str(args.threads),
+                               "--prompt-tokens", str(prompt), "--gen-tokens", "64", "--json"], capture_output=True, text=True).stdout)
+
+    short, deep = ours(1), ours(512)
+    rows = [("prefill tokens/s (512-token prompt)", pp, deep["prefill_tokens_per_s"]),
+            ("decode tokens/s (64 tokens, empty cache)", tg, short["decode_tokens_per_s"]),
+            ("decode tokens/s (64 tokens after 512)", tg_deep, deep["decode_tokens_per_s"])]
+    print(f"{'':42} {'llama.cpp Q8_0':>15} {'kimi-serve fp8':>15} {'ratio':>7}")
     for name, theirs, mine in rows:
-        print(f"{name:38} {theirs:15.1f} {mine:15.1f} {mine / theirs:6.2f}x")
-    print(f"kimi-serve decode: {ours['decode_gb_per_s']:.1f} GB/s = {ours['decode_pct_of_bandwidth']:.0f} % of the measured "
-          f"{ours['bandwidth_gb_per_s']:.1f} GB/s read bandwidth ({ours['decode_bytes_per_token'] / 1e9:.2f} GB per token)")
-    print(json.dumps({"llama_cpp": {"pp512_tokens_per_s": pp, "tg64_tokens_per_s": tg, "gguf": gguf_path},
-                      "kimi_serve": ours, "prefill_ratio": ours["prefill_tokens_per_s"] / pp,
-                      "decode_ratio": ours["decode_tokens_per_s"] / tg}))
-
+        print(f"{name:42} {theirs:15.1f} {mine:15.1f} {mine / theirs:6.2f}x")
+    for label, r in (("empty cache", short), ("after 512", deep)):
+        print(f"kimi-serve decode ({label}): {r['decode_gb_per_s']:.1f} GB/s = {r['decode_pct_of_bandwidth']:.0f} % of the "
+              f"measured {r['bandwidth_gb_per_s']:.1f} GB/s read bandwidth ({r['decode_bytes_per_token'] / 1e9:.2f} GB per token)")
+    print(json.dumps({"llama_cpp": {"pp512_tokens_per_s": pp, "tg64_tokens_per_s": tg, "tg64_at_512_tokens_per_s": tg_deep,
+                                    "gguf": gguf_path},
+                      "kimi_serve": {"empty_cache": short, "after_512": deep},
+                      "prefill_ratio": deep["prefill_tokens_per_s"] / pp, "decode_ratio": short["decode_tokens_per_s"] / tg,
+                      "decode_at_512_ratio": deep["decode_tokens_per_s"] / tg_deep}))
 
 if __name__ == "__main__":
     main()
