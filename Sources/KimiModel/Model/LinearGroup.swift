@@ -49,7 +49,7 @@ extension KimiTransformer {
             // This thread's units: those of its node whose cost ends in its slice of the node's total.
             let k = nodes == 1 ? 0 : placement.threadNode[part]
             let members = nodes == 1 ? pool.threads : placement.threads(onNode: k).count
-            let index = nodes == 1 ? part : placement.threads(onNode: k).firstIndex(of: part)!
+            let index = nodes == 1 ? part : placement.threadRank[part]
             let low = total[k] * index / members, high = total[k] * (index + 1) / members
             let units = unitJob[k].count
             var u = lowerBound(cumulative[k], above: low)

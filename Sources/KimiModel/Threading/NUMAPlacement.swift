@@ -22,6 +22,10 @@ public struct NUMAPlacement: Sendable, Equatable {
     /// Per thread: the CPU it is pinned to (nil: unpinned).
     public let threadCPU: [Int?]
     public let experts: Int
+    /// Per node: the threads computing its share of a region (all of them unless `distribute`);
+    /// per thread: its index in its node's list. Kept, so that the regions allocate nothing.
+    private let nodeThreads: [[Int]]
+    public let threadRank: [Int]
 
     public init(topology: NUMATopology, threads: Int, policy requested: NUMAPolicy, experts: Int) {
         let n = topology.nodes.count
@@ -32,6 +36,8 @@ public struct NUMAPlacement: Sendable, Equatable {
         guard policy != .off else {
             threadNode = Array(repeating: 0, count: threads)
             threadCPU = Array(repeating: nil, count: threads)
+            nodeThreads = Array(repeating: Array(0..<threads), count: n)
+            threadRank = Array(0..<threads)
             return
         }
         // Threads in proportion to each node's CPUs: one per node first (when there are
@@ -53,6 +59,9 @@ public struct NUMAPlacement: Sendable, Equatable {
         }
         threadNode = node
         threadCPU = cpu
+        let distributed = policy == .distribute
+        nodeThreads = (0..<n).map { k in distributed ? node.indices.filter { node[$0] == k } : Array(node.indices) }
+        threadRank = node.indices.map { t in distributed ? node[..<t].filter { $0 == node[t] }.count : t }
     }
 
     public var nodeCount: Int { policy == .distribute ? nodes.count : 1 }
@@ -64,7 +73,5 @@ public struct NUMAPlacement: Sendable, Equatable {
     }
 
     /// The threads computing a node's share of a region (all of them unless `distribute`).
-    public func threads(onNode k: Int) -> [Int] {
-        policy == .distribute ? threadNode.indices.filter { threadNode[$0] == k } : Array(threadNode.indices)
-    }
+    public func threads(onNode k: Int) -> [Int] { nodeThreads[k] }
 }
