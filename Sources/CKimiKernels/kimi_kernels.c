@@ -72,20 +72,27 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
 
 #define KIMI_FP8(p) ((__m256)kimi_fp8x8_scaled(p))
 #define KIMI_BF16(p) ((__m256)kimi_bf16x8(p))
+#define KIMI_F16(p) ((__m256)kimi_f16x8(p))
 #define KIMI_F32(p) _mm256_loadu_ps((const float *)(p))
 
-KIMI_PASS(kimi_fp8_pass3x8, KIMI_FP8, 1, 3, 8)
-KIMI_PASS(kimi_fp8_pass4x4, KIMI_FP8, 1, 4, 4)
-KIMI_PASS(kimi_fp8_pass4x3, KIMI_FP8, 1, 4, 3)
-KIMI_PASS(kimi_fp8_pass4x2, KIMI_FP8, 1, 4, 2)
-KIMI_PASS(kimi_bf16_pass3x8, KIMI_BF16, 2, 3, 8)
-KIMI_PASS(kimi_bf16_pass4x4, KIMI_BF16, 2, 4, 4)
-KIMI_PASS(kimi_bf16_pass4x3, KIMI_BF16, 2, 4, 3)
-KIMI_PASS(kimi_bf16_pass4x2, KIMI_BF16, 2, 4, 2)
-KIMI_PASS(kimi_f32_pass3x8, KIMI_F32, 4, 3, 8)
-KIMI_PASS(kimi_f32_pass4x4, KIMI_F32, 4, 4, 4)
-KIMI_PASS(kimi_f32_pass4x3, KIMI_F32, 4, 4, 3)
-KIMI_PASS(kimi_f32_pass4x2, KIMI_F32, 4, 4, 2)
+// One dtype's passes, in the order of `kimi_wide_pass`'s tiles: 3×8, 4×4, 4×3, 4×2.
+#define KIMI_PASSES(D, DECODE, SIZE)                   \
+    KIMI_PASS(kimi_##D##_pass3x8, DECODE, SIZE, 3, 8) \
+    KIMI_PASS(kimi_##D##_pass4x4, DECODE, SIZE, 4, 4) \
+    KIMI_PASS(kimi_##D##_pass4x3, DECODE, SIZE, 4, 3) \
+    KIMI_PASS(kimi_##D##_pass4x2, DECODE, SIZE, 4, 2)
+
+KIMI_PASSES(fp8, KIMI_FP8, 1)
+KIMI_PASSES(bf16, KIMI_BF16, 2)
+KIMI_PASSES(f16, KIMI_F16, 2)
+KIMI_PASSES(f32, KIMI_F32, 4)
+
+#define KIMI_PASS_ROW(D) {kimi_##D##_pass3x8, kimi_##D##_pass4x4, kimi_##D##_pass4x3, kimi_##D##_pass4x2}
+static const kimi_pass kimi_wide_passes[4][4] = {KIMI_PASS_ROW(fp8), KIMI_PASS_ROW(bf16), KIMI_PASS_ROW(f16), KIMI_PASS_ROW(f32)};
+
+kimi_pass kimi_wide_pass(int dtype, int tokens) {
+    return kimi_wide_passes[dtype][tokens == 8 ? 0 : tokens == 4 ? 1 : tokens == 3 ? 2 : 3];
+}
 
 int kimi_has_avx512vl(void) {
     unsigned a, b, c, d;

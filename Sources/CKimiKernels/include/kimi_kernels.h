@@ -45,17 +45,13 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
 /// Whether the CPU and OS run AVX-512VL (its 32 vector registers): the wide passes need it.
 int kimi_has_avx512vl(void);
 
-/// The wide decode-batch passes (kimi_kernels.c): R rows × T tokens of a weight matrix in
-/// float8_e4m3fn (×2^-120), bfloat16 or float32, columns 0 ..< vectorEnd (a multiple of 8);
-/// accumulator (i, j) to lanes[8·(i·T + j)]. AVX-512VL only.
+/// A wide decode-batch pass (kimi_kernels.c): R rows × T tokens of a weight matrix,
+/// columns 0 ..< vectorEnd (a multiple of 8); accumulator (i, j) to lanes[8·(i·T + j)].
+/// AVX-512VL only.
 typedef void (*kimi_pass)(const void *const *rows, const float *const *x, long vectorEnd, long ahead, float *lanes);
-#define KIMI_PASS_DECL(D) \
-    void kimi_##D##_pass3x8(const void *const *, const float *const *, long, long, float *); \
-    void kimi_##D##_pass4x4(const void *const *, const float *const *, long, long, float *); \
-    void kimi_##D##_pass4x3(const void *const *, const float *const *, long, long, float *); \
-    void kimi_##D##_pass4x2(const void *const *, const float *const *, long, long, float *);
-KIMI_PASS_DECL(fp8)
-KIMI_PASS_DECL(bf16)
-KIMI_PASS_DECL(f32)
+
+/// The wide pass of dtype `dtype` (0 float8_e4m3fn ×2^-120, 1 bfloat16, 2 float16, 3 float32)
+/// for a token group of 8 (3 rows), 4, 3 or 2 (4 rows) tokens.
+kimi_pass kimi_wide_pass(int dtype, int tokens);
 
 #endif

@@ -212,16 +212,16 @@ func gemvBatchKernel<D: WeightDecoding>(
 ) {
     let rowBytes = cols * D.size
     let outScale: Float = scales == nil ? 1 : fp8OutputScale
-    let wide = registers == .thirtyTwo && D.widePass(tokens: 2) != nil
     var r = rows.lowerBound
     while r < rows.upperBound {
         let band = r / gemvBlock
         let bandEnd = min((band + 1) * gemvBlock, rows.upperBound)
         let xs = scaledInput(x, tokens: tokens, cols: cols, scales: scales, band: band, into: scaled)
-        if wide {
+        if registers == .thirtyTwo {
             gemvWideBand(D.self, y + r - rows.lowerBound, yStride: yStride, xs, tokens: tokens, w, rows: r..<bandEnd,
                          rowBytes: rowBytes, cols: cols, outScale: outScale)
             r = bandEnd
+            continue
         }
         while r < bandEnd {
             let nr = min(2, bandEnd - r)
@@ -269,7 +269,7 @@ func gemvWideBand<D: WeightDecoding>(
                         let group = left >= 8 ? 8 : left == 7 || left == 4 ? 4 : left >= 5 || left == 3 ? 3 : 2
                         let nt = min(group, left)
                         let height = group == 8 ? 3 : 4
-                        let pass = D.widePass(tokens: group)!
+                        let pass = kimi_wide_pass(D.widePasses, Int32(group))!
                         for j in 0..<group { inputs[j] = xs + (t0 + (j < nt ? j : 0)) * cols }
                         var r0 = b0
                         while r0 < b1 {

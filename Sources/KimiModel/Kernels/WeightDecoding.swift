@@ -10,70 +10,48 @@ protocol WeightDecoding {
     static func load8(_ p: UnsafeRawPointer, _ index: Int) -> SIMD8<Float>
     /// Element `index` of a row starting at `p`, decoded like `load8`.
     static func load1(_ p: UnsafeRawPointer, _ index: Int) -> Float
-    /// The wide pass (CKimiKernels, AVX-512VL) for a token group of 8 (3 rows), 4, 3 or 2
-    /// tokens (4 rows); nil for a dtype without them.
-    static func widePass(tokens: Int) -> kimi_pass?
+    /// This dtype's row in CKimiKernels' table of wide passes (`kimi_wide_pass`).
+    static var widePasses: Int32 { get }
 }
 
 enum FP8Decoding: WeightDecoding {
     static var size: Int { 1 }
+    static var widePasses: Int32 { 0 }
     @inline(__always) static func load8(_ p: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> { fp8Scaled8(p + index) }
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ index: Int) -> Float {
         fp8Scaled(p.load(fromByteOffset: index, as: UInt8.self))
-    }
-    static func widePass(tokens: Int) -> kimi_pass? {
-        switch tokens {
-        case 8: kimi_fp8_pass3x8
-        case 4: kimi_fp8_pass4x4
-        case 3: kimi_fp8_pass4x3
-        default: kimi_fp8_pass4x2
-        }
     }
 }
 
 enum BF16Decoding: WeightDecoding {
     static var size: Int { 2 }
+    static var widePasses: Int32 { 1 }
     @inline(__always) static func load8(_ p: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> {
         kimi_bf16x8(p + 2 * index)
     }
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ index: Int) -> Float {
         Float(bitPattern: UInt32(p.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)) << 16)
     }
-    static func widePass(tokens: Int) -> kimi_pass? {
-        switch tokens {
-        case 8: kimi_bf16_pass3x8
-        case 4: kimi_bf16_pass4x4
-        case 3: kimi_bf16_pass4x3
-        default: kimi_bf16_pass4x2
-        }
-    }
 }
 
 enum F16Decoding: WeightDecoding {
     static var size: Int { 2 }
+    static var widePasses: Int32 { 2 }
     @inline(__always) static func load8(_ p: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> {
         kimi_f16x8(p + 2 * index)
     }
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ index: Int) -> Float {
         Float(p.loadUnaligned(fromByteOffset: 2 * index, as: Float16.self))
     }
-    static func widePass(tokens: Int) -> kimi_pass? { nil }
 }
 
 enum F32Decoding: WeightDecoding {
     static var size: Int { 4 }
+    static var widePasses: Int32 { 3 }
     @inline(__always) static func load8(_ p: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> {
         (p + 4 * index).loadUnaligned(as: SIMD8<Float>.self)
     }
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ index: Int) -> Float {
         p.loadUnaligned(fromByteOffset: 4 * index, as: Float.self)
-    }
-    static func widePass(tokens: Int) -> kimi_pass? {
-        switch tokens {
-        case 8: kimi_f32_pass3x8
-        case 4: kimi_f32_pass4x4
-        case 3: kimi_f32_pass4x3
-        default: kimi_f32_pass4x2
-        }
     }
 }

@@ -50,14 +50,18 @@ public struct WeightMatrix: @unchecked Sendable {
         }
         if tokens <= gemvBatchLimit {
             switch storage {
-            case let .fp8(scales): gemvBatchKernel(FP8Decoding.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, scaled: scaled,
-                                                      registers: registers)
-            case .bf16: gemvBatchKernel(BF16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, scaled: scaled,
-                                                      registers: registers)
-            case .f16: gemvBatchKernel(F16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, scaled: scaled,
-                                                      registers: registers)
-            case .f32: gemvBatchKernel(F32Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols, scaled: scaled,
-                                                      registers: registers)
+            case let .fp8(scales):
+                gemvBatchKernel(FP8Decoding.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols,
+                                scaled: scaled, registers: registers)
+            case .bf16:
+                gemvBatchKernel(BF16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
+                                scaled: scaled, registers: registers)
+            case .f16:
+                gemvBatchKernel(F16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
+                                scaled: scaled, registers: registers)
+            case .f32:
+                gemvBatchKernel(F32Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
+                                scaled: scaled, registers: registers)
             }
             return
         }

@@ -60,8 +60,9 @@ public struct NUMAPlacement: Sendable, Equatable {
         threadNode = node
         threadCPU = cpu
         let distributed = policy == .distribute
-        nodeThreads = (0..<n).map { k in distributed ? node.indices.filter { node[$0] == k } : Array(node.indices) }
-        threadRank = node.indices.map { t in distributed ? node[..<t].filter { $0 == node[t] }.count : t }
+        let lists = (0..<n).map { k in distributed ? node.indices.filter { node[$0] == k } : Array(node.indices) }
+        nodeThreads = lists
+        threadRank = node.indices.map { t in lists[node[t]].firstIndex(of: t)! }
     }
 
     public var nodeCount: Int { policy == .distribute ? nodes.count : 1 }
