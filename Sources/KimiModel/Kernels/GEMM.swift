@@ -1,6 +1,7 @@
 import CKimiKernels
 
-// Matrix × several vectors (a prefill chunk, the tokens routed to one expert, a decode batch),
+// Matrix × several vectors (a prefill chunk, the tokens routed to one expert; on CPUs with
+// sixteen vector registers only — with thirty-two, `gemvBatchKernel` takes every size),
 // with exactly the arithmetic of `gemvKernel` for every (token, row) pair: the input times the
 // band's block scale (× 2^60), one chain of eight-lane FMAs over the columns in order, the
 // columns past the last multiple of eight summed alone, one horizontal sum, the output scale.

@@ -32,12 +32,23 @@ func fp8InputBlockScale(_ scales: UnsafeRawPointer, cols: Int, band: Int, block:
 func scaledInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: UnsafeRawPointer?, band: Int,
                  into xs: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
     guard let scales else { return x }
+    let source = UnsafeRawPointer(x), target = UnsafeMutableRawPointer(xs)
     for t in 0..<tokens {
         var c0 = 0, block = 0
         while c0 < cols {
             let s = fp8InputBlockScale(scales, cols: cols, band: band, block: block)
             let c1 = min(c0 + gemvBlock, cols)
-            for c in c0..<c1 { xs[t * cols + c] = x[t * cols + c] * s }
+            var i = t * cols + c0
+            let end = t * cols + c1
+            while i &+ 8 <= end {
+                target.storeBytes(of: source.loadUnaligned(fromByteOffset: 4 &* i, as: SIMD8<Float>.self) * s,
+                                  toByteOffset: 4 &* i, as: SIMD8<Float>.self)
+                i &+= 8
+            }
+            while i < end {
+                xs[i] = x[i] * s
+                i &+= 1
+            }
             c0 = c1
             block += 1
         }
@@ -190,6 +201,10 @@ func gemvTransposedKernel<D: WeightDecoding>(
     }
 }
 
+/// Most bytes of scaled input one `gemvWideBand` call takes (a block of tokens, at least eight):
+/// it stays in L2 beside the band's weights while every row of the band passes over it.
+let wideInputBytes = 256 * 1024
+
 /// The vector registers the decode-batch passes may use: AVX2's sixteen, or AVX-512VL's
 /// thirty-two, which hold wider register tiles (CKimiKernels' wide passes) with the same
 /// eight-lane arithmetic, so both give the same bits.
@@ -199,11 +214,13 @@ public enum VectorRegisters: Sendable {
     public static let available: VectorRegisters = kimi_has_avx512vl() != 0 ? .thirtyTwo : .sixteen
 }
 
-/// y[t·yStride + r - rows.lowerBound] = Σ_c W[r, c] · x[t·cols + c] for a few tokens (a decode
-/// batch). With sixteen registers: two rows at a time, each weight vector decoded in registers
-/// and multiplied into four tokens' accumulators, the rows' weights reused from L1 for further
-/// groups of four tokens; with thirty-two, `gemvWideBand`. Every (token, row) gets exactly
-/// `gemvRow`'s arithmetic. scaled: (tokens · cols).
+/// y[t·yStride + r - rows.lowerBound] = Σ_c W[r, c] · x[t·cols + c] for several tokens (with
+/// sixteen registers a decode batch; with thirty-two any number, prefill included). With
+/// sixteen registers: two rows at a time, each weight vector decoded in registers and
+/// multiplied into four tokens' accumulators, the rows' weights reused from L1 for further
+/// groups of four tokens; with thirty-two, `gemvWideBand` per band and block of tokens, the
+/// band's weights reused from L2 by every block. Every (token, row) gets exactly `gemvRow`'s
+/// arithmetic. scaled: (tokens · cols).
 @inline(__always)
 func gemvBatchKernel<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
@@ -216,13 +233,21 @@ func gemvBatchKernel<D: WeightDecoding>(
     while r < rows.upperBound {
         let band = r / gemvBlock
         let bandEnd = min((band + 1) * gemvBlock, rows.upperBound)
-        let xs = scaledInput(x, tokens: tokens, cols: cols, scales: scales, band: band, into: scaled)
         if registers == .thirtyTwo {
-            gemvWideBand(D.self, y + r - rows.lowerBound, yStride: yStride, xs, tokens: tokens, w, rows: r..<bandEnd,
-                         rowBytes: rowBytes, cols: cols, outScale: outScale)
+            // Blocks of tokens whose scaled input stays in L2 beside the band's weights.
+            let block = max(8, wideInputBytes / (4 * cols) / 8 * 8)
+            var t0 = 0
+            while t0 < tokens {
+                let nt = min(block, tokens - t0)
+                let xs = scaledInput(x + t0 * cols, tokens: nt, cols: cols, scales: scales, band: band, into: scaled)
+                gemvWideBand(D.self, y + t0 * yStride + r - rows.lowerBound, yStride: yStride, xs, tokens: nt, w, rows: r..<bandEnd,
+                             rowBytes: rowBytes, cols: cols, outScale: outScale)
+                t0 += nt
+            }
             r = bandEnd
             continue
         }
+        let xs = scaledInput(x, tokens: tokens, cols: cols, scales: scales, band: band, into: scaled)
         while r < bandEnd {
             let nr = min(2, bandEnd - r)
             // Groups of four tokens; a remainder of one or two goes through the two-token pass.
