@@ -86,10 +86,50 @@ public final class KVCache {
                     }
                 }
             }
-            for h in 0..<heads {
-                for b in 0..<block { axpy(out + h * n, weights[h * stride + j0 + b], tile + b * n, n: n) }
-            }
+            for h in 0..<heads { accumulate(out + h * n, weights: weights + h * stride + j0, tile, entries: block, n: n) }
             j0 += block
+        }
+    }
+
+    /// out += Σ_b weights[b] · tile[b·n ..< b·n + n] for b < entries, in order of b: the chain of
+    /// `axpy` calls, with each run of eight vectors of out held in registers over the entries.
+    @inline(__always)
+    private func accumulate(_ out: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, _ tile: UnsafePointer<Float>,
+                            entries: Int, n: Int) {
+        let o = UnsafeMutableRawPointer(out), t = UnsafeRawPointer(tile)
+        var i = 0
+        while i + 64 <= n {
+            var a0 = o.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            var a1 = o.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self)
+            var a2 = o.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD8<Float>.self)
+            var a3 = o.loadUnaligned(fromByteOffset: 4 * i + 96, as: SIMD8<Float>.self)
+            var a4 = o.loadUnaligned(fromByteOffset: 4 * i + 128, as: SIMD8<Float>.self)
+            var a5 = o.loadUnaligned(fromByteOffset: 4 * i + 160, as: SIMD8<Float>.self)
+            var a6 = o.loadUnaligned(fromByteOffset: 4 * i + 192, as: SIMD8<Float>.self)
+            var a7 = o.loadUnaligned(fromByteOffset: 4 * i + 224, as: SIMD8<Float>.self)
+            for b in 0..<entries {
+                let w = SIMD8<Float>(repeating: weights[b]), e = 4 * (b * n + i)
+                a0 = a0.addingProduct(t.loadUnaligned(fromByteOffset: e, as: SIMD8<Float>.self), w)
+                a1 = a1.addingProduct(t.loadUnaligned(fromByteOffset: e + 32, as: SIMD8<Float>.self), w)
+                a2 = a2.addingProduct(t.loadUnaligned(fromByteOffset: e + 64, as: SIMD8<Float>.self), w)
+                a3 = a3.addingProduct(t.loadUnaligned(fromByteOffset: e + 96, as: SIMD8<Float>.self), w)
+                a4 = a4.addingProduct(t.loadUnaligned(fromByteOffset: e + 128, as: SIMD8<Float>.self), w)
+                a5 = a5.addingProduct(t.loadUnaligned(fromByteOffset: e + 160, as: SIMD8<Float>.self), w)
+                a6 = a6.addingProduct(t.loadUnaligned(fromByteOffset: e + 192, as: SIMD8<Float>.self), w)
+                a7 = a7.addingProduct(t.loadUnaligned(fromByteOffset: e + 224, as: SIMD8<Float>.self), w)
+            }
+            o.storeBytes(of: a0, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+            o.storeBytes(of: a1, toByteOffset: 4 * i + 32, as: SIMD8<Float>.self)
+            o.storeBytes(of: a2, toByteOffset: 4 * i + 64, as: SIMD8<Float>.self)
+            o.storeBytes(of: a3, toByteOffset: 4 * i + 96, as: SIMD8<Float>.self)
+            o.storeBytes(of: a4, toByteOffset: 4 * i + 128, as: SIMD8<Float>.self)
+            o.storeBytes(of: a5, toByteOffset: 4 * i + 160, as: SIMD8<Float>.self)
+            o.storeBytes(of: a6, toByteOffset: 4 * i + 192, as: SIMD8<Float>.self)
+            o.storeBytes(of: a7, toByteOffset: 4 * i + 224, as: SIMD8<Float>.self)
+            i += 64
+        }
+        if i < n {
+            for b in 0..<entries { axpy(out + i, weights[b], tile + b * n + i, n: n - i) }
         }
     }
 
