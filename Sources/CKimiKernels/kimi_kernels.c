@@ -36,34 +36,12 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
 // FMAs of `gemvRow` (GEMV.swift) over columns 0 ..< vectorEnd in order, so the results are the
 // AVX2 kernels' bits. rows[i]: row i's first element; x[j]: token j's (scaled) input; every
 // 64 columns each row asks for its line `ahead` bytes further on (0: none); accumulator (i, j)
-// is summed across its lanes in order, as SIMD8.sum() does, into sums[i·T + j].
+// goes to lanes[8·(i·T + j) ..< +8].
 #define KIMI_WIDE __attribute__((target("avx2,fma,f16c,avx512f,avx512vl")))
-
-// Lane k of the result: ((v_k[0] + v_k[1]) + v_k[2]) + … + v_k[7], the eight accumulators
-// transposed so that eight sums run at once in SIMD8.sum()'s order.
-static inline KIMI_WIDE __m256 kimi_sums8(const __m256 *v) {
-    __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
-    __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
-    __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
-    __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
-    // s_l: lanes l (low half) and l + 4 (high half) of v0 … v3 (s0 … s3) or v4 … v7 (s4 … s7).
-    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    __m256 sum = _mm256_permute2f128_ps(s0, s4, 0x20);
-    sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s1, s5, 0x20));
-    sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s2, s6, 0x20));
-    sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s3, s7, 0x20));
-    sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s0, s4, 0x31));
-    sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s1, s5, 0x31));
-    sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s2, s6, 0x31));
-    return _mm256_add_ps(sum, _mm256_permute2f128_ps(s3, s7, 0x31));
-}
 
 #define KIMI_PASS(NAME, DECODE, SIZE, R, T)                                                        \
     KIMI_WIDE void NAME(const void *const *rows, const float *const *x, long vectorEnd, long ahead, \
-                        float *sums) {                                                             \
+                        float *lanes) {                                                            \
         const unsigned char *w[R];                                                                 \
         const float *xs[T];                                                                        \
         __m256 a[R][T];                                                                            \
@@ -88,10 +66,8 @@ static inline KIMI_WIDE __m256 kimi_sums8(const __m256 *v) {
                 }                                                                                  \
             }                                                                                      \
         }                                                                                          \
-        __m256 v[(R * T + 7) / 8 * 8];                                                            \
-        for (int k = 0; k < (R * T + 7) / 8 * 8; k++)                                              \
-            v[k] = k < R * T ? a[k / T][k % T] : _mm256_setzero_ps();                              \
-        for (int k = 0; k < R * T; k += 8) _mm256_storeu_ps(sums + k, kimi_sums8(v + k));          \
+        for (int i = 0; i < R; i++)                                                                \
+            for (int j = 0; j < T; j++) _mm256_storeu_ps(lanes + 8 * (i * T + j), a[i][j]);        \
     }
 
 #define KIMI_FP8(p) ((__m256)kimi_fp8x8_scaled(p))

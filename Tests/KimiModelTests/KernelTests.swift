@@ -138,7 +138,7 @@ import Testing
     @Test("the multi-token kernels give every (token, row) the gemv's exact bits",
           arguments: ["fp8", "bf16", "f16", "f32"], registerFiles)
     func gemmMatchesGemv(_ storage: String, _ registers: VectorRegisters) {
-        for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (64, 300)].enumerated() {
+        for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (64, 300), (13, 1100)].enumerated() {
             let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(70 + i))
             var rng = SplitMix(seed: 17)
             for tokens in [2, 3, 4, 5, 6, 7, 8, 9, 11, 16, 17, 20, 300] {
