@@ -162,7 +162,8 @@ func gemvRow<D: WeightDecoding>(_: D.Type, _ xs: UnsafePointer<Float>, _ w: Unsa
 
 /// y[c] = Σ_{r in rows} x[r - rows.lowerBound] · W[r, c] for c in 0..<cols (a GEMV with Wᵀ over
 /// a band of rows; MLA's query absorption through W_UK). Same layouts as `gemvKernel`; x is
-/// not pre-scaled.
+/// not pre-scaled. Each y[c] is one chain of FMAs over the rows in order; eight vectors of y
+/// stay in registers while the rows pass.
 @inline(__always)
 func gemvTransposedKernel<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
@@ -172,29 +173,43 @@ func gemvTransposedKernel<D: WeightDecoding>(
     let rowBytes = cols * D.size
     let inputScale: Float = scales == nil ? 1 : fp8InputScale
     let yr = UnsafeMutableRawPointer(y)
-    y.update(repeating: 0, count: cols)
-    for r in rows {
-        let wr = w + r * rowBytes
+    /// x[r] times row r's scale for the column block of c, times 2^60 for fp8.
+    @inline(__always) func scale(_ r: Int, _ c: Int) -> Float {
         let xv = x[r - rows.lowerBound] * inputScale
-        var c0 = 0
-        var block = 0
-        while c0 < cols {
-            let c1 = min(c0 + gemvBlock, cols)
-            let s = scales.map { xv * $0.loadUnaligned(fromByteOffset: 4 * ((r / gemvBlock) * scaleCols + block), as: Float.self) } ?? xv
-            let sv = SIMD8<Float>(repeating: s)
-            var c = c0
-            while c + 8 <= c1 {
-                let acc = yr.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
-                yr.storeBytes(of: acc.addingProduct(D.load8(wr, c), sv), toByteOffset: 4 * c, as: SIMD8<Float>.self)
-                c += 8
-            }
-            while c < c1 {
-                y[c] = y[c].addingProduct(D.load1(wr, c), s)
-                c += 1
-            }
-            c0 = c1
-            block += 1
+        return scales.map { xv * $0.loadUnaligned(fromByteOffset: 4 * ((r / gemvBlock) * scaleCols + c / gemvBlock), as: Float.self) } ?? xv
+    }
+    var c = 0
+    while c + 64 <= cols {  // 64 columns lie in one scale block
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+        for r in rows {
+            let wr = w + r * rowBytes, sv = SIMD8<Float>(repeating: scale(r, c))
+            a0 = a0.addingProduct(D.load8(wr, c), sv); a1 = a1.addingProduct(D.load8(wr, c + 8), sv)
+            a2 = a2.addingProduct(D.load8(wr, c + 16), sv); a3 = a3.addingProduct(D.load8(wr, c + 24), sv)
+            a4 = a4.addingProduct(D.load8(wr, c + 32), sv); a5 = a5.addingProduct(D.load8(wr, c + 40), sv)
+            a6 = a6.addingProduct(D.load8(wr, c + 48), sv); a7 = a7.addingProduct(D.load8(wr, c + 56), sv)
         }
+        yr.storeBytes(of: a0, toByteOffset: 4 * c, as: SIMD8<Float>.self)
+        yr.storeBytes(of: a1, toByteOffset: 4 * (c + 8), as: SIMD8<Float>.self)
+        yr.storeBytes(of: a2, toByteOffset: 4 * (c + 16), as: SIMD8<Float>.self)
+        yr.storeBytes(of: a3, toByteOffset: 4 * (c + 24), as: SIMD8<Float>.self)
+        yr.storeBytes(of: a4, toByteOffset: 4 * (c + 32), as: SIMD8<Float>.self)
+        yr.storeBytes(of: a5, toByteOffset: 4 * (c + 40), as: SIMD8<Float>.self)
+        yr.storeBytes(of: a6, toByteOffset: 4 * (c + 48), as: SIMD8<Float>.self)
+        yr.storeBytes(of: a7, toByteOffset: 4 * (c + 56), as: SIMD8<Float>.self)
+        c += 64
+    }
+    while c + 8 <= cols {
+        var a = SIMD8<Float>()
+        for r in rows { a = a.addingProduct(D.load8(w + r * rowBytes, c), SIMD8<Float>(repeating: scale(r, c))) }
+        yr.storeBytes(of: a, toByteOffset: 4 * c, as: SIMD8<Float>.self)
+        c += 8
+    }
+    while c < cols {
+        var a: Float = 0
+        for r in rows { a = a.addingProduct(D.load1(w + r * rowBytes, c), scale(r, c)) }
+        y[c] = a
+        c += 1
     }
     if inputScale != 1 {
         for c in 0..<cols { y[c] *= inputScale }
