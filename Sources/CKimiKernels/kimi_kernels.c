@@ -35,39 +35,83 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
 // for up to four rows. The arithmetic stays eight lanes wide: every accumulator is the chain of
 // FMAs of `gemvRow` (GEMV.swift) over columns 0 ..< vectorEnd in order, so the results are the
 // AVX2 kernels' bits. rows[i]: row i's first element; x[j]: token j's (scaled) input; every
-// 64 columns each row asks for its line `ahead` bytes further on (0: none); accumulator (i, j)
-// goes to lanes[8·(i·T + j) ..< +8].
+// 64 columns each row asks for its line `ahead` bytes further on (0: none). The results go
+// straight to y (`kimi_finish`): y[j·yStride + i] = (accumulator (i, j) summed across its lanes
+// in SIMD8.sum()'s order + tails[i·T + j]) · outScale for the pass's first nr rows and nt tokens.
 #define KIMI_WIDE __attribute__((target("avx2,fma,f16c,avx512f,avx512vl")))
 
-#define KIMI_PASS(NAME, DECODE, SIZE, R, T)                                                        \
-    KIMI_WIDE void NAME(const void *const *rows, const float *const *x, long vectorEnd, long ahead, \
-                        float *lanes) {                                                            \
-        const unsigned char *w[R];                                                                 \
-        const float *xs[T];                                                                        \
-        __m256 a[R][T];                                                                            \
-        for (int i = 0; i < R; i++) w[i] = (const unsigned char *)rows[i];                         \
-        for (int j = 0; j < T; j++) xs[j] = x[j];                                                  \
-        for (int i = 0; i < R; i++)                                                                \
-            for (int j = 0; j < T; j++) a[i][j] = _mm256_setzero_ps();                             \
-        long c = 0;                                                                                \
-        for (;;) {                                                                                 \
-            long end = c + 64 <= vectorEnd ? c + 64 : vectorEnd;                                   \
-            if (c == end) break;                                                                   \
-            if (ahead && end == c + 64)                                                            \
-                for (int i = 0; i < R; i++)                                                        \
-                    for (int line = 0; line < 64 * SIZE; line += 64)                               \
-                        kimi_prefetch(w[i] + SIZE * c + line + ahead);                             \
-            _Pragma("clang loop unroll(disable)") for (; c < end; c += 8) {                        \
-                __m256 v[R];                                                                       \
-                for (int i = 0; i < R; i++) v[i] = DECODE(w[i] + SIZE * c);                        \
-                for (int j = 0; j < T; j++) {                                                      \
-                    __m256 b = _mm256_loadu_ps(xs[j] + c);                                         \
-                    for (int i = 0; i < R; i++) a[i][j] = _mm256_fmadd_ps(v[i], b, a[i][j]);       \
-                }                                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-        for (int i = 0; i < R; i++)                                                                \
-            for (int j = 0; j < T; j++) _mm256_storeu_ps(lanes + 8 * (i * T + j), a[i][j]);        \
+// Lane k of the result: ((v_k[0] + v_k[1]) + v_k[2]) + … + v_k[7], the eight accumulators
+// transposed so that eight sums run at once in SIMD8.sum()'s order.
+static inline KIMI_WIDE __m256 kimi_sums8(const __m256 *v) {
+    __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+    __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+    __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+    __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+    // s_l: lanes l (low half) and l + 4 (high half) of v0 … v3 (s0 … s3) or v4 … v7 (s4 … s7).
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    __m256 sum = _mm256_permute2f128_ps(s0, s4, 0x20);
+    sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s1, s5, 0x20));
+    sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s2, s6, 0x20));
+    sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s3, s7, 0x20));
+    sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s0, s4, 0x31));
+    sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s1, s5, 0x31));
+    sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s2, s6, 0x31));
+    return _mm256_add_ps(sum, _mm256_permute2f128_ps(s3, s7, 0x31));
+}
+
+// y[j·yStride + i] = (sum of accumulator (i, j)'s lanes in order + tails[i·T + j]) · outScale for
+// i < nr, j < nt: the accumulators (8·count floats at `lanes`, padded with zeros to a multiple of
+// eight) summed eight at a time by `kimi_sums8`, each result moved out of its register alone.
+static inline KIMI_WIDE void kimi_finish(const float *lanes, int count, int T, const float *tails, float outScale,
+                                         float *y, long yStride, long nr, long nt) {
+    for (int k = 0; k < count; k += 8) {
+        __m256 v[8];
+        for (int l = 0; l < 8; l++) v[l] = _mm256_load_ps(lanes + 8 * (k + l));
+        __m256 s = _mm256_mul_ps(_mm256_add_ps(kimi_sums8(v), _mm256_loadu_ps(tails + k)), _mm256_set1_ps(outScale));
+        for (int l = 0; l < 8 && k + l < count; l++) {
+            int i = (k + l) / T, j = (k + l) % T;
+            if (i < nr && j < nt)
+                _mm_store_ss(y + j * yStride + i, _mm256_castps256_ps128(_mm256_permutevar8x32_ps(s, _mm256_set1_epi32(l))));
+        }
+    }
+}
+
+
+#define KIMI_PASS(NAME, DECODE, SIZE, R, T)                                                         \
+    KIMI_WIDE void NAME(const void *const *rows, const float *const *x, long vectorEnd, long ahead,  \
+                        const float *tails, float outScale, float *y, long yStride, long nr, long nt) { \
+        const unsigned char *w[R];                                                                  \
+        const float *xs[T];                                                                         \
+        __m256 a[R][T];                                                                             \
+        for (int i = 0; i < R; i++) w[i] = (const unsigned char *)rows[i];                          \
+        for (int j = 0; j < T; j++) xs[j] = x[j];                                                   \
+        for (int i = 0; i < R; i++)                                                                 \
+            for (int j = 0; j < T; j++) a[i][j] = _mm256_setzero_ps();                              \
+        long c = 0;                                                                                 \
+        for (;;) {                                                                                  \
+            long end = c + 64 <= vectorEnd ? c + 64 : vectorEnd;                                    \
+            if (c == end) break;                                                                    \
+            if (ahead && end == c + 64)                                                             \
+                for (int i = 0; i < R; i++)                                                         \
+                    for (int line = 0; line < 64 * SIZE; line += 64)                                \
+                        kimi_prefetch(w[i] + SIZE * c + line + ahead);                              \
+            _Pragma("clang loop unroll(disable)") for (; c < end; c += 8) {                         \
+                __m256 v[R];                                                                        \
+                for (int i = 0; i < R; i++) v[i] = DECODE(w[i] + SIZE * c);                         \
+                for (int j = 0; j < T; j++) {                                                       \
+                    __m256 b = _mm256_loadu_ps(xs[j] + c);                                          \
+                    for (int i = 0; i < R; i++) a[i][j] = _mm256_fmadd_ps(v[i], b, a[i][j]);        \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+        float lanes[8 * ((R * T + 7) / 8 * 8)] __attribute__((aligned(32)));                        \
+        for (int i = 0; i < R; i++)                                                                 \
+            for (int j = 0; j < T; j++) _mm256_store_ps(lanes + 8 * (i * T + j), a[i][j]);          \
+        for (int k = R * T; k < (R * T + 7) / 8 * 8; k++) _mm256_store_ps(lanes + 8 * k, _mm256_setzero_ps()); \
+        kimi_finish(lanes, R * T, T, tails, outScale, y, yStride, nr, nt);                          \
     }
 
 #define KIMI_FP8(p) ((__m256)kimi_fp8x8_scaled(p))

@@ -45,10 +45,12 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
 /// Whether the CPU and OS run AVX-512VL (its 32 vector registers): the wide passes need it.
 int kimi_has_avx512vl(void);
 
-/// A wide decode-batch pass (kimi_kernels.c): R rows × T tokens of a weight matrix,
-/// columns 0 ..< vectorEnd (a multiple of 8); accumulator (i, j) to lanes[8·(i·T + j)].
+/// A wide pass (kimi_kernels.c): R rows × T tokens of a weight matrix, columns 0 ..< vectorEnd
+/// (a multiple of 8); y[j·yStride + i] = (accumulator (i, j) summed across its lanes in order +
+/// tails[i·T + j]) · outScale for i < nr, j < nt (tails: R·T rounded up to 8 floats).
 /// AVX-512VL only.
-typedef void (*kimi_pass)(const void *const *rows, const float *const *x, long vectorEnd, long ahead, float *lanes);
+typedef void (*kimi_pass)(const void *const *rows, const float *const *x, long vectorEnd, long ahead, const float *tails,
+                          float outScale, float *y, long yStride, long nr, long nt);
 
 /// The wide pass of dtype `dtype` (0 float8_e4m3fn ×2^-120, 1 bfloat16, 2 float16, 3 float32)
 /// for a token group of 8 (3 rows), 4, 3 or 2 (4 rows) tokens.

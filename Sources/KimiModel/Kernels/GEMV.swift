@@ -298,8 +298,9 @@ func gemvWideBand<D: WeightDecoding>(
     let block = 12
     withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: 4) { passRows in
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 8) { inputs in
-            withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 32) { lanes in
-                let laneFloats = UnsafeMutableRawPointer(lanes.baseAddress!).assumingMemoryBound(to: Float.self)
+            // Each (row, token)'s columns past the last multiple of eight (zero if none).
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { tails in
+                tails.initialize(repeating: 0)
                 var b0 = rows.lowerBound
                 while b0 < rows.upperBound {
                     let b1 = min(b0 + block, rows.upperBound)
@@ -315,15 +316,18 @@ func gemvWideBand<D: WeightDecoding>(
                         while r0 < b1 {
                             let nr = min(height, b1 - r0)
                             for i in 0..<height { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
-                            pass(passRows.baseAddress, inputs.baseAddress, vectorEnd, t0 == 0 ? gemvRows * rowBytes : 0, laneFloats)
-                            for i in 0..<nr {
-                                let row = w + (r0 + i) * rowBytes
-                                for j in 0..<nt {
-                                    var tail: Float = 0
-                                    for c in vectorEnd..<cols { tail = tail.addingProduct(D.load1(row, c), xs[(t0 + j) * cols + c]) }
-                                    y[(t0 + j) * yStride + r0 + i - rows.lowerBound] = (lanes[i * group + j].sum() + tail) * outScale
+                            if vectorEnd < cols {
+                                for i in 0..<nr {
+                                    let row = w + (r0 + i) * rowBytes
+                                    for j in 0..<nt {
+                                        var tail: Float = 0
+                                        for c in vectorEnd..<cols { tail = tail.addingProduct(D.load1(row, c), xs[(t0 + j) * cols + c]) }
+                                        tails[i * group + j] = tail
+                                    }
                                 }
                             }
+                            pass(passRows.baseAddress, inputs.baseAddress, vectorEnd, t0 == 0 ? gemvRows * rowBytes : 0, tails.baseAddress,
+                                 outScale, y + t0 * yStride + r0 - rows.lowerBound, yStride, nr, nt)
                             r0 += height
                         }
                         t0 += nt
