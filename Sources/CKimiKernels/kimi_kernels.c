@@ -1,4 +1,4 @@
-// The decoders are header-only (static inline); the GEMM microkernel and the wide decode-batch
+// The decoders are header-only (static inline); the GEMM microkernel and the wide multi-token
 // passes live here, where their loops can be kept from unrolling (an unrolled body needs more
 // registers than there are).
 #include "kimi_kernels.h"
@@ -29,15 +29,16 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
     _mm256_storeu_ps(l2, p20); _mm256_storeu_ps(l2 + 8, p21); _mm256_storeu_ps(l2 + 16, p22); _mm256_storeu_ps(l2 + 24, p23);
 }
 
-// Decode-batch passes for CPUs with AVX-512VL, whose 32 vector registers hold register tiles
-// of up to 3 rows × 8 tokens of eight-lane accumulators (AVX2's sixteen hold 2 × 4), so that
-// each weight vector is decoded once for up to eight tokens and each input vector loaded once
-// for up to four rows. The arithmetic stays eight lanes wide: every accumulator is the chain of
-// FMAs of `gemvRow` (GEMV.swift) over columns 0 ..< vectorEnd in order, so the results are the
-// AVX2 kernels' bits. rows[i]: row i's first element; x[j]: token j's (scaled) input; every
-// 64 columns each row asks for its line `ahead` bytes further on (0: none). The results go
-// straight to y (`kimi_finish`): y[j·yStride + i] = (accumulator (i, j) summed across its lanes
-// in SIMD8.sum()'s order + tails[i·T + j]) · outScale for the pass's first nr rows and nt tokens.
+// Multi-token passes (decode batches and prefill) for CPUs with AVX-512VL, whose 32 vector
+// registers hold register tiles of up to 3 rows × 8 tokens of eight-lane accumulators (AVX2's
+// sixteen hold 2 × 4), so that each weight vector is decoded once for up to eight tokens and
+// each input vector loaded once for up to four rows. The arithmetic stays eight lanes wide:
+// every accumulator is the chain of FMAs of `gemvRow` (GEMV.swift) over columns 0 ..< vectorEnd
+// in order, so the results are the AVX2 kernels' bits. rows[i]: row i's first element; x[j]:
+// token j's (scaled) input; every 64 columns each row asks for its line `ahead` bytes further on
+// (0: none). The results go straight to y (`kimi_finish`): y[j·yStride + i] = (accumulator
+// (i, j) summed across its lanes in SIMD8.sum()'s order + tails[i·T + j]) · outScale for the
+// pass's first nr rows and nt tokens.
 #define KIMI_WIDE __attribute__((target("avx2,fma,f16c,avx512f,avx512vl")))
 
 // Lane k of the result: ((v_k[0] + v_k[1]) + v_k[2]) + … + v_k[7], the eight accumulators
@@ -78,7 +79,6 @@ static inline KIMI_WIDE void kimi_finish(const float *lanes, int count, int T, c
         }
     }
 }
-
 
 #define KIMI_PASS(NAME, DECODE, SIZE, R, T)                                                         \
     KIMI_WIDE void NAME(const void *const *rows, const float *const *x, long vectorEnd, long ahead,  \

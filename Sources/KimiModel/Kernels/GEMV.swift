@@ -220,7 +220,7 @@ func gemvTransposedKernel<D: WeightDecoding>(
 /// it stays in L2 beside the band's weights while every row of the band passes over it.
 let wideInputBytes = 256 * 1024
 
-/// The vector registers the decode-batch passes may use: AVX2's sixteen, or AVX-512VL's
+/// The vector registers the multi-token passes may use: AVX2's sixteen, or AVX-512VL's
 /// thirty-two, which hold wider register tiles (CKimiKernels' wide passes) with the same
 /// eight-lane arithmetic, so both give the same bits.
 public enum VectorRegisters: Sendable {
@@ -244,16 +244,16 @@ func gemvBatchKernel<D: WeightDecoding>(
 ) {
     let rowBytes = cols * D.size
     let outScale: Float = scales == nil ? 1 : fp8OutputScale
+    // With thirty-two registers: blocks of tokens whose scaled input stays in L2 beside a band's weights.
+    let tokenBlock = max(8, wideInputBytes / (4 * cols) / 8 * 8)
     var r = rows.lowerBound
     while r < rows.upperBound {
         let band = r / gemvBlock
         let bandEnd = min((band + 1) * gemvBlock, rows.upperBound)
         if registers == .thirtyTwo {
-            // Blocks of tokens whose scaled input stays in L2 beside the band's weights.
-            let block = max(8, wideInputBytes / (4 * cols) / 8 * 8)
             var t0 = 0
             while t0 < tokens {
-                let nt = min(block, tokens - t0)
+                let nt = min(tokenBlock, tokens - t0)
                 let xs = scaledInput(x + t0 * cols, tokens: nt, cols: cols, scales: scales, band: band, into: scaled)
                 gemvWideBand(D.self, y + t0 * yStride + r - rows.lowerBound, yStride: yStride, xs, tokens: nt, w, rows: r..<bandEnd,
                              rowBytes: rowBytes, cols: cols, outScale: outScale)

@@ -42,45 +42,38 @@ public struct WeightMatrix: @unchecked Sendable {
     public func multiply(_ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
                          rows range: Range<Int>, scaled: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>,
                          accumulators: UnsafeMutablePointer<Float>, registers: VectorRegisters = .available) {
-        if tokens == 1 {
-            switch storage {
-            case let .fp8(scales): gemvKernel(FP8Decoding.self, y, x, data, scales, rows: range, cols: cols, scaled: scaled)
-            case .bf16: gemvKernel(BF16Decoding.self, y, x, data, nil, rows: range, cols: cols, scaled: scaled)
-            case .f16: gemvKernel(F16Decoding.self, y, x, data, nil, rows: range, cols: cols, scaled: scaled)
-            case .f32: gemvKernel(F32Decoding.self, y, x, data, nil, rows: range, cols: cols, scaled: scaled)
-            }
-            return
-        }
-        if tokens <= gemvBatchLimit || registers == .thirtyTwo {
-            switch storage {
-            case let .fp8(scales):
-                gemvBatchKernel(FP8Decoding.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols,
-                                scaled: scaled, registers: registers)
-            case .bf16:
-                gemvBatchKernel(BF16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
-                                scaled: scaled, registers: registers)
-            case .f16:
-                gemvBatchKernel(F16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
-                                scaled: scaled, registers: registers)
-            case .f32:
-                gemvBatchKernel(F32Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
-                                scaled: scaled, registers: registers)
-            }
-            return
-        }
         switch storage {
         case let .fp8(scales):
-            gemmKernel(FP8Decoding.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols,
-                       tile: tile, accumulators: accumulators)
+            multiply(FP8Decoding.self, scales, y, yStride: yStride, x, tokens: tokens, rows: range, scaled: scaled, tile: tile,
+                     accumulators: accumulators, registers: registers)
         case .bf16:
-            gemmKernel(BF16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
-                       tile: tile, accumulators: accumulators)
+            multiply(BF16Decoding.self, nil, y, yStride: yStride, x, tokens: tokens, rows: range, scaled: scaled, tile: tile,
+                     accumulators: accumulators, registers: registers)
         case .f16:
-            gemmKernel(F16Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
-                       tile: tile, accumulators: accumulators)
+            multiply(F16Decoding.self, nil, y, yStride: yStride, x, tokens: tokens, rows: range, scaled: scaled, tile: tile,
+                     accumulators: accumulators, registers: registers)
         case .f32:
-            gemmKernel(F32Decoding.self, y, yStride: yStride, x, tokens: tokens, data, nil, rows: range, cols: cols,
-                       tile: tile, accumulators: accumulators)
+            multiply(F32Decoding.self, nil, y, yStride: yStride, x, tokens: tokens, rows: range, scaled: scaled, tile: tile,
+                     accumulators: accumulators, registers: registers)
+        }
+    }
+
+    /// `multiply` for elements of type `D` (fp8 with its `scales`): the GEMV for one token, the
+    /// batch kernel for a few (any number with thirty-two registers), the tiled GEMM beyond.
+    @inline(__always)
+    private func multiply<D: WeightDecoding>(
+        _: D.Type, _ scales: UnsafeRawPointer?, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>,
+        tokens: Int, rows range: Range<Int>, scaled: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>,
+        accumulators: UnsafeMutablePointer<Float>, registers: VectorRegisters
+    ) {
+        if tokens == 1 {
+            gemvKernel(D.self, y, x, data, scales, rows: range, cols: cols, scaled: scaled)
+        } else if tokens <= gemvBatchLimit || registers == .thirtyTwo {
+            gemvBatchKernel(D.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, scaled: scaled,
+                            registers: registers)
+        } else {
+            gemmKernel(D.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, tile: tile,
+                       accumulators: accumulators)
         }
     }
 
