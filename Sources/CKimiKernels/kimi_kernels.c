@@ -138,6 +138,49 @@ kimi_pass kimi_wide_pass(int dtype, int tokens) {
     return kimi_wide_passes[dtype][tokens == 8 ? 0 : tokens == 4 ? 1 : tokens == 3 ? 2 : 3];
 }
 
+// Transposed passes (Wᵀ over a band of rows for several tokens): 16 columns × T tokens of
+// accumulators stay in registers while the rows pass, so each weight vector is decoded once
+// for T tokens. Every accumulator is the chain of `gemvTransposedKernel` (GEMV.swift): from
+// zero, one FMA per row in order. y[j][0 ..< 16] = Σ_r decode(w + r·rowBytes)[0 ..< 16] · x[j][r]
+// for j < nt; missing tokens alias the first and are not written.
+#define KIMI_TPASS(NAME, DECODE, SIZE, T)                                                              \
+    KIMI_WIDE void NAME(const void *w, long rowBytes, long rows, const float *const *x, float *const *y, long nt) { \
+        const unsigned char *p = (const unsigned char *)w;                                            \
+        const float *xs[T];                                                                           \
+        __m256 a[2][T];                                                                               \
+        for (int j = 0; j < T; j++) xs[j] = x[j];                                                     \
+        for (int j = 0; j < T; j++) a[0][j] = a[1][j] = _mm256_setzero_ps();                          \
+        _Pragma("clang loop unroll(disable)") for (long r = 0; r < rows; r++, p += rowBytes) {        \
+            __m256 v0 = DECODE(p), v1 = DECODE(p + 8 * SIZE);                                         \
+            for (int j = 0; j < T; j++) {                                                             \
+                __m256 b = _mm256_broadcast_ss(xs[j] + r);                                            \
+                a[0][j] = _mm256_fmadd_ps(v0, b, a[0][j]);                                            \
+                a[1][j] = _mm256_fmadd_ps(v1, b, a[1][j]);                                            \
+            }                                                                                         \
+        }                                                                                             \
+        for (int j = 0; j < T && j < nt; j++) {                                                       \
+            _mm256_storeu_ps(y[j], a[0][j]);                                                          \
+            _mm256_storeu_ps(y[j] + 8, a[1][j]);                                                      \
+        }                                                                                             \
+    }
+
+#define KIMI_TPASSES(D, DECODE, SIZE)                     \
+    KIMI_TPASS(kimi_##D##_tpass12, DECODE, SIZE, 12)      \
+    KIMI_TPASS(kimi_##D##_tpass8, DECODE, SIZE, 8)        \
+    KIMI_TPASS(kimi_##D##_tpass4, DECODE, SIZE, 4)
+
+KIMI_TPASSES(fp8, KIMI_FP8, 1)
+KIMI_TPASSES(bf16, KIMI_BF16, 2)
+KIMI_TPASSES(f16, KIMI_F16, 2)
+KIMI_TPASSES(f32, KIMI_F32, 4)
+
+#define KIMI_TPASS_ROW(D) {kimi_##D##_tpass12, kimi_##D##_tpass8, kimi_##D##_tpass4}
+static const kimi_tpass kimi_transposed_passes[4][3] = {KIMI_TPASS_ROW(fp8), KIMI_TPASS_ROW(bf16), KIMI_TPASS_ROW(f16), KIMI_TPASS_ROW(f32)};
+
+kimi_tpass kimi_transposed_pass(int dtype, int tokens) {
+    return kimi_transposed_passes[dtype][tokens > 8 ? 0 : tokens > 4 ? 1 : 2];
+}
+
 int kimi_has_avx512vl(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;

@@ -185,6 +185,36 @@ import Testing
         }
     }
 
+    @Test("transposed gemv for several tokens gives each token the single-token bits",
+          arguments: ["fp8", "bf16", "f16", "f32"], registerFiles)
+    func gemvTransposedBatch(_ storage: String, _ registers: VectorRegisters) {
+        // (rows, cols, columns used): all columns, a multiple of 16 short of a row (the cache's
+        // latent inside an entry), and widths the passes leave to the per-token kernel.
+        for (i, (rows, cols, columns)) in [(133, 256, 256), (260, 576, 512), (40, 128, 96), (7, 300, 300), (64, 40, 40)].enumerated() {
+            let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(90 + i))
+            let band = 2..<rows - 1
+            var rng = SplitMix(seed: 23)
+            for tokens in [2, 3, 4, 5, 8, 9, 12, 13, 30] {
+                let xStride = band.count + 3, yStride = columns + 5
+                let x = (0..<tokens * xStride).map { _ in Float(rng.unit() * 2 - 1) }
+                var y = [Float](repeating: .nan, count: tokens * yStride)
+                var scaled = [Float](repeating: 0, count: tokens * band.count)
+                Self.withWeight(m, storage) { w in
+                    w.gemvTransposed(&y, yStride: yStride, x, xStride: xStride, tokens: tokens, rows: band, columns: columns,
+                                     scaled: &scaled, registers: registers)
+                }
+                for t in 0..<tokens {
+                    var one = [Float](repeating: .nan, count: columns)
+                    Array(x[t * xStride..<t * xStride + band.count]).withUnsafeBufferPointer { xt in
+                        Self.withWeight(m, storage) { w in w.gemvTransposed(&one, xt.baseAddress!, rows: band, columns: columns) }
+                    }
+                    #expect(Array(y[t * yStride..<t * yStride + columns]) == one,
+                            "\(storage) \(rows)x\(cols) (\(columns) columns), \(tokens) tokens, token \(t), \(registers) registers")
+                }
+            }
+        }
+    }
+
     @Test("row() decodes exactly", arguments: ["fp8", "bf16", "f16", "f32"])
     func rowLookup(_ storage: String) {
         let m = Self.randomMatrix(rows: 131, cols: 133, storage: storage, seed: 11)

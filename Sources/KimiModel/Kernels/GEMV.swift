@@ -161,16 +161,15 @@ func gemvRow<D: WeightDecoding>(_: D.Type, _ xs: UnsafePointer<Float>, _ w: Unsa
 }
 
 /// y[c] = Σ_{r in rows} x[r - rows.lowerBound] · W[r, c] for c in 0..<cols (a GEMV with Wᵀ over
-/// a band of rows; MLA's query absorption through W_UK). Same layouts as `gemvKernel`; x is
-/// not pre-scaled. Each y[c] is one chain of FMAs over the rows in order; eight vectors of y
-/// stay in registers while the rows pass.
+/// a band of rows; MLA's query absorption through W_UK). Same layouts as `gemvKernel`, rows
+/// `rowBytes` apart (cols may be fewer than a row holds); x is not pre-scaled. Each y[c] is one
+/// chain of FMAs over the rows in order; eight vectors of y stay in registers while the rows pass.
 @inline(__always)
 func gemvTransposedKernel<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
-    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int
+    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, rowBytes: Int
 ) {
-    let scaleCols = (cols + gemvBlock - 1) / gemvBlock
-    let rowBytes = cols * D.size
+    let scaleCols = (rowBytes / D.size + gemvBlock - 1) / gemvBlock
     let inputScale: Float = scales == nil ? 1 : fp8InputScale
     let yr = UnsafeMutableRawPointer(y)
     /// x[r] times row r's scale for the column block of c, times 2^60 for fp8.
@@ -213,6 +212,64 @@ func gemvTransposedKernel<D: WeightDecoding>(
     }
     if inputScale != 1 {
         for c in 0..<cols { y[c] *= inputScale }
+    }
+}
+
+/// `gemvTransposedKernel` for several tokens: y_t[c] for t < tokens, x_t at x + t·xStride, y_t at
+/// y + t·yStride, with the same bits per value. With thirty-two registers (and cols a multiple
+/// of 16) the transposed passes decode each weight vector once for up to twelve tokens; fp8's
+/// inputs are scaled per 128-column block into `scaled` (tokens · rows.count floats) first.
+@inline(__always)
+func gemvTransposedBatchKernel<D: WeightDecoding>(
+    _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, xStride: Int, tokens: Int,
+    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, rowBytes: Int,
+    scaled: UnsafeMutablePointer<Float>, registers: VectorRegisters
+) {
+    guard tokens > 1, registers == .thirtyTwo, cols % 16 == 0 else {
+        for t in 0..<tokens {
+            gemvTransposedKernel(D.self, y + t * yStride, x + t * xStride, w, scales, rows: rows, cols: cols, rowBytes: rowBytes)
+        }
+        return
+    }
+    let n = rows.count, scaleCols = (rowBytes / D.size + gemvBlock - 1) / gemvBlock
+    let inputScale: Float = scales == nil ? 1 : fp8InputScale
+    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 12) { xs in
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: 12) { ys in
+            var c = 0
+            while c < cols {
+                let blockEnd = min(c + gemvBlock, cols)
+                if let scales {  // x_t[r] times row r's scale for this column block, as gemvTransposedKernel's
+                    for t in 0..<tokens {
+                        for r in rows {
+                            let s = scales.loadUnaligned(fromByteOffset: 4 * ((r / gemvBlock) * scaleCols + c / gemvBlock), as: Float.self)
+                            scaled[t * n + r - rows.lowerBound] = x[t * xStride + r - rows.lowerBound] * inputScale * s
+                        }
+                    }
+                }
+                var t0 = 0
+                while t0 < tokens {
+                    let nt = min(12, tokens - t0)
+                    let pass = kimi_transposed_pass(D.widePasses, Int32(nt))!
+                    for j in 0..<12 {
+                        let t = t0 + (j < nt ? j : 0)
+                        xs[j] = scales == nil ? x + t * xStride : UnsafePointer(scaled + t * n)
+                    }
+                    var cc = c
+                    while cc < blockEnd {
+                        for j in 0..<12 { ys[j] = y + (t0 + (j < nt ? j : 0)) * yStride + cc }
+                        pass(w + rows.lowerBound * rowBytes + cc * D.size, rowBytes, n, xs.baseAddress, ys.baseAddress, nt)
+                        cc += 16
+                    }
+                    t0 += nt
+                }
+                c = blockEnd
+            }
+        }
+    }
+    if inputScale != 1 {
+        for t in 0..<tokens {
+            for c in 0..<cols { y[t * yStride + c] *= inputScale }
+        }
     }
 }
 

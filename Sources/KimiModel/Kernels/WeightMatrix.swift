@@ -84,14 +84,31 @@ public struct WeightMatrix: @unchecked Sendable {
         multiply(y, yStride: 0, x, tokens: 1, rows: range ?? 0..<rows, scaled: scratch, tile: scratch, accumulators: scratch)
     }
 
-    /// y[c] = Σ_{r in rows} x[r - rows.lowerBound] · W[r, c]: Wᵀ applied to a band of rows.
-    /// - x: (rows.count); y: (cols).
-    public func gemvTransposed(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows range: Range<Int>) {
+    /// y_t[c] = Σ_{r in rows} x_t[r - rows.lowerBound] · W[r, c] for t < tokens, c < columns
+    /// (default: all): Wᵀ applied to a band of rows, for MLA's query absorption through W_UK and
+    /// attention's score-weighted sum of cache entries. x_t: (rows.count) at x + t·xStride; y_t:
+    /// (columns) at y + t·yStride. Each value is one chain of FMAs over the rows in order,
+    /// whatever `tokens` is. scaled: tokens · rows.count floats (fp8's scaled inputs) when
+    /// tokens > 1.
+    public func gemvTransposed(_ y: UnsafeMutablePointer<Float>, yStride: Int = 0, _ x: UnsafePointer<Float>, xStride: Int = 0,
+                               tokens: Int = 1, rows range: Range<Int>, columns: Int? = nil, scaled: UnsafeMutablePointer<Float>? = nil,
+                               registers: VectorRegisters = .available) {
+        let n = columns ?? cols, rowBytes = cols * elementSize
+        let scratch = scaled ?? UnsafeMutablePointer(mutating: x)  // written for fp8 with tokens > 1 only
         switch storage {
-        case let .fp8(scales): gemvTransposedKernel(FP8Decoding.self, y, x, data, scales, rows: range, cols: cols)
-        case .bf16: gemvTransposedKernel(BF16Decoding.self, y, x, data, nil, rows: range, cols: cols)
-        case .f16: gemvTransposedKernel(F16Decoding.self, y, x, data, nil, rows: range, cols: cols)
-        case .f32: gemvTransposedKernel(F32Decoding.self, y, x, data, nil, rows: range, cols: cols)
+        case let .fp8(scales):
+            precondition(tokens == 1 || scaled != nil, "fp8 needs room for its scaled inputs")
+            gemvTransposedBatchKernel(FP8Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, scales,
+                                      rows: range, cols: n, rowBytes: rowBytes, scaled: scratch, registers: registers)
+        case .bf16:
+            gemvTransposedBatchKernel(BF16Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
+                                      rows: range, cols: n, rowBytes: rowBytes, scaled: scratch, registers: registers)
+        case .f16:
+            gemvTransposedBatchKernel(F16Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
+                                      rows: range, cols: n, rowBytes: rowBytes, scaled: scratch, registers: registers)
+        case .f32:
+            gemvTransposedBatchKernel(F32Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
+                                      rows: range, cols: n, rowBytes: rowBytes, scaled: scratch, registers: registers)
         }
     }
 

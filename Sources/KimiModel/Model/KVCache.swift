@@ -60,13 +60,20 @@ public final class KVCache {
         WeightMatrix(rows: count, cols: width, data: entry(layer: layer, position: 0), storage: dtype == .bf16 ? .bf16 : .f32)
     }
 
-    /// out[h] = Σ_{j < count} weights[h·stride + j] · latent_j for h < heads, the latent being
-    /// the first `n` values of each entry; each sum runs over j in order. Entries are decoded
-    /// eight at a time into `tile` (8 · n floats) and used for every head.
-    /// out: (heads, n).
+    /// out[h·outStride ..< h·outStride + n] = Σ_{j < count} weights[h·stride + j] · latent_j for
+    /// h < heads, the latent being the first `n` values of each entry; each sum runs over j in
+    /// order. With thirty-two registers: the cache as a matrix through the transposed passes
+    /// (every entry decoded once for up to twelve heads); else entries decoded eight at a time
+    /// into `tile` (8 · n floats) and used for every head. The same bits either way.
     func weightedSum(layer: Int, weights: UnsafePointer<Float>, stride: Int, heads: Int, count: Int, n: Int,
-                     into out: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>) {
-        out.update(repeating: 0, count: heads * n)
+                     into out: UnsafeMutablePointer<Float>, outStride: Int, tile: UnsafeMutablePointer<Float>,
+                     registers: VectorRegisters = .available) {
+        if registers == .thirtyTwo && n % 16 == 0 {
+            matrix(layer: layer, count: count).gemvTransposed(out, yStride: outStride, weights, xStride: stride, tokens: heads,
+                                                              rows: 0..<count, columns: n, registers: registers)
+            return
+        }
+        for h in 0..<heads { (out + h * outStride).update(repeating: 0, count: n) }
         var j0 = 0
         while j0 < count {
             let block = min(8, count - j0)
@@ -86,7 +93,7 @@ public final class KVCache {
                     }
                 }
             }
-            for h in 0..<heads { accumulate(out + h * n, weights: weights + h * stride + j0, tile, entries: block, n: n) }
+            for h in 0..<heads { accumulate(out + h * outStride, weights: weights + h * stride + j0, tile, entries: block, n: n) }
             j0 += block
         }
     }

@@ -4,14 +4,17 @@
 /// from dozens to a few and balances the threads over all the rows at once. Each product's
 /// rows are computed by the same kernels as `linear`, so results are bit-identical to it.
 extension KimiTransformer {
-    /// y (tokens, w.rows) = W · x (tokens, w.cols); `node`: computed by that NUMA node's
-    /// threads (a routed expert under `--numa distribute`), nil: by all.
+    /// y (tokens, yStride) = W[rows] · x (tokens, w.cols), rows: all of W unless given, yStride:
+    /// rows.count unless given; `node`: computed by that NUMA node's threads (a routed expert
+    /// under `--numa distribute`), nil: by all.
     struct LinearJob {
         let w: WeightMatrix
         let x: UnsafePointer<Float>
         let tokens: Int
         let y: UnsafeMutablePointer<Float>
         var node: Int? = nil
+        var rows: Range<Int>? = nil
+        var yStride: Int? = nil
     }
 
     /// Runs the jobs that `add` appends, splitting the rows of all of them across the pool by
@@ -28,17 +31,18 @@ extension KimiTransformer {
         let nodes = placement.nodeCount
         plan.reset(nodes: nodes)
         add(&plan.jobs)
-        for job in plan.jobs { lastPass.weightBytes += job.w.byteCount }
         // Per node: its units of 24 rows (whole GEMV passes and GEMM tiles) and their
         // cumulative cost.
         let unit = 24
         for (j, job) in plan.jobs.enumerated() {
-            let units = (job.w.rows + unit - 1) / unit
+            let rows = job.rows ?? 0..<job.w.rows
+            lastPass.weightBytes += job.w.byteCount * rows.count / job.w.rows
+            let units = (rows.count + unit - 1) / unit
             for u in 0..<units {
                 let k = job.node ?? u * nodes / units
                 plan.unitJob[k].append(Int32(j))
-                plan.unitStart[k].append(Int32(u * unit))
-                plan.total[k] += min(unit, job.w.rows - u * unit) * job.w.cols * job.tokens
+                plan.unitStart[k].append(Int32(rows.lowerBound + u * unit))
+                plan.total[k] += min(unit, rows.count - u * unit) * job.w.cols * job.tokens
                 plan.cumulative[k].append(plan.total[k])
             }
         }
@@ -61,10 +65,10 @@ extension KimiTransformer {
                 var last = u
                 while last + 1 < units && Int(unitJob[k][last + 1]) == j && Int(unitStart[k][last + 1]) == Int(unitStart[k][last]) + unit
                         && cumulative[k][last + 1] <= high { last += 1 }
-                let job = jobs[j]
-                let rows = first..<min(Int(unitStart[k][last]) + unit, job.w.rows)
-                job.w.multiply(job.y + rows.lowerBound, yStride: job.w.rows, job.x, tokens: job.tokens, rows: rows,
-                               scaled: p.scaled, tile: p.tile, accumulators: p.accumulators)
+                let job = jobs[j], all = job.rows ?? 0..<job.w.rows
+                let rows = first..<min(Int(unitStart[k][last]) + unit, all.upperBound)
+                job.w.multiply(job.y + rows.lowerBound - all.lowerBound, yStride: job.yStride ?? all.count, job.x, tokens: job.tokens,
+                               rows: rows, scaled: p.scaled, tile: p.tile, accumulators: p.accumulators)
                 u = last + 1
             }
         }

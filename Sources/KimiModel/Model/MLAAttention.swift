@@ -34,21 +34,23 @@ extension KimiTransformer {
             caches[Int(ws.segment[t])].store(layer: layer, position: Int(ws.position[t]), from: kva)
         }
 
-        lastPass.weightBytes += a.kvB.byteCount  // W_UK and W_UV, read by every (token, head) from cache after the first
+        lastPass.weightBytes += a.kvB.byteCount * nope / headRows  // W_UK (W_UV is counted by its products below)
         // Every (token, head) query in cache space: W_UK[h]ᵀ q_nope, then q_pe, so that one dot
-        // product with a cache entry is q̃·c + q_pe·k_pe. qAbs: (T, heads, width).
-        pool.parallelFor(T * heads) { _, pairs in
-            for pair in pairs {
-                let qNope = ws.q + pair * qkDim, qAbs = ws.qAbs + pair * width
-                a.kvB.gemvTransposed(qAbs, qNope, rows: (pair % heads) * headRows..<(pair % heads) * headRows + nope)
-                (qAbs + rank).update(from: qNope + nope, count: ropeDim)
+        // product with a cache entry is q̃·c + q_pe·k_pe. qAbs: (T, heads, width). Per head, all
+        // tokens at once: each weight vector is decoded once for up to twelve tokens.
+        pool.parallelFor(heads) { part, range in
+            for h in range {
+                a.kvB.gemvTransposed(ws.qAbs + h * width, yStride: heads * width, ws.q + h * qkDim, xStride: heads * qkDim, tokens: T,
+                                     rows: h * headRows..<h * headRows + nope, scaled: ws.parts[part].scaled)
+                for t in 0..<T { (ws.qAbs + (t * heads + h) * width + rank).update(from: ws.q + (t * heads + h) * qkDim + nope, count: ropeDim) }
             }
         }
         // Per token, all heads at once, so that each cache entry is read and decoded once for
         // every head: scores (heads, context) = keys · queries, through the same row-invariant
         // kernels as the weights (the cache is a (context, width) bf16 or f32 matrix); a
-        // softmax per head; each head's latent as the score-weighted sum of the entries; out
-        // through W_UV[h]. Each value's arithmetic depends only on its token and head.
+        // softmax per head; each head's latent as the score-weighted sum of the entries
+        // (ws.latent: (heads, T, kvLoraRank)). Each value's arithmetic depends only on its
+        // token and head.
         let scale = rope.softmaxScale, stride = ws.scoreStride
         for t in 0..<T {
             let cache = caches[Int(ws.segment[t])]
@@ -61,19 +63,21 @@ extension KimiTransformer {
                               scaled: p.scaled, tile: p.tile, accumulators: p.accumulators)
             }
             pool.parallelFor(heads) { part, range in
-                let p = ws.parts[part]
                 for h in range {
                     let scores = ws.scores + h * stride
                     for j in 0..<context { scores[j] *= scale }
                     softmax(scores, n: context)
                 }
                 cache.weightedSum(layer: layer, weights: ws.scores + range.lowerBound * stride, stride: stride, heads: range.count,
-                                  count: context, n: rank, into: ws.latent + range.lowerBound * rank, tile: p.entries)
-                for h in range {
-                    // o_h = W_UV[h] · latent_h
-                    a.kvB.gemv(ws.attn + (t * heads + h) * vDim, ws.latent + h * rank,
-                               rows: h * headRows + nope..<(h + 1) * headRows, scratch: p.scaled)
-                }
+                                  count: context, n: rank, into: ws.latent + (range.lowerBound * T + t) * rank, outStride: T * rank,
+                                  tile: ws.parts[part].entries)
+            }
+        }
+        // Out of latent space per head, all tokens at once: o_h = W_UV[h] · latent_h. attn: (T, heads, vHeadDim).
+        linears { jobs in
+            for h in 0..<heads {
+                jobs.append(LinearJob(w: a.kvB, x: ws.latent + h * T * rank, tokens: T, y: ws.attn + h * vDim,
+                                      rows: h * headRows + nope..<(h + 1) * headRows, yStride: heads * vDim))
             }
         }
         linear(a.o, ws.attn, tokens: T, into: ws.out)

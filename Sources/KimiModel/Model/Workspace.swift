@@ -31,7 +31,7 @@ final class Workspace {
     /// (heads, scoreStride) one token's attention scores, then probabilities, per head
     let scores: UnsafeMutablePointer<Float>
     let scoreStride: Int
-    /// (heads, kvLoraRank) one token's attention-weighted latent per head
+    /// (heads, T, kvLoraRank) each token's attention-weighted latent per head
     let latent: UnsafeMutablePointer<Float>
     /// (T, heads, vHeadDim) attention output per head
     let attn: UnsafeMutablePointer<Float>
@@ -99,7 +99,7 @@ final class Workspace {
         qAbs = floats(t * c.numAttentionHeads * c.kvCacheWidth)
         scoreStride = contextCapacity
         scores = floats(c.numAttentionHeads * contextCapacity)
-        latent = floats(c.numAttentionHeads * c.kvLoraRank)
+        latent = floats(c.numAttentionHeads * t * c.kvLoraRank)
         segment = ints(t)
         position = ints(t)
         ropeCos = floats(t * c.qkRopeHeadDim / 2)
