@@ -141,26 +141,24 @@ kimi_pass kimi_wide_pass(int dtype, int tokens) {
 // Transposed passes (Wᵀ over a band of rows for several tokens): 16 columns × T tokens of
 // accumulators stay in registers while the rows pass, so each weight vector is decoded once
 // for T tokens. Every accumulator is the chain of `gemvTransposedKernel` (GEMV.swift): from
-// zero, one FMA per row in order. y[j][0 ..< 16] = Σ_r decode(w + r·rowBytes)[0 ..< 16] · x[j][r]
-// for j < nt; missing tokens alias the first and are not written.
+// zero, one FMA per row in order. y[j][0 ..< 16] = Σ_r decode(w + r·rowBytes)[0 ..< 16] · x[r·T + j]
+// for j < nt (x: the tokens' inputs interleaved, row by row).
 #define KIMI_TPASS(NAME, DECODE, SIZE, T)                                                              \
-    KIMI_WIDE void NAME(const void *w, long rowBytes, long rows, const float *const *x, float *const *y, long nt) { \
+    KIMI_WIDE void NAME(const void *w, long rowBytes, long rows, const float *x, float *const *y, long nt) { \
         const unsigned char *p = (const unsigned char *)w;                                            \
-        const float *xs[T];                                                                           \
-        __m256 a[2][T];                                                                               \
-        for (int j = 0; j < T; j++) xs[j] = x[j];                                                     \
-        for (int j = 0; j < T; j++) a[0][j] = a[1][j] = _mm256_setzero_ps();                          \
-        _Pragma("clang loop unroll(disable)") for (long r = 0; r < rows; r++, p += rowBytes) {        \
+        __m256 a0[T], a1[T];                                                                          \
+        _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) a0[j] = a1[j] = _mm256_setzero_ps(); \
+        _Pragma("clang loop unroll(disable)") for (long r = 0; r < rows; r++, p += rowBytes, x += T) { \
             __m256 v0 = DECODE(p), v1 = DECODE(p + 8 * SIZE);                                         \
-            for (int j = 0; j < T; j++) {                                                             \
-                __m256 b = _mm256_broadcast_ss(xs[j] + r);                                            \
-                a[0][j] = _mm256_fmadd_ps(v0, b, a[0][j]);                                            \
-                a[1][j] = _mm256_fmadd_ps(v1, b, a[1][j]);                                            \
+            _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) {                          \
+                __m256 b = _mm256_broadcast_ss(x + j);                                                \
+                a0[j] = _mm256_fmadd_ps(v0, b, a0[j]);                                                \
+                a1[j] = _mm256_fmadd_ps(v1, b, a1[j]);                                                \
             }                                                                                         \
         }                                                                                             \
         for (int j = 0; j < T && j < nt; j++) {                                                       \
-            _mm256_storeu_ps(y[j], a[0][j]);                                                          \
-            _mm256_storeu_ps(y[j] + 8, a[1][j]);                                                      \
+            _mm256_storeu_ps(y[j], a0[j]);                                                            \
+            _mm256_storeu_ps(y[j] + 8, a1[j]);                                                        \
         }                                                                                             \
     }
 

@@ -198,10 +198,10 @@ import Testing
                 let xStride = band.count + 3, yStride = columns + 5
                 let x = (0..<tokens * xStride).map { _ in Float(rng.unit() * 2 - 1) }
                 var y = [Float](repeating: .nan, count: tokens * yStride)
-                var scaled = [Float](repeating: 0, count: tokens * band.count)
+                var interleaved = [Float](repeating: 0, count: 12 * band.count)
                 Self.withWeight(m, storage) { w in
                     w.gemvTransposed(&y, yStride: yStride, x, xStride: xStride, tokens: tokens, rows: band, columns: columns,
-                                     scaled: &scaled, registers: registers)
+                                     interleaved: &interleaved, registers: registers)
                 }
                 for t in 0..<tokens {
                     var one = [Float](repeating: .nan, count: columns)

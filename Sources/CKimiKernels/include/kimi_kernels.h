@@ -56,13 +56,13 @@ typedef void (*kimi_pass)(const void *const *rows, const float *const *x, long v
 /// for a token group of 8 (3 rows), 4, 3 or 2 (4 rows) tokens.
 kimi_pass kimi_wide_pass(int dtype, int tokens);
 
-/// A transposed pass (kimi_kernels.c): y[j][0 ..< 16] = Σ_{r < rows} W[r][0 ..< 16] · x[j][r] for
-/// j < nt, W's row r at w + r·rowBytes; each value one chain of FMAs over the rows in order,
-/// from zero. AVX-512VL only.
-typedef void (*kimi_tpass)(const void *w, long rowBytes, long rows, const float *const *x, float *const *y, long nt);
+/// A transposed pass (kimi_kernels.c) for T = 12, 8 or 4 tokens: y[j][0 ..< 16] =
+/// Σ_{r < rows} W[r][0 ..< 16] · x[r·T + j] for j < nt, W's row r at w + r·rowBytes; each value
+/// one chain of FMAs over the rows in order, from zero. AVX-512VL only.
+typedef void (*kimi_tpass)(const void *w, long rowBytes, long rows, const float *x, float *const *y, long nt);
 
-/// The transposed pass of dtype `dtype` (as `kimi_wide_pass`) for up to 12, 8 or 4 tokens: the
-/// smallest that holds `tokens` (at most 12).
+/// The transposed pass of dtype `dtype` (as `kimi_wide_pass`) for the smallest T of 12, 8 and 4
+/// that holds `tokens` (at most 12).
 kimi_tpass kimi_transposed_pass(int dtype, int tokens);
 
 #endif

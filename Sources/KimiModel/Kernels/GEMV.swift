@@ -217,13 +217,14 @@ func gemvTransposedKernel<D: WeightDecoding>(
 
 /// `gemvTransposedKernel` for several tokens: y_t[c] for t < tokens, x_t at x + t·xStride, y_t at
 /// y + t·yStride, with the same bits per value. With thirty-two registers (and cols a multiple
-/// of 16) the transposed passes decode each weight vector once for up to twelve tokens; fp8's
-/// inputs are scaled per 128-column block into `scaled` (tokens · rows.count floats) first.
+/// of 16) the transposed passes decode each weight vector once for up to twelve tokens, whose
+/// inputs go interleaved row by row into `interleaved` (12 · rows.count floats) first — fp8's
+/// scaled per 128-column block as `gemvTransposedKernel` scales them.
 @inline(__always)
 func gemvTransposedBatchKernel<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, xStride: Int, tokens: Int,
     _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, rowBytes: Int,
-    scaled: UnsafeMutablePointer<Float>, registers: VectorRegisters
+    interleaved: UnsafeMutablePointer<Float>, registers: VectorRegisters
 ) {
     guard tokens > 1, registers == .thirtyTwo, cols % 16 == 0 else {
         for t in 0..<tokens {
@@ -233,37 +234,31 @@ func gemvTransposedBatchKernel<D: WeightDecoding>(
     }
     let n = rows.count, scaleCols = (rowBytes / D.size + gemvBlock - 1) / gemvBlock
     let inputScale: Float = scales == nil ? 1 : fp8InputScale
-    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 12) { xs in
-        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: 12) { ys in
+    withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: 12) { ys in
+        var t0 = 0
+        while t0 < tokens {
+            let nt = min(12, tokens - t0), width = nt > 8 ? 12 : nt > 4 ? 8 : 4
+            let pass = kimi_transposed_pass(D.widePasses, Int32(nt))!
+            /// The group's inputs interleaved: x_{t0+j}[r] at (r - rows.lowerBound)·width + j (zero past nt),
+            /// times inputScale and row r's scale for column block `block` for fp8.
+            func interleave(block: Int) {
+                for i in 0..<n {
+                    let s = scales.map { $0.loadUnaligned(fromByteOffset: 4 * (((rows.lowerBound + i) / gemvBlock) * scaleCols + block), as: Float.self) }
+                    for j in 0..<width {
+                        let v = j < nt ? x[(t0 + j) * xStride + i] : 0
+                        interleaved[i * width + j] = s.map { v * inputScale * $0 } ?? v
+                    }
+                }
+            }
+            if scales == nil { interleave(block: 0) }
             var c = 0
             while c < cols {
-                let blockEnd = min(c + gemvBlock, cols)
-                if let scales {  // x_t[r] times row r's scale for this column block, as gemvTransposedKernel's
-                    for t in 0..<tokens {
-                        for r in rows {
-                            let s = scales.loadUnaligned(fromByteOffset: 4 * ((r / gemvBlock) * scaleCols + c / gemvBlock), as: Float.self)
-                            scaled[t * n + r - rows.lowerBound] = x[t * xStride + r - rows.lowerBound] * inputScale * s
-                        }
-                    }
-                }
-                var t0 = 0
-                while t0 < tokens {
-                    let nt = min(12, tokens - t0)
-                    let pass = kimi_transposed_pass(D.widePasses, Int32(nt))!
-                    for j in 0..<12 {
-                        let t = t0 + (j < nt ? j : 0)
-                        xs[j] = scales == nil ? x + t * xStride : UnsafePointer(scaled + t * n)
-                    }
-                    var cc = c
-                    while cc < blockEnd {
-                        for j in 0..<12 { ys[j] = y + (t0 + (j < nt ? j : 0)) * yStride + cc }
-                        pass(w + rows.lowerBound * rowBytes + cc * D.size, rowBytes, n, xs.baseAddress, ys.baseAddress, nt)
-                        cc += 16
-                    }
-                    t0 += nt
-                }
-                c = blockEnd
+                if scales != nil && c % gemvBlock == 0 { interleave(block: c / gemvBlock) }
+                for j in 0..<12 { ys[j] = y + (t0 + (j < nt ? j : 0)) * yStride + c }
+                pass(w + rows.lowerBound * rowBytes + c * D.size, rowBytes, n, interleaved, ys.baseAddress, nt)
+                c += 16
             }
+            t0 += nt
         }
     }
     if inputScale != 1 {

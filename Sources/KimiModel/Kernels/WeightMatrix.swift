@@ -88,27 +88,26 @@ public struct WeightMatrix: @unchecked Sendable {
     /// (default: all): Wᵀ applied to a band of rows, for MLA's query absorption through W_UK and
     /// attention's score-weighted sum of cache entries. x_t: (rows.count) at x + t·xStride; y_t:
     /// (columns) at y + t·yStride. Each value is one chain of FMAs over the rows in order,
-    /// whatever `tokens` is. scaled: tokens · rows.count floats (fp8's scaled inputs) when
-    /// tokens > 1.
+    /// whatever `tokens` is. interleaved: 12 · rows.count floats of scratch, when tokens > 1.
     public func gemvTransposed(_ y: UnsafeMutablePointer<Float>, yStride: Int = 0, _ x: UnsafePointer<Float>, xStride: Int = 0,
-                               tokens: Int = 1, rows range: Range<Int>, columns: Int? = nil, scaled: UnsafeMutablePointer<Float>? = nil,
-                               registers: VectorRegisters = .available) {
+                               tokens: Int = 1, rows range: Range<Int>, columns: Int? = nil,
+                               interleaved: UnsafeMutablePointer<Float>? = nil, registers: VectorRegisters = .available) {
+        precondition(tokens == 1 || interleaved != nil, "several tokens need room to interleave their inputs")
         let n = columns ?? cols, rowBytes = cols * elementSize
-        let scratch = scaled ?? UnsafeMutablePointer(mutating: x)  // written for fp8 with tokens > 1 only
+        let scratch = interleaved ?? UnsafeMutablePointer(mutating: x)  // untouched for one token
         switch storage {
         case let .fp8(scales):
-            precondition(tokens == 1 || scaled != nil, "fp8 needs room for its scaled inputs")
             gemvTransposedBatchKernel(FP8Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, scales,
-                                      rows: range, cols: n, rowBytes: rowBytes, scaled: scratch, registers: registers)
+                                      rows: range, cols: n, rowBytes: rowBytes, interleaved: scratch, registers: registers)
         case .bf16:
             gemvTransposedBatchKernel(BF16Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
-                                      rows: range, cols: n, rowBytes: rowBytes, scaled: scratch, registers: registers)
+                                      rows: range, cols: n, rowBytes: rowBytes, interleaved: scratch, registers: registers)
         case .f16:
             gemvTransposedBatchKernel(F16Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
-                                      rows: range, cols: n, rowBytes: rowBytes, scaled: scratch, registers: registers)
+                                      rows: range, cols: n, rowBytes: rowBytes, interleaved: scratch, registers: registers)
         case .f32:
             gemvTransposedBatchKernel(F32Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
-                                      rows: range, cols: n, rowBytes: rowBytes, scaled: scratch, registers: registers)
+                                      rows: range, cols: n, rowBytes: rowBytes, interleaved: scratch, registers: registers)
         }
     }
 

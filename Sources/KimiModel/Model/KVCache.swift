@@ -63,14 +63,15 @@ public final class KVCache {
     /// out[h·outStride ..< h·outStride + n] = Σ_{j < count} weights[h·stride + j] · latent_j for
     /// h < heads, the latent being the first `n` values of each entry; each sum runs over j in
     /// order. With thirty-two registers: the cache as a matrix through the transposed passes
-    /// (every entry decoded once for up to twelve heads); else entries decoded eight at a time
-    /// into `tile` (8 · n floats) and used for every head. The same bits either way.
+    /// (every entry decoded once for up to twelve heads; `interleaved`: 12 · count floats); else
+    /// entries decoded eight at a time into `tile` (8 · n floats) and used for every head. The
+    /// same bits either way.
     func weightedSum(layer: Int, weights: UnsafePointer<Float>, stride: Int, heads: Int, count: Int, n: Int,
                      into out: UnsafeMutablePointer<Float>, outStride: Int, tile: UnsafeMutablePointer<Float>,
-                     registers: VectorRegisters = .available) {
+                     interleaved: UnsafeMutablePointer<Float>, registers: VectorRegisters = .available) {
         if registers == .thirtyTwo && n % 16 == 0 {
             matrix(layer: layer, count: count).gemvTransposed(out, yStride: outStride, weights, xStride: stride, tokens: heads,
-                                                              rows: 0..<count, columns: n, registers: registers)
+                                                              rows: 0..<count, columns: n, interleaved: interleaved, registers: registers)
             return
         }
         for h in 0..<heads { (out + h * outStride).update(repeating: 0, count: n) }

@@ -41,7 +41,7 @@ extension KimiTransformer {
         pool.parallelFor(heads) { part, range in
             for h in range {
                 a.kvB.gemvTransposed(ws.qAbs + h * width, yStride: heads * width, ws.q + h * qkDim, xStride: heads * qkDim, tokens: T,
-                                     rows: h * headRows..<h * headRows + nope, scaled: ws.parts[part].scaled)
+                                     rows: h * headRows..<h * headRows + nope, interleaved: ws.parts[part].interleaved)
                 for t in 0..<T { (ws.qAbs + (t * heads + h) * width + rank).update(from: ws.q + (t * heads + h) * qkDim + nope, count: ropeDim) }
             }
         }
@@ -70,7 +70,7 @@ extension KimiTransformer {
                 }
                 cache.weightedSum(layer: layer, weights: ws.scores + range.lowerBound * stride, stride: stride, heads: range.count,
                                   count: context, n: rank, into: ws.latent + (range.lowerBound * T + t) * rank, outStride: T * rank,
-                                  tile: ws.parts[part].entries)
+                                  tile: ws.parts[part].entries, interleaved: ws.parts[part].interleaved)
             }
         }
         // Out of latent space per head, all tokens at once: o_h = W_UV[h] · latent_h. attn: (T, heads, vHeadDim).

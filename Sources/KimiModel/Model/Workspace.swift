@@ -5,6 +5,9 @@ final class Workspace {
     struct Part {
         /// (8, kvLoraRank) cache entries decoded for the weighted sum
         let entries: UnsafeMutablePointer<Float>
+        /// (max(context, qkNopeHeadDim), 12) up to twelve tokens' or heads' inputs interleaved for
+        /// the transposed passes (query absorption, weighted sum)
+        let interleaved: UnsafeMutablePointer<Float>
         /// (T, widest input of any matrix) the input with fp8 block scales folded in (also
         /// kv_b's, for W_UV)
         let scaled: UnsafeMutablePointer<Float>
@@ -120,7 +123,7 @@ final class Workspace {
         expertStart = ints(c.nRoutedExperts + 1)
         expertFill = ints(c.nRoutedExperts)
         parts = (0..<max(threads, 1)).map { _ in
-            Part(entries: floats(8 * c.kvLoraRank), scaled: floats(t * widest),
+            Part(entries: floats(8 * c.kvLoraRank), interleaved: floats(12 * max(contextCapacity, c.qkNopeHeadDim)), scaled: floats(t * widest),
                  tile: floats(gemmTileFloats), accumulators: floats(gemmAccumulatorFloats(tokens: max(t, c.numAttentionHeads))))
         }
         self.allocations = allocations
