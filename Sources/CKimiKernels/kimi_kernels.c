@@ -32,13 +32,15 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
 // Multi-token passes (decode batches and prefill) for CPUs with AVX-512VL, whose 32 vector
 // registers hold register tiles of up to 3 rows × 8 tokens of eight-lane accumulators (AVX2's
 // sixteen hold 2 × 4), so that each weight vector is decoded once for up to eight tokens and
-// each input vector loaded once for up to four rows. The arithmetic stays eight lanes wide:
-// every accumulator is the chain of FMAs of `gemvRow` (GEMV.swift) over columns 0 ..< vectorEnd
-// in order, so the results are the AVX2 kernels' bits. rows[i]: row i's first element; x[j]:
-// token j's (scaled) input; every 64 columns each row asks for its line `ahead` bytes further on
-// (0: none). The results go straight to y (`kimi_finish`): y[j·yStride + i] = (accumulator
-// (i, j) summed across its lanes in SIMD8.sum()'s order + tails[i·T + j]) · outScale for the
-// pass's first nr rows and nt tokens.
+// each input vector loaded once for up to four rows. The
+// arithmetic stays eight lanes wide: every accumulator is the chain of FMAs of `gemvRow`
+// (GEMV.swift) over columns 0 ..< vectorEnd in order, so the results are the AVX2 kernels' bits.
+// rows[i]: row i's first element; x: the T tokens' (scaled) inputs packed eight columns at a
+// time (x[8·(T·s + j) + lane] = token j's column 8·s + lane), so that one pointer walks them
+// all; every 64 columns each row asks for its line `ahead` bytes further on (0: none). The
+// results go straight to y (`kimi_finish`): y[j·yStride + i] = (accumulator (i, j) summed
+// across its lanes in SIMD8.sum()'s order + tails[i·T + j]) · outScale for the pass's first nr
+// rows and nt tokens.
 #define KIMI_WIDE __attribute__((target("avx2,fma,f16c,avx512f,avx512vl")))
 
 // Lane k of the result: ((v_k[0] + v_k[1]) + v_k[2]) + … + v_k[7], the eight accumulators
@@ -81,15 +83,13 @@ static inline KIMI_WIDE void kimi_finish(const float *lanes, int count, int T, c
 }
 
 #define KIMI_PASS(NAME, DECODE, SIZE, R, T)                                                         \
-    KIMI_WIDE void NAME(const void *const *rows, const float *const *x, long vectorEnd, long ahead,  \
+    KIMI_WIDE void NAME(const void *const *rows, const float *x, long vectorEnd, long ahead,          \
                         const float *tails, float outScale, float *y, long yStride, long nr, long nt) { \
         const unsigned char *w[R];                                                                  \
-        const float *xs[T];                                                                         \
         __m256 a[R][T];                                                                             \
         for (int i = 0; i < R; i++) w[i] = (const unsigned char *)rows[i];                          \
-        for (int j = 0; j < T; j++) xs[j] = x[j];                                                   \
-        for (int i = 0; i < R; i++)                                                                 \
-            for (int j = 0; j < T; j++) a[i][j] = _mm256_setzero_ps();                              \
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++)                              \
+            _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) a[i][j] = _mm256_setzero_ps(); \
         long c = 0;                                                                                 \
         for (;;) {                                                                                  \
             long end = c + 64 <= vectorEnd ? c + 64 : vectorEnd;                                    \
@@ -98,12 +98,12 @@ static inline KIMI_WIDE void kimi_finish(const float *lanes, int count, int T, c
                 for (int i = 0; i < R; i++)                                                         \
                     for (int line = 0; line < 64 * SIZE; line += 64)                                \
                         kimi_prefetch(w[i] + SIZE * c + line + ahead);                              \
-            _Pragma("clang loop unroll(disable)") for (; c < end; c += 8) {                         \
+            _Pragma("clang loop unroll(disable)") for (; c < end; c += 8, x += 8 * T) {             \
                 __m256 v[R];                                                                        \
-                for (int i = 0; i < R; i++) v[i] = DECODE(w[i] + SIZE * c);                         \
-                for (int j = 0; j < T; j++) {                                                       \
-                    __m256 b = _mm256_loadu_ps(xs[j] + c);                                          \
-                    for (int i = 0; i < R; i++) a[i][j] = _mm256_fmadd_ps(v[i], b, a[i][j]);        \
+                _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++) v[i] = DECODE(w[i] + SIZE * c); \
+                _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) {                    \
+                    __m256 b = _mm256_loadu_ps(x + 8 * j);                                          \
+                    _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++) a[i][j] = _mm256_fmadd_ps(v[i], b, a[i][j]); \
                 }                                                                                   \
             }                                                                                       \
         }                                                                                           \

@@ -145,7 +145,7 @@ import Testing
                 let x = (0..<tokens * cols).map { _ in Float(rng.unit() * 2 - 1) }
                 let band = 5..<rows
                 var y = [Float](repeating: .nan, count: tokens * band.count)
-                var scaled = [Float](repeating: 0, count: tokens * cols)
+                var scaled = [Float](repeating: 0, count: (tokens + 1) * cols)
                 var tile = [Float](repeating: 0, count: gemmTileFloats)
                 var accumulators = [Float](repeating: 0, count: gemmAccumulatorFloats(tokens: tokens))
                 Self.withWeight(m, storage) { w in

@@ -46,10 +46,11 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
 int kimi_has_avx512vl(void);
 
 /// A wide pass (kimi_kernels.c): R rows × T tokens of a weight matrix, columns 0 ..< vectorEnd
-/// (a multiple of 8); y[j·yStride + i] = (accumulator (i, j) summed across its lanes in order +
-/// tails[i·T + j]) · outScale for i < nr, j < nt (tails: R·T rounded up to 8 floats).
+/// (a multiple of 8), the tokens' inputs packed eight columns at a time (x[8·(T·s + j) + lane]:
+/// token j, column 8·s + lane); y[j·yStride + i] = (accumulator (i, j) summed across its lanes
+/// in order + tails[i·T + j]) · outScale for i < nr, j < nt (tails: R·T rounded up to 8 floats).
 /// AVX-512VL only.
-typedef void (*kimi_pass)(const void *const *rows, const float *const *x, long vectorEnd, long ahead, const float *tails,
+typedef void (*kimi_pass)(const void *const *rows, const float *x, long vectorEnd, long ahead, const float *tails,
                           float outScale, float *y, long yStride, long nr, long nt);
 
 /// The wide pass of dtype `dtype` (0 float8_e4m3fn ×2^-120, 1 bfloat16, 2 float16, 3 float32)

@@ -268,10 +268,6 @@ func gemvTransposedBatchKernel<D: WeightDecoding>(
     }
 }
 
-/// Most bytes of scaled input one `gemvWideBand` call takes (a block of tokens, at least eight):
-/// it stays in L2 beside the band's weights while every row of the band passes over it.
-let wideInputBytes = 256 * 1024
-
 /// The vector registers the multi-token passes may use: AVX2's sixteen, or AVX-512VL's
 /// thirty-two, which hold wider register tiles (CKimiKernels' wide passes) with the same
 /// eight-lane arithmetic, so both give the same bits.
@@ -285,35 +281,24 @@ public enum VectorRegisters: Sendable {
 /// sixteen registers a decode batch; with thirty-two any number, prefill included). With
 /// sixteen registers: two rows at a time, each weight vector decoded in registers and
 /// multiplied into four tokens' accumulators, the rows' weights reused from L1 for further
-/// groups of four tokens; with thirty-two, `gemvWideBand` per band and block of tokens, the
-/// band's weights reused from L2 by every block. Every (token, row) gets exactly `gemvRow`'s
-/// arithmetic. scaled: (tokens · cols).
+/// groups of four tokens; with thirty-two, `gemvWide`. Every (token, row) gets exactly
+/// `gemvRow`'s arithmetic. scaled: ((tokens + 1) · cols).
 @inline(__always)
 func gemvBatchKernel<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
     _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, scaled: UnsafeMutablePointer<Float>,
     registers: VectorRegisters
 ) {
+    if registers == .thirtyTwo {
+        gemvWide(D.self, y, yStride: yStride, x, tokens: tokens, w, scales, rows: rows, cols: cols, packed: scaled)
+        return
+    }
     let rowBytes = cols * D.size
     let outScale: Float = scales == nil ? 1 : fp8OutputScale
-    // With thirty-two registers: blocks of tokens whose scaled input stays in L2 beside a band's weights.
-    let tokenBlock = max(8, wideInputBytes / (4 * cols) / 8 * 8)
     var r = rows.lowerBound
     while r < rows.upperBound {
         let band = r / gemvBlock
         let bandEnd = min((band + 1) * gemvBlock, rows.upperBound)
-        if registers == .thirtyTwo {
-            var t0 = 0
-            while t0 < tokens {
-                let nt = min(tokenBlock, tokens - t0)
-                let xs = scaledInput(x + t0 * cols, tokens: nt, cols: cols, scales: scales, band: band, into: scaled)
-                gemvWideBand(D.self, y + t0 * yStride + r - rows.lowerBound, yStride: yStride, xs, tokens: nt, w, rows: r..<bandEnd,
-                             rowBytes: rowBytes, cols: cols, outScale: outScale)
-                t0 += nt
-            }
-            r = bandEnd
-            continue
-        }
         let xs = scaledInput(x, tokens: tokens, cols: cols, scales: scales, band: band, into: scaled)
         while r < bandEnd {
             let nr = min(2, bandEnd - r)
@@ -332,61 +317,6 @@ func gemvBatchKernel<D: WeightDecoding>(
                 t0 += nt
             }
             r += nr
-        }
-    }
-}
-
-/// Rows `rows` of one band × all tokens through the wide passes (AVX-512VL): blocks of twelve
-/// rows (a multiple of both pass heights), each block computed for every token group while
-/// its rows are in L1 — groups of eight (3-row passes), the rest as 4 + 3, 3 + 3, 3 + 2, 4, 3
-/// or 2 (4-row passes; a lone token takes a 2-token pass). A pass's missing rows and tokens
-/// alias its first and are not written. y[t·yStride + r - rows.lowerBound].
-@inline(__always)
-func gemvWideBand<D: WeightDecoding>(
-    _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ xs: UnsafePointer<Float>, tokens: Int,
-    _ w: UnsafeRawPointer, rows: Range<Int>, rowBytes: Int, cols: Int, outScale: Float
-) {
-    let vectorEnd = cols / 8 * 8
-    let block = 12
-    withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: 4) { passRows in
-        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 8) { inputs in
-            // Each (row, token)'s columns past the last multiple of eight (zero if none).
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { tails in
-                tails.initialize(repeating: 0)
-                var b0 = rows.lowerBound
-                while b0 < rows.upperBound {
-                    let b1 = min(b0 + block, rows.upperBound)
-                    var t0 = 0
-                    while t0 < tokens {
-                        let left = tokens - t0
-                        let group = left >= 8 ? 8 : left == 7 || left == 4 ? 4 : left >= 5 || left == 3 ? 3 : 2
-                        let nt = min(group, left)
-                        let height = group == 8 ? 3 : 4
-                        let pass = kimi_wide_pass(D.widePasses, Int32(group))!
-                        for j in 0..<group { inputs[j] = xs + (t0 + (j < nt ? j : 0)) * cols }
-                        var r0 = b0
-                        while r0 < b1 {
-                            let nr = min(height, b1 - r0)
-                            for i in 0..<height { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
-                            if vectorEnd < cols {
-                                for i in 0..<nr {
-                                    let row = w + (r0 + i) * rowBytes
-                                    for j in 0..<nt {
-                                        var tail: Float = 0
-                                        for c in vectorEnd..<cols { tail = tail.addingProduct(D.load1(row, c), xs[(t0 + j) * cols + c]) }
-                                        tails[i * group + j] = tail
-                                    }
-                                }
-                            }
-                            pass(passRows.baseAddress, inputs.baseAddress, vectorEnd, t0 == 0 ? gemvRows * rowBytes : 0, tails.baseAddress,
-                                 outScale, y + t0 * yStride + r0 - rows.lowerBound, yStride, nr, nt)
-                            r0 += height
-                        }
-                        t0 += nt
-                    }
-                    b0 = b1
-                }
-            }
         }
     }
 }

@@ -36,7 +36,7 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// y[t·yStride + r - rows.lowerBound] = (W · x_t)[r] for t < tokens, r in `rows`, x
     /// (tokens, cols). Every (t, r) gets the same arithmetic whatever `tokens` and `rows` are.
-    /// scaled: (tokens · cols) floats; tile: `gemmTileFloats`, accumulators:
+    /// scaled: ((tokens + 1) · cols) floats; tile: `gemmTileFloats`, accumulators:
     /// `gemmAccumulatorFloats(tokens:)`, for tokens > 1. registers: the register tiles of a
     /// batch (the same bits either way; tests compare them).
     public func multiply(_ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,

@@ -8,8 +8,9 @@ final class Workspace {
         /// (max(context, qkNopeHeadDim), 12) up to twelve tokens' or heads' inputs interleaved for
         /// the transposed passes (query absorption, weighted sum)
         let interleaved: UnsafeMutablePointer<Float>
-        /// (T, widest input of any matrix) the input with fp8 block scales folded in (also
-        /// kv_b's, for W_UV)
+        /// (T + 1, widest input of any matrix, or heads + 1 cache entries) the input with fp8
+        /// block scales folded in, packed for the wide passes (also the queries against the
+        /// cache's keys)
         let scaled: UnsafeMutablePointer<Float>
         /// a GEMM weight tile and input panel, and its accumulators for T tokens (GEMM.swift)
         let tile: UnsafeMutablePointer<Float>
@@ -123,7 +124,7 @@ final class Workspace {
         expertStart = ints(c.nRoutedExperts + 1)
         expertFill = ints(c.nRoutedExperts)
         parts = (0..<max(threads, 1)).map { _ in
-            Part(entries: floats(8 * c.kvLoraRank), interleaved: floats(12 * max(contextCapacity, c.qkNopeHeadDim)), scaled: floats(t * widest),
+            Part(entries: floats(8 * c.kvLoraRank), interleaved: floats(12 * max(contextCapacity, c.qkNopeHeadDim)), scaled: floats(max((t + 1) * widest, (c.numAttentionHeads + 1) * c.kvCacheWidth)),
                  tile: floats(gemmTileFloats), accumulators: floats(gemmAccumulatorFloats(tokens: max(t, c.numAttentionHeads))))
         }
         self.allocations = allocations

@@ -1,0 +1,154 @@
+import CKimiKernels
+
+// Multi-token products on CPUs with AVX-512VL: CKimiKernels' wide passes keep register tiles
+// of 3 rows × 8 tokens or 4 × 2…4 in the 32 vector registers while the columns pass, the
+// tokens' inputs packed eight columns at a time so that one pointer walks them all. Every
+// (token, row) is `gemvRow`'s chain of eight-lane FMAs over the columns in order, so the
+// results are the GEMV's bits whatever the tokens and rows around them.
+
+/// Most bytes of packed input one `gemvWideBand` call takes (a block of tokens, at least
+/// eight): it stays in L2 beside the band's weights while every row of the band passes over it.
+let wideInputBytes = 256 * 1024
+
+/// The next token group of the wide passes with `left` tokens to go: eight (3-row passes)
+/// while at least eight are left, then 4 + 3, 3 + 3, 3 + 2, 4, 3 or 2 (4-row passes; a lone
+/// token takes a 2-token pass). (Groups of twelve in 2-row passes measured 5 % slower in a
+/// prefill: twelve input vectors per step stream from L2 faster than it feeds them.)
+@inline(__always)
+func wideGroup(_ left: Int) -> Int {
+    left >= 8 ? 8 : left == 7 || left == 4 ? 4 : left >= 5 || left == 3 ? 3 : 2
+}
+
+/// y[t·yStride + r - rows.lowerBound] = Σ_c W[r, c] · x[t·cols + c] through the wide passes.
+/// Block-fp8: per 128-row band, blocks of tokens packed with the band's scales folded in;
+/// float dtypes: each block of tokens packed once for all rows. packed: ((tokens + 1) · cols).
+@inline(__always)
+func gemvWide<D: WeightDecoding>(
+    _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
+    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, packed: UnsafeMutablePointer<Float>
+) {
+    let tokenBlock = max(8, wideInputBytes / (4 * cols) / 8 * 8)
+    /// Rows `band` of every block of tokens, the input packed with `band`'s scales (nil: none).
+    func blocks(rows band: Range<Int>, scaleBand: Int?) {
+        var t0 = 0
+        while t0 < tokens {
+            let nt = min(tokenBlock, tokens - t0)
+            let xt = x + t0 * cols
+            let tailScale = scaleBand.map { fp8InputBlockScale(scales!, cols: cols, band: $0, block: (cols - 1) / gemvBlock) }
+            packedInput(xt, tokens: nt, cols: cols, scales: scaleBand.map { (scales!, $0) }, into: packed)
+            gemvWideBand(D.self, y + t0 * yStride + band.lowerBound - rows.lowerBound, yStride: yStride, packed, xt, tailScale: tailScale,
+                         tokens: nt, w, rows: band, cols: cols, outScale: scales == nil ? 1 : fp8OutputScale)
+            t0 += nt
+        }
+    }
+    guard scales != nil else {
+        blocks(rows: rows, scaleBand: nil)
+        return
+    }
+    var r = rows.lowerBound
+    while r < rows.upperBound {
+        let band = r / gemvBlock
+        let bandEnd = min((band + 1) * gemvBlock, rows.upperBound)
+        blocks(rows: r..<bandEnd, scaleBand: band)
+        r = bandEnd
+    }
+}
+
+/// x (tokens, cols) packed for the wide passes in the token groups of `wideGroup`: group after
+/// group, for every eight-column step s < cols / 8 the group's tokens' eight values side by
+/// side — packed[offset + 8·(width·s + j) + lane] = x[j, 8s + lane] · fp8InputBlockScale(band,
+/// 8s / 128) for fp8 (`scales`: the matrix's scales and the band), x itself for float dtypes;
+/// zero for a group's missing tokens.
+@inline(__always)
+func packedInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: (UnsafeRawPointer, band: Int)?,
+                 into packed: UnsafeMutablePointer<Float>) {
+    let steps = cols / 8, stepsPerBlock = gemvBlock / 8
+    let source = UnsafeRawPointer(x), target = UnsafeMutableRawPointer(packed)
+    var t0 = 0, offset = 0
+    while t0 < tokens {
+        let width = wideGroup(tokens - t0), nt = min(width, tokens - t0)
+        for j in 0..<width {
+            let to = 4 &* (offset &+ 8 &* j), stride = 32 &* width
+            if j >= nt {
+                for s in 0..<steps { target.storeBytes(of: SIMD8<Float>(), toByteOffset: to &+ stride &* s, as: SIMD8<Float>.self) }
+                continue
+            }
+            let from = 4 &* (t0 &+ j) &* cols
+            var s = 0
+            while s < steps {
+                let blockEnd = min(s + stepsPerBlock, steps)
+                if let (scales, band) = scales {
+                    let k = fp8InputBlockScale(scales, cols: cols, band: band, block: s / stepsPerBlock)
+                    while s < blockEnd {
+                        target.storeBytes(of: source.loadUnaligned(fromByteOffset: from &+ 32 &* s, as: SIMD8<Float>.self) * k,
+                                          toByteOffset: to &+ stride &* s, as: SIMD8<Float>.self)
+                        s &+= 1
+                    }
+                } else {
+                    while s < blockEnd {
+                        target.storeBytes(of: source.loadUnaligned(fromByteOffset: from &+ 32 &* s, as: SIMD8<Float>.self),
+                                          toByteOffset: to &+ stride &* s, as: SIMD8<Float>.self)
+                        s &+= 1
+                    }
+                }
+            }
+        }
+        offset += width * steps * 8
+        t0 += nt
+    }
+}
+
+/// Rows `rows` of one band × a block of tokens through the wide passes: blocks of twelve rows
+/// (a multiple of every pass height), each computed for every token group of `wideGroup`
+/// while its rows are in L1. A pass's missing rows alias its first and are not written; its
+/// missing tokens are zeros in `packed` and are not written. The columns past the last
+/// multiple of eight are summed here from x (times `tailScale` for fp8) and handed to the
+/// pass. y[t·yStride + r - rows.lowerBound].
+@inline(__always)
+func gemvWideBand<D: WeightDecoding>(
+    _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ packed: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+    tailScale: Float?, tokens: Int, _ w: UnsafeRawPointer, rows: Range<Int>, cols: Int, outScale: Float
+) {
+    let vectorEnd = cols / 8 * 8, rowBytes = cols * D.size
+    let block = 12
+    withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: 4) { passRows in
+        // Each (row, token)'s columns past the last multiple of eight (zero if none).
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { tails in
+            tails.initialize(repeating: 0)
+            var b0 = rows.lowerBound
+            while b0 < rows.upperBound {
+                let b1 = min(b0 + block, rows.upperBound)
+                var t0 = 0, offset = 0
+                while t0 < tokens {
+                    let group = wideGroup(tokens - t0), nt = min(group, tokens - t0)
+                    let height = group == 8 ? 3 : 4
+                    let pass = kimi_wide_pass(D.widePasses, Int32(group))!
+                    var r0 = b0
+                    while r0 < b1 {
+                        let nr = min(height, b1 - r0)
+                        for i in 0..<height { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
+                        if vectorEnd < cols {
+                            for i in 0..<nr {
+                                let row = w + (r0 + i) * rowBytes
+                                for j in 0..<nt {
+                                    var tail: Float = 0
+                                    for c in vectorEnd..<cols {
+                                        let v = x[(t0 + j) * cols + c]
+                                        tail = tail.addingProduct(D.load1(row, c), tailScale.map { v * $0 } ?? v)
+                                    }
+                                    tails[i * group + j] = tail
+                                }
+                            }
+                        }
+                        pass(passRows.baseAddress, packed + offset, vectorEnd, t0 == 0 ? gemvRows * rowBytes : 0, tails.baseAddress,
+                             outScale, y + t0 * yStride + r0 - rows.lowerBound, yStride, nr, nt)
+                        r0 += height
+                    }
+                    offset += group * vectorEnd
+                    t0 += nt
+                }
+                b0 = b1
+            }
+        }
+    }
+}
