@@ -64,36 +64,27 @@ func packedInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: (Uns
                  into packed: UnsafeMutablePointer<Float>) {
     let steps = cols / 8, stepsPerBlock = gemvBlock / 8
     let source = UnsafeRawPointer(x), target = UnsafeMutableRawPointer(packed)
-    var t0 = 0, offset = 0
+    var t0 = 0, to = 0
     while t0 < tokens {
         let width = wideGroup(tokens - t0), nt = min(width, tokens - t0)
-        for j in 0..<width {
-            let to = 4 &* (offset &+ 8 &* j), stride = 32 &* width
-            if j >= nt {
-                for s in 0..<steps { target.storeBytes(of: SIMD8<Float>(), toByteOffset: to &+ stride &* s, as: SIMD8<Float>.self) }
-                continue
-            }
-            let from = 4 &* (t0 &+ j) &* cols
-            var s = 0
-            while s < steps {
-                let blockEnd = min(s + stepsPerBlock, steps)
-                if let (scales, band) = scales {
-                    let k = fp8InputBlockScale(scales, cols: cols, band: band, block: s / stepsPerBlock)
-                    while s < blockEnd {
-                        target.storeBytes(of: source.loadUnaligned(fromByteOffset: from &+ 32 &* s, as: SIMD8<Float>.self) * k,
-                                          toByteOffset: to &+ stride &* s, as: SIMD8<Float>.self)
-                        s &+= 1
+        var s = 0
+        while s < steps {
+            let blockEnd = min(s + stepsPerBlock, steps)
+            let k = scales.map { fp8InputBlockScale($0.0, cols: cols, band: $0.band, block: s / stepsPerBlock) }
+            while s < blockEnd {
+                // The group's eight-column step s, token after token: contiguous stores.
+                for j in 0..<width {
+                    var v = SIMD8<Float>()
+                    if j < nt {
+                        v = source.loadUnaligned(fromByteOffset: 4 &* ((t0 &+ j) &* cols &+ 8 &* s), as: SIMD8<Float>.self)
+                        if let k { v *= k }
                     }
-                } else {
-                    while s < blockEnd {
-                        target.storeBytes(of: source.loadUnaligned(fromByteOffset: from &+ 32 &* s, as: SIMD8<Float>.self),
-                                          toByteOffset: to &+ stride &* s, as: SIMD8<Float>.self)
-                        s &+= 1
-                    }
+                    target.storeBytes(of: v, toByteOffset: to, as: SIMD8<Float>.self)
+                    to &+= 32
                 }
+                s &+= 1
             }
         }
-        offset += width * steps * 8
         t0 += nt
     }
 }
