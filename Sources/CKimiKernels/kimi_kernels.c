@@ -29,19 +29,22 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
     _mm256_storeu_ps(l2, p20); _mm256_storeu_ps(l2 + 8, p21); _mm256_storeu_ps(l2 + 16, p22); _mm256_storeu_ps(l2 + 24, p23);
 }
 
-// Multi-token passes (decode batches and prefill) for CPUs with AVX-512VL, whose 32 vector
-// registers hold register tiles of up to 3 rows × 8 tokens of eight-lane accumulators (AVX2's
-// sixteen hold 2 × 4), so that each weight vector is decoded once for up to eight tokens and
-// each input vector loaded once for up to four rows. The
-// arithmetic stays eight lanes wide: every accumulator is the chain of FMAs of `gemvRow`
-// (GEMV.swift) over columns 0 ..< vectorEnd in order, so the results are the AVX2 kernels' bits.
+// Multi-token passes (decode batches and prefill) for CPUs with AVX-512 (F, VL, DQ): register
+// tiles of 4 rows × up to 8 tokens in the 32 vector registers, each 512-bit accumulator holding
+// two rows' eight-lane accumulators for one token (lanes 0-7 the even row, 8-15 the odd row),
+// so that one FMA instruction advances two rows: each pair of rows' weight vectors is decoded
+// into one register once for up to eight tokens, each token's input vector loaded (broadcast to
+// both halves) once for four rows. The arithmetic of every lane is the eight-lane FMA chain of
+// `gemvRow` (GEMV.swift) over columns 0 ..< vectorEnd in order, so the results are the AVX2
+// kernels' bits; the halves only share instructions. (On CPUs with two 512-bit FMA units, e.g.
+// Intel Xeon since Skylake-SP, this doubles the FMAs per cycle of eight-lane registers.)
 // rows[i]: row i's first element; x: the T tokens' (scaled) inputs packed eight columns at a
 // time (x[8·(T·s + j) + lane] = token j's column 8·s + lane), so that one pointer walks them
 // all; every 64 columns each row asks for its line `ahead` bytes further on (0: none). The
 // results go straight to y (`kimi_finish`): y[j·yStride + i] = (accumulator (i, j) summed
 // across its lanes in SIMD8.sum()'s order + tails[i·T + j]) · outScale for the pass's first nr
 // rows and nt tokens.
-#define KIMI_WIDE __attribute__((target("avx2,fma,f16c,avx512f,avx512vl")))
+#define KIMI_WIDE __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512dq")))
 
 // Lane k of the result: ((v_k[0] + v_k[1]) + v_k[2]) + … + v_k[7], the eight accumulators
 // transposed so that eight sums run at once in SIMD8.sum()'s order.
@@ -82,56 +85,79 @@ static inline KIMI_WIDE void kimi_finish(const float *lanes, int count, int T, c
     }
 }
 
-#define KIMI_PASS(NAME, DECODE, SIZE, R, T)                                                         \
+// Rows p0 and p1's eight weights at the same columns, decoded into the low and high halves.
+static inline KIMI_WIDE __m512 kimi_fp8x16_scaled(const void *p0, const void *p1) {
+    __m128i b = _mm_castpd_si128(_mm_loadh_pd(_mm_castsi128_pd(_mm_loadl_epi64((const __m128i *)p0)), (const double *)p1));
+    __m512i i = _mm512_and_si512(_mm512_slli_epi32(_mm512_cvtepi8_epi32(b), 20), _mm512_set1_epi32((int)0x87F00000u));
+    return _mm512_castsi512_ps(i);
+}
+
+static inline KIMI_WIDE __m256i kimi_halves16(const void *p0, const void *p1) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p0)),
+                                   _mm_loadu_si128((const __m128i *)p1), 1);
+}
+
+static inline KIMI_WIDE __m512 kimi_bf16x16(const void *p0, const void *p1) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(kimi_halves16(p0, p1)), 16));
+}
+
+static inline KIMI_WIDE __m512 kimi_f16x16(const void *p0, const void *p1) {
+    return _mm512_cvtph_ps(kimi_halves16(p0, p1));
+}
+
+static inline KIMI_WIDE __m512 kimi_f32x16(const void *p0, const void *p1) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps((const float *)p0)), _mm256_loadu_ps((const float *)p1), 1);
+}
+
+#define KIMI_PASS(NAME, DECODE2, SIZE, P, T)                                                         \
     KIMI_WIDE void NAME(const void *const *rows, const float *x, long vectorEnd, long ahead,          \
                         const float *tails, float outScale, float *y, long yStride, long nr, long nt) { \
-        const unsigned char *w[R];                                                                  \
-        __m256 a[R][T];                                                                             \
-        for (int i = 0; i < R; i++) w[i] = (const unsigned char *)rows[i];                          \
-        _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++)                              \
-            _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) a[i][j] = _mm256_setzero_ps(); \
+        const unsigned char *w[2 * P];                                                              \
+        __m512 a[P][T];                                                                             \
+        for (int i = 0; i < 2 * P; i++) w[i] = (const unsigned char *)rows[i];                      \
+        _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++)                              \
+            _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) a[p][j] = _mm512_setzero_ps(); \
         long c = 0;                                                                                 \
         for (;;) {                                                                                  \
             long end = c + 64 <= vectorEnd ? c + 64 : vectorEnd;                                    \
             if (c == end) break;                                                                    \
             if (ahead && end == c + 64)                                                             \
-                for (int i = 0; i < R; i++)                                                         \
+                for (int i = 0; i < 2 * P; i++)                                                     \
                     for (int line = 0; line < 64 * SIZE; line += 64)                                \
                         kimi_prefetch(w[i] + SIZE * c + line + ahead);                              \
             _Pragma("clang loop unroll(disable)") for (; c < end; c += 8, x += 8 * T) {             \
-                __m256 v[R];                                                                        \
-                _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++) v[i] = DECODE(w[i] + SIZE * c); \
+                __m512 v[P];                                                                        \
+                _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++)                      \
+                    v[p] = DECODE2(w[2 * p] + SIZE * c, w[2 * p + 1] + SIZE * c);                   \
                 _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) {                    \
-                    __m256 b = _mm256_loadu_ps(x + 8 * j);                                          \
-                    _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++) a[i][j] = _mm256_fmadd_ps(v[i], b, a[i][j]); \
+                    __m512 b = _mm512_broadcast_f32x8(_mm256_loadu_ps(x + 8 * j));                  \
+                    _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++) a[p][j] = _mm512_fmadd_ps(v[p], b, a[p][j]); \
                 }                                                                                   \
             }                                                                                       \
         }                                                                                           \
-        float lanes[8 * ((R * T + 7) / 8 * 8)] __attribute__((aligned(32)));                        \
-        for (int i = 0; i < R; i++)                                                                 \
-            for (int j = 0; j < T; j++) _mm256_store_ps(lanes + 8 * (i * T + j), a[i][j]);          \
-        for (int k = R * T; k < (R * T + 7) / 8 * 8; k++) _mm256_store_ps(lanes + 8 * k, _mm256_setzero_ps()); \
-        kimi_finish(lanes, R * T, T, tails, outScale, y, yStride, nr, nt);                          \
+        float lanes[8 * ((2 * P * T + 7) / 8 * 8)] __attribute__((aligned(32)));                    \
+        for (int p = 0; p < P; p++)                                                                 \
+            for (int j = 0; j < T; j++) {                                                           \
+                _mm256_store_ps(lanes + 8 * (2 * p * T + j), _mm512_castps512_ps256(a[p][j]));      \
+                _mm256_store_ps(lanes + 8 * ((2 * p + 1) * T + j), _mm512_extractf32x8_ps(a[p][j], 1)); \
+            }                                                                                       \
+        for (int k = 2 * P * T; k < (2 * P * T + 7) / 8 * 8; k++) _mm256_store_ps(lanes + 8 * k, _mm256_setzero_ps()); \
+        kimi_finish(lanes, 2 * P * T, T, tails, outScale, y, yStride, nr, nt);                      \
     }
 
-#define KIMI_FP8(p) ((__m256)kimi_fp8x8_scaled(p))
-#define KIMI_BF16(p) ((__m256)kimi_bf16x8(p))
-#define KIMI_F16(p) ((__m256)kimi_f16x8(p))
-#define KIMI_F32(p) _mm256_loadu_ps((const float *)(p))
+// One dtype's passes, in the order of `kimi_wide_pass`'s tiles: 4×8, 4×4, 4×3, 4×2.
+#define KIMI_PASSES(D, DECODE2, SIZE)                   \
+    KIMI_PASS(kimi_##D##_pass4x8, DECODE2, SIZE, 2, 8) \
+    KIMI_PASS(kimi_##D##_pass4x4, DECODE2, SIZE, 2, 4) \
+    KIMI_PASS(kimi_##D##_pass4x3, DECODE2, SIZE, 2, 3) \
+    KIMI_PASS(kimi_##D##_pass4x2, DECODE2, SIZE, 2, 2)
 
-// One dtype's passes, in the order of `kimi_wide_pass`'s tiles: 3×8, 4×4, 4×3, 4×2.
-#define KIMI_PASSES(D, DECODE, SIZE)                   \
-    KIMI_PASS(kimi_##D##_pass3x8, DECODE, SIZE, 3, 8) \
-    KIMI_PASS(kimi_##D##_pass4x4, DECODE, SIZE, 4, 4) \
-    KIMI_PASS(kimi_##D##_pass4x3, DECODE, SIZE, 4, 3) \
-    KIMI_PASS(kimi_##D##_pass4x2, DECODE, SIZE, 4, 2)
+KIMI_PASSES(fp8, kimi_fp8x16_scaled, 1)
+KIMI_PASSES(bf16, kimi_bf16x16, 2)
+KIMI_PASSES(f16, kimi_f16x16, 2)
+KIMI_PASSES(f32, kimi_f32x16, 4)
 
-KIMI_PASSES(fp8, KIMI_FP8, 1)
-KIMI_PASSES(bf16, KIMI_BF16, 2)
-KIMI_PASSES(f16, KIMI_F16, 2)
-KIMI_PASSES(f32, KIMI_F32, 4)
-
-#define KIMI_PASS_ROW(D) {kimi_##D##_pass3x8, kimi_##D##_pass4x4, kimi_##D##_pass4x3, kimi_##D##_pass4x2}
+#define KIMI_PASS_ROW(D) {kimi_##D##_pass4x8, kimi_##D##_pass4x4, kimi_##D##_pass4x3, kimi_##D##_pass4x2}
 static const kimi_pass kimi_wide_passes[4][4] = {KIMI_PASS_ROW(fp8), KIMI_PASS_ROW(bf16), KIMI_PASS_ROW(f16), KIMI_PASS_ROW(f32)};
 
 kimi_pass kimi_wide_pass(int dtype, int tokens) {
@@ -143,6 +169,11 @@ kimi_pass kimi_wide_pass(int dtype, int tokens) {
 // for T tokens. Every accumulator is the chain of `gemvTransposedKernel` (GEMV.swift): from
 // zero, one FMA per row in order. y[j][0 ..< 16] = Σ_r decode(w + r·rowBytes)[0 ..< 16] · x[r·T + j]
 // for j < nt (x: the tokens' inputs interleaved, row by row).
+#define KIMI_FP8(p) ((__m256)kimi_fp8x8_scaled(p))
+#define KIMI_BF16(p) ((__m256)kimi_bf16x8(p))
+#define KIMI_F16(p) ((__m256)kimi_f16x8(p))
+#define KIMI_F32(p) _mm256_loadu_ps((const float *)(p))
+
 #define KIMI_TPASS(NAME, DECODE, SIZE, T)                                                              \
     KIMI_WIDE void NAME(const void *w, long rowBytes, long rows, const float *x, float *const *y, long nt) { \
         const unsigned char *p = (const unsigned char *)w;                                            \
@@ -179,10 +210,10 @@ kimi_tpass kimi_transposed_pass(int dtype, int tokens) {
     return kimi_transposed_passes[dtype][tokens > 8 ? 0 : tokens > 4 ? 1 : 2];
 }
 
-int kimi_has_avx512vl(void) {
+int kimi_has_avx512(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
-    if (!(b & (1u << 16)) || !(b & (1u << 31))) return 0;  // AVX512F, AVX512VL
+    if (!(b & (1u << 16)) || !(b & (1u << 17)) || !(b & (1u << 31))) return 0;  // AVX512F, DQ, VL
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return 0;  // OSXSAVE
     unsigned lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));

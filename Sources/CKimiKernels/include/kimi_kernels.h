@@ -42,24 +42,25 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
                   const float *x0, const float *x1, const float *x2, const float *x3,
                   long steps, float *lanes, long rowStride);
 
-/// Whether the CPU and OS run AVX-512VL (its 32 vector registers): the wide passes need it.
-int kimi_has_avx512vl(void);
+/// Whether the CPU and OS run AVX-512 F, VL and DQ (32 vector registers of 512 bits): the wide
+/// and transposed passes need it.
+int kimi_has_avx512(void);
 
 /// A wide pass (kimi_kernels.c): R rows × T tokens of a weight matrix, columns 0 ..< vectorEnd
 /// (a multiple of 8), the tokens' inputs packed eight columns at a time (x[8·(T·s + j) + lane]:
 /// token j, column 8·s + lane); y[j·yStride + i] = (accumulator (i, j) summed across its lanes
 /// in order + tails[i·T + j]) · outScale for i < nr, j < nt (tails: R·T rounded up to 8 floats).
-/// AVX-512VL only.
+/// AVX-512 only.
 typedef void (*kimi_pass)(const void *const *rows, const float *x, long vectorEnd, long ahead, const float *tails,
                           float outScale, float *y, long yStride, long nr, long nt);
 
 /// The wide pass of dtype `dtype` (0 float8_e4m3fn ×2^-120, 1 bfloat16, 2 float16, 3 float32)
-/// for a token group of 8 (3 rows), 4, 3 or 2 (4 rows) tokens.
+/// for 4 rows and a token group of 8, 4, 3 or 2 tokens.
 kimi_pass kimi_wide_pass(int dtype, int tokens);
 
 /// A transposed pass (kimi_kernels.c) for T = 12, 8 or 4 tokens: y[j][0 ..< 16] =
 /// Σ_{r < rows} W[r][0 ..< 16] · x[r·T + j] for j < nt, W's row r at w + r·rowBytes; each value
-/// one chain of FMAs over the rows in order, from zero. AVX-512VL only.
+/// one chain of FMAs over the rows in order, from zero. AVX-512 only.
 typedef void (*kimi_tpass)(const void *w, long rowBytes, long rows, const float *x, float *const *y, long nt);
 
 /// The transposed pass of dtype `dtype` (as `kimi_wide_pass`) for the smallest T of 12, 8 and 4

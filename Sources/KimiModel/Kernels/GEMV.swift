@@ -268,13 +268,13 @@ func gemvTransposedBatchKernel<D: WeightDecoding>(
     }
 }
 
-/// The vector registers the multi-token passes may use: AVX2's sixteen, or AVX-512VL's
-/// thirty-two, which hold wider register tiles (CKimiKernels' wide passes) with the same
-/// eight-lane arithmetic, so both give the same bits.
+/// The vector registers the multi-token passes may use: AVX2's sixteen, or AVX-512's
+/// thirty-two (of 512 bits), which hold wider register tiles (CKimiKernels' wide passes) with
+/// the same eight-lane arithmetic, so both give the same bits.
 public enum VectorRegisters: Sendable {
     case sixteen, thirtyTwo
     /// What this CPU and OS provide.
-    public static let available: VectorRegisters = kimi_has_avx512vl() != 0 ? .thirtyTwo : .sixteen
+    public static let available: VectorRegisters = kimi_has_avx512() != 0 ? .thirtyTwo : .sixteen
 }
 
 /// y[t·yStride + r - rows.lowerBound] = Σ_c W[r, c] · x[t·cols + c] for several tokens (with

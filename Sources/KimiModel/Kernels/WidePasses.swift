@@ -1,19 +1,21 @@
 import CKimiKernels
 
-// Multi-token products on CPUs with AVX-512VL: CKimiKernels' wide passes keep register tiles
-// of 3 rows × 8 tokens or 4 × 2…4 in the 32 vector registers while the columns pass, the
-// tokens' inputs packed eight columns at a time so that one pointer walks them all. Every
-// (token, row) is `gemvRow`'s chain of eight-lane FMAs over the columns in order, so the
-// results are the GEMV's bits whatever the tokens and rows around them.
+// Multi-token products on CPUs with AVX-512: CKimiKernels' wide passes keep register tiles of
+// 4 rows × 2…8 tokens in the 32 vector registers while the columns pass (two rows' eight-lane
+// accumulators per 512-bit register), the tokens' inputs packed eight columns at a time so that
+// one pointer walks them all. Every (token, row) is `gemvRow`'s chain of eight-lane FMAs over
+// the columns in order, so the results are the GEMV's bits whatever the tokens and rows around
+// them.
 
 /// Most bytes of packed input one `gemvWideBand` call takes (a block of tokens, at least
 /// eight): it stays in L2 beside the band's weights while every row of the band passes over it.
 let wideInputBytes = 256 * 1024
 
-/// The next token group of the wide passes with `left` tokens to go: eight (3-row passes)
-/// while at least eight are left, then 4 + 3, 3 + 3, 3 + 2, 4, 3 or 2 (4-row passes; a lone
-/// token takes a 2-token pass). (Groups of twelve in 2-row passes measured 5 % slower in a
-/// prefill: twelve input vectors per step stream from L2 faster than it feeds them.)
+/// The next token group of the wide passes with `left` tokens to go: eight while at least
+/// eight are left, then 4 + 3, 3 + 3, 3 + 2, 4, 3 or 2 (a lone token takes a 2-token pass).
+/// (On Zen 4, groups of twelve in 2-row passes of eight-lane registers measured 5 % slower in a
+/// prefill: twelve input vectors per step stream from L2 faster than it feeds them; on a Xeon,
+/// 6-row × 8-token passes measured no faster than 4 × 8.)
 @inline(__always)
 func wideGroup(_ left: Int) -> Int {
     left >= 8 ? 8 : left == 7 || left == 4 ? 4 : left >= 5 || left == 3 ? 3 : 2
@@ -90,7 +92,7 @@ func packedInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: (Uns
 }
 
 /// Rows `rows` of one band × a block of tokens through the wide passes: blocks of twelve rows
-/// (a multiple of every pass height), each computed for every token group of `wideGroup`
+/// (three passes of four), each computed for every token group of `wideGroup`
 /// while its rows are in L1. A pass's missing rows alias its first and are not written; its
 /// missing tokens are zeros in `packed` and are not written. The columns past the last
 /// multiple of eight are summed here from x (times `tailScale` for fp8) and handed to the
@@ -104,7 +106,7 @@ func gemvWideBand<D: WeightDecoding>(
     let block = 12
     withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: 4) { passRows in
         // Each (row, token)'s columns past the last multiple of eight (zero if none).
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { tails in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { tails in
             tails.initialize(repeating: 0)
             var b0 = rows.lowerBound
             while b0 < rows.upperBound {
@@ -112,12 +114,11 @@ func gemvWideBand<D: WeightDecoding>(
                 var t0 = 0, offset = 0
                 while t0 < tokens {
                     let group = wideGroup(tokens - t0), nt = min(group, tokens - t0)
-                    let height = group == 8 ? 3 : 4
                     let pass = kimi_wide_pass(D.widePasses, Int32(group))!
                     var r0 = b0
                     while r0 < b1 {
-                        let nr = min(height, b1 - r0)
-                        for i in 0..<height { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
+                        let nr = min(4, b1 - r0)
+                        for i in 0..<4 { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
                         if vectorEnd < cols {
                             for i in 0..<nr {
                                 let row = w + (r0 + i) * rowBytes
@@ -133,7 +134,7 @@ func gemvWideBand<D: WeightDecoding>(
                         }
                         pass(passRows.baseAddress, packed + offset, vectorEnd, t0 == 0 ? gemvRows * rowBytes : 0, tails.baseAddress,
                              outScale, y + t0 * yStride + r0 - rows.lowerBound, yStride, nr, nt)
-                        r0 += height
+                        r0 += 4
                     }
                     offset += group * vectorEnd
                     t0 += nt
