@@ -1,5 +1,5 @@
-// The decoders are header-only (static inline); the GEMM microkernel and the wide multi-token
-// passes live here, where their loops can be kept from unrolling (an unrolled body needs more
+// The decoders are header-only (static inline); the GEMM microkernel and the wide passes of
+// AVX-512 CPUs live here, where their loops can be kept from unrolling (an unrolled body needs more
 // registers than there are).
 #include "kimi_kernels.h"
 
@@ -29,21 +29,20 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
     _mm256_storeu_ps(l2, p20); _mm256_storeu_ps(l2 + 8, p21); _mm256_storeu_ps(l2 + 16, p22); _mm256_storeu_ps(l2 + 24, p23);
 }
 
-// Multi-token passes (decode batches and prefill) for CPUs with AVX-512 (F, VL, DQ): register
-// tiles of 4 rows × up to 8 tokens in the 32 vector registers, each 512-bit accumulator holding
-// two rows' eight-lane accumulators for one token (lanes 0-7 the even row, 8-15 the odd row),
-// so that one FMA instruction advances two rows: each pair of rows' weight vectors is decoded
-// into one register once for up to eight tokens, each token's input vector loaded (broadcast to
-// both halves) once for four rows. The arithmetic of every lane is the eight-lane FMA chain of
-// `gemvRow` (GEMV.swift) over columns 0 ..< vectorEnd in order, so the results are the AVX2
-// kernels' bits; the halves only share instructions. (On CPUs with two 512-bit FMA units, e.g.
-// Intel Xeon since Skylake-SP, this doubles the FMAs per cycle of eight-lane registers.)
-// rows[i]: row i's first element; x: the T tokens' (scaled) inputs packed eight columns at a
-// time (x[8·(T·s + j) + lane] = token j's column 8·s + lane), so that one pointer walks them
-// all; every 64 columns each row asks for its line `ahead` bytes further on (0: none). The
-// results go straight to y (`kimi_finish`): y[j·yStride + i] = (accumulator (i, j) summed
-// across its lanes in SIMD8.sum()'s order + tails[i·T + j]) · outScale for the pass's first nr
-// rows and nt tokens.
+// Passes for CPUs with AVX-512 (F, VL, DQ), which run every weight product on them: the
+// decode GEMV (8 rows × 1 token), decode batches and prefill (3 or 4 rows × 2…8 tokens). Each
+// 512-bit accumulator holds one (row, token)'s sixteen lanes, lane l accumulating columns
+// 16·s + l: sixteen weights of a row decode into one register with one sign- or zero-extending
+// load, three instructions for fp8 (the two-rows-per-register layout of eight-lane chains
+// took four, and its decoding, not DRAM, bounded decode). The arithmetic of a (row, token) is
+// the "sixteen-lane row" (WidePasses.swift): a chain of sixteen-lane FMAs over columns
+// 0 ..< vectorEnd in order, lanes l and l + 8 then added and the eight sums added in
+// SIMD8.sum()'s order (`kimi_finish`) — whatever the pass, its rows and its tokens.
+// rows[i]: row i's first element; x: the T tokens' (scaled) inputs packed sixteen columns at a
+// time (x[16·(T·s + j) + lane] = token j's column 16·s + lane), so that one pointer walks them
+// all; every 64 columns each row asks for its line `ahead` bytes further on (0: none).
+// y[j·yStride + i] = (sum of accumulator (i, j) + tails[i·T + j]) · outScale for the pass's
+// first nr rows and nt tokens.
 #define KIMI_WIDE __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512dq")))
 
 // Lane k of the result: ((v_k[0] + v_k[1]) + v_k[2]) + … + v_k[7], the eight accumulators
@@ -85,36 +84,30 @@ static inline KIMI_WIDE void kimi_finish(const float *lanes, int count, int T, c
     }
 }
 
-// Rows p0 and p1's eight weights at the same columns, decoded into the low and high halves.
-static inline KIMI_WIDE __m512 kimi_fp8x16_scaled(const void *p0, const void *p1) {
-    __m128i b = _mm_castpd_si128(_mm_loadh_pd(_mm_castsi128_pd(_mm_loadl_epi64((const __m128i *)p0)), (const double *)p1));
-    __m512i i = _mm512_and_si512(_mm512_slli_epi32(_mm512_cvtepi8_epi32(b), 20), _mm512_set1_epi32((int)0x87F00000u));
-    return _mm512_castsi512_ps(i);
+// Sixteen consecutive weights of a row.
+static inline KIMI_WIDE __m512 kimi_fp8x16_scaled(const void *p) {
+    __m512i i = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm512_castsi512_ps(_mm512_and_si512(_mm512_slli_epi32(i, 20), _mm512_set1_epi32((int)0x87F00000u)));
 }
 
-static inline KIMI_WIDE __m256i kimi_halves16(const void *p0, const void *p1) {
-    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p0)),
-                                   _mm_loadu_si128((const __m128i *)p1), 1);
+static inline KIMI_WIDE __m512 kimi_bf16x16(const void *p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
 }
 
-static inline KIMI_WIDE __m512 kimi_bf16x16(const void *p0, const void *p1) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(kimi_halves16(p0, p1)), 16));
+static inline KIMI_WIDE __m512 kimi_f16x16(const void *p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
 }
 
-static inline KIMI_WIDE __m512 kimi_f16x16(const void *p0, const void *p1) {
-    return _mm512_cvtph_ps(kimi_halves16(p0, p1));
+static inline KIMI_WIDE __m512 kimi_f32x16(const void *p) {
+    return _mm512_loadu_ps((const float *)p);
 }
 
-static inline KIMI_WIDE __m512 kimi_f32x16(const void *p0, const void *p1) {
-    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps((const float *)p0)), _mm256_loadu_ps((const float *)p1), 1);
-}
-
-#define KIMI_PASS(NAME, DECODE2, SIZE, P, T)                                                         \
+#define KIMI_PASS(NAME, DECODE, SIZE, P, T)                                                          \
     KIMI_WIDE void NAME(const void *const *rows, const float *x, long vectorEnd, long ahead,          \
                         const float *tails, float outScale, float *y, long yStride, long nr, long nt) { \
-        const unsigned char *w[2 * P];                                                              \
+        const unsigned char *w[P];                                                                  \
         __m512 a[P][T];                                                                             \
-        for (int i = 0; i < 2 * P; i++) w[i] = (const unsigned char *)rows[i];                      \
+        for (int i = 0; i < P; i++) w[i] = (const unsigned char *)rows[i];                          \
         _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++)                              \
             _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) a[p][j] = _mm512_setzero_ps(); \
         long c = 0;                                                                                 \
@@ -122,46 +115,48 @@ static inline KIMI_WIDE __m512 kimi_f32x16(const void *p0, const void *p1) {
             long end = c + 64 <= vectorEnd ? c + 64 : vectorEnd;                                    \
             if (c == end) break;                                                                    \
             if (ahead && end == c + 64)                                                             \
-                for (int i = 0; i < 2 * P; i++)                                                     \
+                for (int i = 0; i < P; i++)                                                         \
                     for (int line = 0; line < 64 * SIZE; line += 64)                                \
                         kimi_prefetch(w[i] + SIZE * c + line + ahead);                              \
-            _Pragma("clang loop unroll(disable)") for (; c < end; c += 8, x += 8 * T) {             \
+            _Pragma("clang loop unroll(disable)") for (; c < end; c += 16, x += 16 * T) {           \
                 __m512 v[P];                                                                        \
-                _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++)                      \
-                    v[p] = DECODE2(w[2 * p] + SIZE * c, w[2 * p + 1] + SIZE * c);                   \
+                _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++) v[p] = DECODE(w[p] + SIZE * c); \
                 _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) {                    \
-                    __m512 b = _mm512_broadcast_f32x8(_mm256_loadu_ps(x + 8 * j));                  \
+                    __m512 b = _mm512_loadu_ps(x + 16 * j);                                         \
                     _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++) a[p][j] = _mm512_fmadd_ps(v[p], b, a[p][j]); \
                 }                                                                                   \
             }                                                                                       \
         }                                                                                           \
-        float lanes[8 * ((2 * P * T + 7) / 8 * 8)] __attribute__((aligned(32)));                    \
-        for (int p = 0; p < P; p++)                                                                 \
-            for (int j = 0; j < T; j++) {                                                           \
-                _mm256_store_ps(lanes + 8 * (2 * p * T + j), _mm512_castps512_ps256(a[p][j]));      \
-                _mm256_store_ps(lanes + 8 * ((2 * p + 1) * T + j), _mm512_extractf32x8_ps(a[p][j], 1)); \
-            }                                                                                       \
-        for (int k = 2 * P * T; k < (2 * P * T + 7) / 8 * 8; k++) _mm256_store_ps(lanes + 8 * k, _mm256_setzero_ps()); \
-        kimi_finish(lanes, 2 * P * T, T, tails, outScale, y, yStride, nr, nt);                      \
+        float lanes[8 * ((P * T + 7) / 8 * 8)] __attribute__((aligned(32)));                        \
+        _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++)                              \
+            _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++)                          \
+                _mm256_store_ps(lanes + 8 * (p * T + j),                                            \
+                                _mm256_add_ps(_mm512_castps512_ps256(a[p][j]), _mm512_extractf32x8_ps(a[p][j], 1))); \
+        for (int k = P * T; k < (P * T + 7) / 8 * 8; k++) _mm256_store_ps(lanes + 8 * k, _mm256_setzero_ps()); \
+        kimi_finish(lanes, P * T, T, tails, outScale, y, yStride, nr, nt);                          \
     }
 
-// One dtype's passes, in the order of `kimi_wide_pass`'s tiles: 4×8, 4×4, 4×3, 4×2.
-#define KIMI_PASSES(D, DECODE2, SIZE)                   \
-    KIMI_PASS(kimi_##D##_pass4x8, DECODE2, SIZE, 2, 8) \
-    KIMI_PASS(kimi_##D##_pass4x4, DECODE2, SIZE, 2, 4) \
-    KIMI_PASS(kimi_##D##_pass4x3, DECODE2, SIZE, 2, 3) \
-    KIMI_PASS(kimi_##D##_pass4x2, DECODE2, SIZE, 2, 2)
+// One dtype's passes, in the order of `kimi_wide_pass`'s tiles: 3×8, 4×4, 4×3, 4×2 and 8×1 (rows ×
+// tokens; at most 28 of the 32 registers).
+#define KIMI_PASSES(D, DECODE, SIZE)                   \
+    KIMI_PASS(kimi_##D##_pass3x8, DECODE, SIZE, 3, 8) \
+    KIMI_PASS(kimi_##D##_pass4x4, DECODE, SIZE, 4, 4) \
+    KIMI_PASS(kimi_##D##_pass4x3, DECODE, SIZE, 4, 3) \
+    KIMI_PASS(kimi_##D##_pass4x2, DECODE, SIZE, 4, 2) \
+    KIMI_PASS(kimi_##D##_pass8x1, DECODE, SIZE, 8, 1)
 
 KIMI_PASSES(fp8, kimi_fp8x16_scaled, 1)
 KIMI_PASSES(bf16, kimi_bf16x16, 2)
 KIMI_PASSES(f16, kimi_f16x16, 2)
 KIMI_PASSES(f32, kimi_f32x16, 4)
 
-#define KIMI_PASS_ROW(D) {kimi_##D##_pass4x8, kimi_##D##_pass4x4, kimi_##D##_pass4x3, kimi_##D##_pass4x2}
-static const kimi_pass kimi_wide_passes[4][4] = {KIMI_PASS_ROW(fp8), KIMI_PASS_ROW(bf16), KIMI_PASS_ROW(f16), KIMI_PASS_ROW(f32)};
+#define KIMI_PASS_ROW(D) {kimi_##D##_pass3x8, kimi_##D##_pass4x4, kimi_##D##_pass4x3, kimi_##D##_pass4x2, kimi_##D##_pass8x1}
+static const kimi_pass kimi_wide_passes[4][5] = {KIMI_PASS_ROW(fp8), KIMI_PASS_ROW(bf16), KIMI_PASS_ROW(f16), KIMI_PASS_ROW(f32)};
 
-kimi_pass kimi_wide_pass(int dtype, int tokens) {
-    return kimi_wide_passes[dtype][tokens == 8 ? 0 : tokens == 4 ? 1 : tokens == 3 ? 2 : 3];
+kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows) {
+    int k = tokens == 8 ? 0 : tokens == 4 ? 1 : tokens == 3 ? 2 : tokens == 2 ? 3 : 4;
+    *rows = k == 0 ? 3 : k == 4 ? 8 : 4;
+    return kimi_wide_passes[dtype][k];
 }
 
 // Transposed passes (Wᵀ over a band of rows for several tokens): 16 columns × T tokens of

@@ -132,10 +132,11 @@ import Testing
         }
     }
 
-    /// The register files this CPU can run: the batch kernels must give the same bits with each.
+    /// The register files this CPU can run: with each, the multi-token kernels must give the
+    /// one-token bits.
     static let registerFiles: [VectorRegisters] = VectorRegisters.available == .thirtyTwo ? [.sixteen, .thirtyTwo] : [.sixteen]
 
-    @Test("the multi-token kernels give every (token, row) the gemv's exact bits",
+    @Test("the multi-token kernels give every (token, row) the one-token kernel's exact bits",
           arguments: ["fp8", "bf16", "f16", "f32"], registerFiles)
     func gemmMatchesGemv(_ storage: String, _ registers: VectorRegisters) {
         for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (64, 300), (13, 1100)].enumerated() {
@@ -152,14 +153,64 @@ import Testing
                     w.multiply(&y, yStride: band.count, x, tokens: tokens, rows: band, scaled: &scaled, tile: &tile,
                                accumulators: &accumulators, registers: registers)
                 }
-                var scratch = [Float](repeating: 0, count: cols)
                 for t in 0..<tokens {
                     var one = [Float](repeating: .nan, count: band.count)
                     Array(x[t * cols..<(t + 1) * cols]).withUnsafeBufferPointer { xt in
-                        Self.withWeight(m, storage) { w in w.gemv(&one, xt.baseAddress!, rows: band, scratch: &scratch) }
+                        Self.withWeight(m, storage) { w in
+                            w.multiply(&one, yStride: 0, xt.baseAddress!, tokens: 1, rows: band, scaled: &scaled, tile: &tile,
+                                       accumulators: &accumulators, registers: registers)
+                        }
                     }
                     #expect(Array(y[t * band.count..<(t + 1) * band.count]) == one,
                             "\(storage) \(rows)x\(cols), \(tokens) tokens, token \(t), \(registers) registers")
+                }
+            }
+        }
+    }
+
+    /// A row of the wide passes from their definition (WidePasses.swift), in Float: lane l of
+    /// sixteen chains the products of columns 16·s + l in order, lanes l and l + 8 are added,
+    /// the eight sums added as SIMD8.sum() does, then the columns past the last multiple of
+    /// sixteen, one chain. fp8: weights as value · 2^-120, inputs times block scale · 2^60, the
+    /// result times 2^60.
+    static func sixteenLaneRow(_ m: Matrix, _ storage: String, row r: Int, _ x: ArraySlice<Float>) -> Float {
+        let cols = m.cols, end = cols / 16 * 16, x0 = x.startIndex
+        func weight(_ c: Int) -> Float {
+            storage == "fp8" ? fp8Reference(m.bytes[r * cols + c]) * powf(2, -120) : Float(m.dense[r * cols + c])
+        }
+        func input(_ c: Int) -> Float {
+            storage == "fp8" ? x[x0 + c] * (m.scales[(r / 128) * ((cols + 127) / 128) + c / 128] * powf(2, 60)) : x[x0 + c]
+        }
+        var lanes = [Float](repeating: 0, count: 16)
+        for c in 0..<end { lanes[c % 16] = lanes[c % 16].addingProduct(weight(c), input(c)) }
+        var folded = SIMD8<Float>()
+        for l in 0..<8 { folded[l] = lanes[l] + lanes[l + 8] }
+        var tail: Float = 0
+        for c in end..<cols { tail = tail.addingProduct(weight(c), input(c)) }
+        return (folded.sum() + tail) * (storage == "fp8" ? powf(2, 60) : 1)
+    }
+
+    @Test("with thirty-two registers every (token, row) is the sixteen-lane row, bit for bit",
+          .enabled(if: VectorRegisters.available == .thirtyTwo), arguments: ["fp8", "bf16", "f16", "f32"])
+    func wideMatchesDefinition(_ storage: String) {
+        for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (13, 1100), (3, 15)].enumerated() {
+            let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(90 + i))
+            var rng = SplitMix(seed: 23)
+            for tokens in [1, 2, 3, 5, 8, 13] {
+                let x = (0..<tokens * cols).map { _ in Float(rng.unit() * 2 - 1) }
+                let band = min(5, rows - 1)..<rows
+                var y = [Float](repeating: .nan, count: tokens * band.count)
+                var scaled = [Float](repeating: 0, count: (tokens + 1) * cols), tile: [Float] = [0], accumulators: [Float] = [0]
+                Self.withWeight(m, storage) { w in
+                    w.multiply(&y, yStride: band.count, x, tokens: tokens, rows: band, scaled: &scaled, tile: &tile,
+                               accumulators: &accumulators, registers: .thirtyTwo)
+                }
+                for t in 0..<tokens {
+                    for r in band {
+                        let expected = Self.sixteenLaneRow(m, storage, row: r, x[t * cols..<(t + 1) * cols])
+                        #expect(y[t * band.count + r - band.lowerBound].bitPattern == expected.bitPattern,
+                                "\(storage) \(rows)x\(cols), \(tokens) tokens, token \(t), row \(r)")
+                    }
                 }
             }
         }

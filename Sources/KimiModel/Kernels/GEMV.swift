@@ -7,7 +7,8 @@ import CKimiKernels
 // rows per pass with one accumulator each, decoding the weights in registers. A row's result
 // depends only on that row and x: no arithmetic is shared between rows, so any row split
 // (threads, batches) gives bit-identical outputs, and the GEMM (GEMM.swift) repeats exactly
-// this arithmetic for every (row, token).
+// this arithmetic for every (row, token). These are the AVX2 kernels; on CPUs with AVX-512
+// every product runs the wide passes instead (WidePasses.swift).
 
 /// Rows (and columns) per fp8 scale block.
 let gemvBlock = 128
@@ -268,31 +269,26 @@ func gemvTransposedBatchKernel<D: WeightDecoding>(
     }
 }
 
-/// The vector registers the multi-token passes may use: AVX2's sixteen, or AVX-512's
-/// thirty-two (of 512 bits), which hold wider register tiles (CKimiKernels' wide passes) with
-/// the same eight-lane arithmetic, so both give the same bits.
+/// The kernels every weight product runs: AVX2's, with sixteen vector registers and eight-lane
+/// FMA chains (this file, GEMM.swift), or AVX-512's wide passes, with thirty-two registers of
+/// 512 bits and sixteen-lane chains (WidePasses.swift). Each gives every (token, row) one
+/// arithmetic whatever the batch; the two give different bits.
 public enum VectorRegisters: Sendable {
     case sixteen, thirtyTwo
     /// What this CPU and OS provide.
     public static let available: VectorRegisters = kimi_has_avx512() != 0 ? .thirtyTwo : .sixteen
 }
 
-/// y[t·yStride + r - rows.lowerBound] = Σ_c W[r, c] · x[t·cols + c] for several tokens (with
-/// sixteen registers a decode batch; with thirty-two any number, prefill included). With
+/// y[t·yStride + r - rows.lowerBound] = Σ_c W[r, c] · x[t·cols + c] for a decode batch, with
 /// sixteen registers: two rows at a time, each weight vector decoded in registers and
 /// multiplied into four tokens' accumulators, the rows' weights reused from L1 for further
-/// groups of four tokens; with thirty-two, `gemvWide`. Every (token, row) gets exactly
-/// `gemvRow`'s arithmetic. scaled: ((tokens + 1) · cols).
+/// groups of four tokens. Every (token, row) gets exactly `gemvRow`'s arithmetic.
+/// scaled: (tokens · cols).
 @inline(__always)
 func gemvBatchKernel<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
-    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, scaled: UnsafeMutablePointer<Float>,
-    registers: VectorRegisters
+    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, scaled: UnsafeMutablePointer<Float>
 ) {
-    if registers == .thirtyTwo {
-        gemvWide(D.self, y, yStride: yStride, x, tokens: tokens, w, scales, rows: rows, cols: cols, packed: scaled)
-        return
-    }
     let rowBytes = cols * D.size
     let outScale: Float = scales == nil ? 1 : fp8OutputScale
     var r = rows.lowerBound

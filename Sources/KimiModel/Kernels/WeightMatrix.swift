@@ -1,8 +1,7 @@
 /// Up to this many tokens, products stream the weights once with `gemvBatchKernel` (decode
 /// batches: memory-bound); more use the tiled `gemmKernel` (prefill: compute-bound) — with
-/// sixteen vector registers. With thirty-two, the batch kernel's register tiles keep every
-/// product of a prefill in registers too and take any number of tokens (about 1.5× the
-/// GEMM's prefill speed on Zen 4).
+/// sixteen vector registers. With thirty-two, the wide passes (WidePasses.swift) keep every
+/// product's register tiles in registers and take any number of tokens.
 let gemvBatchLimit = 16
 
 /// A [rows, cols] weight matrix inside a mapped shard, in its checkpoint dtype: block-fp8 with
@@ -37,8 +36,9 @@ public struct WeightMatrix: @unchecked Sendable {
     /// y[t·yStride + r - rows.lowerBound] = (W · x_t)[r] for t < tokens, r in `rows`, x
     /// (tokens, cols). Every (t, r) gets the same arithmetic whatever `tokens` and `rows` are.
     /// scaled: ((tokens + 1) · cols) floats; tile: `gemmTileFloats`, accumulators:
-    /// `gemmAccumulatorFloats(tokens:)`, for tokens > 1. registers: the register tiles of a
-    /// batch (the same bits either way; tests compare them).
+    /// `gemmAccumulatorFloats(tokens:)`, for tokens > 1. registers: the kernels to run — the
+    /// eight-lane AVX2 kernels or the sixteen-lane wide passes (each its own bits, the same for
+    /// every number of tokens; tests compare them).
     public func multiply(_ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
                          rows range: Range<Int>, scaled: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>,
                          accumulators: UnsafeMutablePointer<Float>, registers: VectorRegisters = .available) {
@@ -58,19 +58,21 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// `multiply` for elements of type `D` (fp8 with its `scales`): the GEMV for one token, the
-    /// batch kernel for a few (any number with thirty-two registers), the tiled GEMM beyond.
+    /// `multiply` for elements of type `D` (fp8 with its `scales`): with thirty-two registers the
+    /// wide passes for any number of tokens; with sixteen the GEMV for one token, the batch
+    /// kernel for a few, the tiled GEMM beyond.
     @inline(__always)
     private func multiply<D: WeightDecoding>(
         _: D.Type, _ scales: UnsafeRawPointer?, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>,
         tokens: Int, rows range: Range<Int>, scaled: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>,
         accumulators: UnsafeMutablePointer<Float>, registers: VectorRegisters
     ) {
-        if tokens == 1 {
+        if registers == .thirtyTwo {
+            gemvWide(D.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, packed: scaled)
+        } else if tokens == 1 {
             gemvKernel(D.self, y, x, data, scales, rows: range, cols: cols, scaled: scaled)
-        } else if tokens <= gemvBatchLimit || registers == .thirtyTwo {
-            gemvBatchKernel(D.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, scaled: scaled,
-                            registers: registers)
+        } else if tokens <= gemvBatchLimit {
+            gemvBatchKernel(D.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, scaled: scaled)
         } else {
             gemmKernel(D.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, tile: tile,
                        accumulators: accumulators)

@@ -1,24 +1,29 @@
 import CKimiKernels
 
-// Multi-token products on CPUs with AVX-512: CKimiKernels' wide passes keep register tiles of
-// 4 rows × 2…8 tokens in the 32 vector registers while the columns pass (two rows' eight-lane
-// accumulators per 512-bit register), the tokens' inputs packed eight columns at a time so that
-// one pointer walks them all. Every (token, row) is `gemvRow`'s chain of eight-lane FMAs over
-// the columns in order, so the results are the GEMV's bits whatever the tokens and rows around
-// them.
+// Weight products on CPUs with AVX-512: CKimiKernels' wide passes keep register tiles of
+// 8 rows × 1 token (the decode GEMV), 4 rows × 2…4 tokens or 3 rows × 8 tokens in the 32 vector
+// registers while the columns pass, each 512-bit accumulator one (row, token)'s sixteen lanes,
+// the tokens' inputs packed sixteen columns at a time so that one pointer walks them all.
+// Every (token, row) is the sixteen-lane row: one chain of sixteen-lane FMAs over the columns
+// in order (lane l: columns 16·s + l), lanes l and l + 8 added, the eight sums added in
+// SIMD8.sum()'s order, plus the columns past the last multiple of sixteen summed alone — so a
+// result never depends on the tokens and rows around it. (These are not the eight-lane bits
+// of the AVX2 kernels in GEMV.swift: each CPU runs one arithmetic for every product.)
 
 /// Most bytes of packed input one `gemvWideBand` call takes (a block of tokens, at least
 /// eight): it stays in L2 beside the band's weights while every row of the band passes over it.
 let wideInputBytes = 256 * 1024
 
+/// Columns per wide-pass step: the lanes of a 512-bit register.
+let wideLanes = 16
+
 /// The next token group of the wide passes with `left` tokens to go: eight while at least
-/// eight are left, then 4 + 3, 3 + 3, 3 + 2, 4, 3 or 2 (a lone token takes a 2-token pass).
+/// eight are left, then 4 + 3, 3 + 3, 3 + 2, 4, 3, 2 or 1.
 /// (On Zen 4, groups of twelve in 2-row passes of eight-lane registers measured 5 % slower in a
-/// prefill: twelve input vectors per step stream from L2 faster than it feeds them; on a Xeon,
-/// 6-row × 8-token passes measured no faster than 4 × 8.)
+/// prefill: twelve input vectors per step stream from L2 faster than it feeds them.)
 @inline(__always)
 func wideGroup(_ left: Int) -> Int {
-    left >= 8 ? 8 : left == 7 || left == 4 ? 4 : left >= 5 || left == 3 ? 3 : 2
+    left >= 8 ? 8 : left == 7 || left == 4 ? 4 : left >= 5 || left == 3 ? 3 : left
 }
 
 /// y[t·yStride + r - rows.lowerBound] = Σ_c W[r, c] · x[t·cols + c] through the wide passes.
@@ -57,14 +62,14 @@ func gemvWide<D: WeightDecoding>(
 }
 
 /// x (tokens, cols) packed for the wide passes in the token groups of `wideGroup`: group after
-/// group, for every eight-column step s < cols / 8 the group's tokens' eight values side by
-/// side — packed[offset + 8·(width·s + j) + lane] = x[j, 8s + lane] · fp8InputBlockScale(band,
-/// 8s / 128) for fp8 (`scales`: the matrix's scales and the band), x itself for float dtypes;
+/// group, for every sixteen-column step s < cols / 16 the group's tokens' sixteen values side by
+/// side — packed[offset + 16·(width·s + j) + lane] = x[j, 16s + lane] · fp8InputBlockScale(band,
+/// 16s / 128) for fp8 (`scales`: the matrix's scales and the band), x itself for float dtypes;
 /// zero for a group's missing tokens.
 @inline(__always)
 func packedInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: (UnsafeRawPointer, band: Int)?,
                  into packed: UnsafeMutablePointer<Float>) {
-    let steps = cols / 8, stepsPerBlock = gemvBlock / 8
+    let steps = cols / wideLanes, stepsPerBlock = gemvBlock / wideLanes
     let source = UnsafeRawPointer(x), target = UnsafeMutableRawPointer(packed)
     var t0 = 0, to = 0
     while t0 < tokens {
@@ -74,15 +79,15 @@ func packedInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: (Uns
             let blockEnd = min(s + stepsPerBlock, steps)
             let k = scales.map { fp8InputBlockScale($0.0, cols: cols, band: $0.band, block: s / stepsPerBlock) }
             while s < blockEnd {
-                // The group's eight-column step s, token after token: contiguous stores.
+                // The group's sixteen-column step s, token after token: contiguous stores.
                 for j in 0..<width {
-                    var v = SIMD8<Float>()
+                    var v = SIMD16<Float>()
                     if j < nt {
-                        v = source.loadUnaligned(fromByteOffset: 4 &* ((t0 &+ j) &* cols &+ 8 &* s), as: SIMD8<Float>.self)
+                        v = source.loadUnaligned(fromByteOffset: 4 &* ((t0 &+ j) &* cols &+ 16 &* s), as: SIMD16<Float>.self)
                         if let k { v *= k }
                     }
-                    target.storeBytes(of: v, toByteOffset: to, as: SIMD8<Float>.self)
-                    to &+= 32
+                    target.storeBytes(of: v, toByteOffset: to, as: SIMD16<Float>.self)
+                    to &+= 64
                 }
                 s &+= 1
             }
@@ -91,22 +96,22 @@ func packedInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: (Uns
     }
 }
 
-/// Rows `rows` of one band × a block of tokens through the wide passes: blocks of twelve rows
-/// (three passes of four), each computed for every token group of `wideGroup`
-/// while its rows are in L1. A pass's missing rows alias its first and are not written; its
-/// missing tokens are zeros in `packed` and are not written. The columns past the last
-/// multiple of eight are summed here from x (times `tailScale` for fp8) and handed to the
-/// pass. y[t·yStride + r - rows.lowerBound].
+/// Rows `rows` of one band × a block of tokens through the wide passes: blocks of 24 rows,
+/// each computed for every token group of `wideGroup` (in passes of that group's 3, 4 or 8
+/// rows) while its rows are in L1 or L2. A pass's missing rows alias its first and are not
+/// written; its missing tokens are zeros in `packed` and are not written. The columns past the
+/// last multiple of sixteen are summed here from x (times `tailScale` for fp8) and handed to
+/// the pass. y[t·yStride + r - rows.lowerBound].
 @inline(__always)
 func gemvWideBand<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ packed: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
     tailScale: Float?, tokens: Int, _ w: UnsafeRawPointer, rows: Range<Int>, cols: Int, outScale: Float
 ) {
-    let vectorEnd = cols / 8 * 8, rowBytes = cols * D.size
-    let block = 12
-    withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: 4) { passRows in
-        // Each (row, token)'s columns past the last multiple of eight (zero if none).
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { tails in
+    let vectorEnd = cols / wideLanes * wideLanes, rowBytes = cols * D.size
+    let block = 24
+    withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: 8) { passRows in
+        // Each (row, token)'s columns past the last multiple of sixteen (zero if none).
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { tails in
             tails.initialize(repeating: 0)
             var b0 = rows.lowerBound
             while b0 < rows.upperBound {
@@ -114,11 +119,13 @@ func gemvWideBand<D: WeightDecoding>(
                 var t0 = 0, offset = 0
                 while t0 < tokens {
                     let group = wideGroup(tokens - t0), nt = min(group, tokens - t0)
-                    let pass = kimi_wide_pass(D.widePasses, Int32(group))!
+                    var height: Int32 = 0
+                    let pass = kimi_wide_pass(D.widePasses, Int32(group), &height)!
+                    let passHeight = Int(height)
                     var r0 = b0
                     while r0 < b1 {
-                        let nr = min(4, b1 - r0)
-                        for i in 0..<4 { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
+                        let nr = min(passHeight, b1 - r0)
+                        for i in 0..<passHeight { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
                         if vectorEnd < cols {
                             for i in 0..<nr {
                                 let row = w + (r0 + i) * rowBytes
@@ -134,7 +141,7 @@ func gemvWideBand<D: WeightDecoding>(
                         }
                         pass(passRows.baseAddress, packed + offset, vectorEnd, t0 == 0 ? gemvRows * rowBytes : 0, tails.baseAddress,
                              outScale, y + t0 * yStride + r0 - rows.lowerBound, yStride, nr, nt)
-                        r0 += 4
+                        r0 += passHeight
                     }
                     offset += group * vectorEnd
                     t0 += nt
