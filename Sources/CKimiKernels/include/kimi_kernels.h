@@ -46,17 +46,23 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
 /// and transposed passes need it.
 int kimi_has_avx512(void);
 
-/// A wide pass (kimi_kernels.c): R rows × T tokens of a weight matrix, columns 0 ..< vectorEnd
-/// (a multiple of 16), the tokens' inputs packed sixteen columns at a time (x[16·(T·s + j) +
-/// lane]: token j, column 16·s + lane); y[j·yStride + i] = (accumulator (i, j) summed across its
-/// sixteen lanes + tails[i·T + j]) · outScale for i < nr, j < nt (tails: R·T rounded up to 8
-/// floats). AVX-512 only.
-typedef void (*kimi_pass)(const void *const *rows, const float *x, long vectorEnd, long ahead, const float *tails,
-                          float outScale, float *y, long yStride, long nr, long nt);
+/// A wide pass (kimi_kernels.c): R rows × T tokens of a weight matrix over columns c0 ..< c1
+/// (multiples of 16), the tokens' inputs for those columns packed sixteen columns at a time
+/// (x[16·(T·s + j) + lane]: token j, column c0 + 16·s + lane), each (row i, token j)'s sixteen
+/// accumulator lanes continued from acc[16·(i·T + j) ..< +16] (zero if `start`) and stored back.
+/// AVX-512 only.
+typedef void (*kimi_pass)(const void *const *rows, const float *x, long c0, long c1, long ahead, float *acc, long start);
+
+/// y[j·yStride + i] = (accumulator (i, j) of `acc` summed across its sixteen lanes + tails[i·T +
+/// j]) · outScale for i < nr, j < nt; count = R·T ≤ 24, tails: count rounded up to 8 floats.
+void kimi_wide_finish(const float *acc, long count, long T, const float *tails, float outScale, float *y, long yStride,
+                      long nr, long nt);
 
 /// The wide pass of dtype `dtype` (0 float8_e4m3fn ×2^-120, 1 bfloat16, 2 float16, 3 float32)
-/// for a token group of 8, 4, 3, 2 or 1 tokens; `rows` receives its R (3, 4 or 8).
-kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows);
+/// for a token group of 8, 4, 3, 2 or 1 tokens; `rows` receives its R (3, 4 or 8) and
+/// `weightScale` what its weights are multiplied by beyond that (2^112 for fp8's 8-token pass,
+/// which decodes through half precision to value × 2^-8; else 1).
+kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows, float *weightScale);
 
 /// A transposed pass (kimi_kernels.c) for T = 12, 8 or 4 tokens: y[j][0 ..< 16] =
 /// Σ_{r < rows} W[r][0 ..< 16] · x[r·T + j] for j < nt, W's row r at w + r·rowBytes; each value

@@ -96,12 +96,18 @@ func packedInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: (Uns
     }
 }
 
+/// Columns per chunk of the 8-token passes: the chunk's packed inputs (8 · 512 floats, 16 KB)
+/// stay in L1 while every pass of a block of rows runs over them, where whole rows' inputs
+/// (64 KB for 2048 columns) would come from L2 for every pass.
+let wideChunk = 512
+
 /// Rows `rows` of one band × a block of tokens through the wide passes: blocks of 24 rows,
 /// each computed for every token group of `wideGroup` (in passes of that group's 3, 4 or 8
-/// rows) while its rows are in L1 or L2. A pass's missing rows alias its first and are not
-/// written; its missing tokens are zeros in `packed` and are not written. The columns past the
-/// last multiple of sixteen are summed here from x (times `tailScale` for fp8) and handed to
-/// the pass. y[t·yStride + r - rows.lowerBound].
+/// rows) while its rows are in L1 or L2; 8-token groups walk the columns in chunks of
+/// `wideChunk`, every pass of the block over one chunk before the next. A pass's missing rows
+/// alias its first and are not written; its missing tokens are zeros in `packed` and are not
+/// written. The columns past the last multiple of sixteen are summed here from x (times
+/// `tailScale` for fp8) and handed to `kimi_wide_finish`. y[t·yStride + r - rows.lowerBound].
 @inline(__always)
 func gemvWideBand<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ packed: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
@@ -112,41 +118,59 @@ func gemvWideBand<D: WeightDecoding>(
     withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: 8) { passRows in
         // Each (row, token)'s columns past the last multiple of sixteen (zero if none).
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { tails in
-            tails.initialize(repeating: 0)
-            var b0 = rows.lowerBound
-            while b0 < rows.upperBound {
-                let b1 = min(b0 + block, rows.upperBound)
-                var t0 = 0, offset = 0
-                while t0 < tokens {
-                    let group = wideGroup(tokens - t0), nt = min(group, tokens - t0)
-                    var height: Int32 = 0
-                    let pass = kimi_wide_pass(D.widePasses, Int32(group), &height)!
-                    let passHeight = Int(height)
-                    var r0 = b0
-                    while r0 < b1 {
-                        let nr = min(passHeight, b1 - r0)
-                        for i in 0..<passHeight { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
-                        if vectorEnd < cols {
-                            for i in 0..<nr {
-                                let row = w + (r0 + i) * rowBytes
-                                for j in 0..<nt {
-                                    var tail: Float = 0
-                                    for c in vectorEnd..<cols {
-                                        let v = x[(t0 + j) * cols + c]
-                                        tail = tail.addingProduct(D.load1(row, c), tailScale.map { v * $0 } ?? v)
+            // The accumulators of every pass of a block: at most 8 passes × 24 × 16 floats.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: block * 8 * wideLanes) { acc in
+                tails.initialize(repeating: 0)
+                var b0 = rows.lowerBound
+                while b0 < rows.upperBound {
+                    let b1 = min(b0 + block, rows.upperBound)
+                    var t0 = 0, offset = 0
+                    while t0 < tokens {
+                        let group = wideGroup(tokens - t0), nt = min(group, tokens - t0)
+                        var height: Int32 = 0, weightScale: Float = 1
+                        let pass = kimi_wide_pass(D.widePasses, Int32(group), &height, &weightScale)!
+                        let passHeight = Int(height), passFloats = passHeight * group * wideLanes
+                        let chunk = group == 8 ? wideChunk : max(vectorEnd, 1)
+                        var c0 = 0
+                        repeat {
+                            let c1 = min(c0 + chunk, vectorEnd)
+                            var r0 = b0, k = 0
+                            while r0 < b1 {
+                                let nr = min(passHeight, b1 - r0)
+                                for i in 0..<passHeight { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
+                                pass(passRows.baseAddress, packed + offset + group * c0, c0, c1, t0 == 0 ? gemvRows * rowBytes : 0,
+                                     acc.baseAddress! + k * passFloats, c0 == 0 ? 1 : 0)
+                                r0 += passHeight
+                                k += 1
+                            }
+                            c0 = c1
+                        } while c0 < vectorEnd
+                        var r0 = b0, k = 0
+                        while r0 < b1 {
+                            let nr = min(passHeight, b1 - r0)
+                            if vectorEnd < cols {
+                                for i in 0..<nr {
+                                    let row = w + (r0 + i) * rowBytes
+                                    for j in 0..<nt {
+                                        var tail: Float = 0
+                                        for c in vectorEnd..<cols {
+                                            let v = x[(t0 + j) * cols + c]
+                                            tail = tail.addingProduct(D.load1(row, c), tailScale.map { v * $0 } ?? v)
+                                        }
+                                        tails[i * group + j] = tail * weightScale
                                     }
-                                    tails[i * group + j] = tail
                                 }
                             }
+                            kimi_wide_finish(acc.baseAddress! + k * passFloats, passHeight * group, group, tails.baseAddress, outScale / weightScale,
+                                             y + t0 * yStride + r0 - rows.lowerBound, yStride, nr, nt)
+                            r0 += passHeight
+                            k += 1
                         }
-                        pass(passRows.baseAddress, packed + offset, vectorEnd, t0 == 0 ? gemvRows * rowBytes : 0, tails.baseAddress,
-                             outScale, y + t0 * yStride + r0 - rows.lowerBound, yStride, nr, nt)
-                        r0 += passHeight
+                        offset += group * vectorEnd
+                        t0 += nt
                     }
-                    offset += group * vectorEnd
-                    t0 += nt
+                    b0 = b1
                 }
-                b0 = b1
             }
         }
     }
