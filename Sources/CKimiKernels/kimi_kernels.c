@@ -37,7 +37,7 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
 // took four, and its decoding, not DRAM, bounded decode). The arithmetic of a (row, token) is
 // the "sixteen-lane row" (WidePasses.swift): a chain of sixteen-lane FMAs over columns
 // 0 ..< vectorEnd in order, lanes l and l + 8 then added and the eight sums added in
-// SIMD8.sum()'s order (`kimi_finish`) — whatever the pass, its rows and its tokens.
+// SIMD8.sum()'s order (`kimi_wide_finish`) — whatever the pass, its rows and its tokens.
 // A pass runs columns c0 ..< c1 (multiples of 16), continuing the chains from `acc` (P·T·16
 // floats, accumulator (i, j) at 16·(i·T + j); from zero if `start`) and leaving them there, so
 // a caller can walk the columns in chunks whose inputs stay in L1 and keep the same bits.
@@ -67,24 +67,6 @@ static inline KIMI_WIDE __m256 kimi_sums8(const __m256 *v) {
     sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s1, s5, 0x31));
     sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s2, s6, 0x31));
     return _mm256_add_ps(sum, _mm256_permute2f128_ps(s3, s7, 0x31));
-}
-
-// y[j·yStride + i] = (sum of accumulator (i, j)'s lanes in order + tails[i·T + j]) · outScale for
-// i < nr, j < nt: the accumulators (8·count floats at `lanes`, padded with zeros to a multiple of
-// eight) summed eight at a time by `kimi_sums8`.
-static inline KIMI_WIDE void kimi_finish(const float *lanes, int count, int T, const float *tails, float outScale,
-                                         float *y, long yStride, long nr, long nt) {
-    int i = 0, j = 0;  // accumulator k + l is (row i, token j)
-    for (int k = 0; k < count; k += 8) {
-        __m256 v[8];
-        for (int l = 0; l < 8; l++) v[l] = _mm256_load_ps(lanes + 8 * (k + l));
-        float sums[8];
-        _mm256_storeu_ps(sums, _mm256_mul_ps(_mm256_add_ps(kimi_sums8(v), _mm256_loadu_ps(tails + k)), _mm256_set1_ps(outScale)));
-        for (int l = 0; l < 8 && k + l < count; l++) {
-            if (i < nr && j < nt) y[j * yStride + i] = sums[l];
-            if (++j == T) j = 0, i++;
-        }
-    }
 }
 
 // Sixteen consecutive weights of a row.
@@ -165,13 +147,23 @@ KIMI_PASSES(f32, kimi_f32x16, kimi_f32x16, 4)
 #define KIMI_PASS_ROW(D) {kimi_##D##_pass3x8, kimi_##D##_pass4x4, kimi_##D##_pass4x3, kimi_##D##_pass4x2, kimi_##D##_pass8x1}
 static const kimi_pass kimi_wide_passes[4][5] = {KIMI_PASS_ROW(fp8), KIMI_PASS_ROW(bf16), KIMI_PASS_ROW(f16), KIMI_PASS_ROW(f32)};
 
+// Eight accumulators at a time: each folded (lanes l and l + 8 added) as it is loaded, missing
+// ones zero, then summed by `kimi_sums8`.
 void kimi_wide_finish(const float *acc, long count, long T, const float *tails, float outScale, float *y, long yStride,
                       long nr, long nt) {
-    float lanes[8 * 24] __attribute__((aligned(32)));
-    for (long k = 0; k < count; k++)
-        _mm256_store_ps(lanes + 8 * k, _mm256_add_ps(_mm256_loadu_ps(acc + 16 * k), _mm256_loadu_ps(acc + 16 * k + 8)));
-    for (long k = count; k < (count + 7) / 8 * 8; k++) _mm256_store_ps(lanes + 8 * k, _mm256_setzero_ps());
-    kimi_finish(lanes, (int)count, (int)T, tails, outScale, y, yStride, nr, nt);
+    long i = 0, j = 0;  // accumulator k + l is (row i, token j)
+    for (long k = 0; k < count; k += 8) {
+        __m256 v[8];
+        for (long l = 0; l < 8; l++)
+            v[l] = k + l < count ? _mm256_add_ps(_mm256_loadu_ps(acc + 16 * (k + l)), _mm256_loadu_ps(acc + 16 * (k + l) + 8))
+                                 : _mm256_setzero_ps();
+        float sums[8];
+        _mm256_storeu_ps(sums, _mm256_mul_ps(_mm256_add_ps(kimi_sums8(v), _mm256_loadu_ps(tails + k)), _mm256_set1_ps(outScale)));
+        for (long l = 0; l < 8 && k + l < count; l++) {
+            if (i < nr && j < nt) y[j * yStride + i] = sums[l];
+            if (++j == T) j = 0, i++;
+        }
+    }
 }
 
 kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows, float *weightScale) {

@@ -54,7 +54,7 @@ int kimi_has_avx512(void);
 typedef void (*kimi_pass)(const void *const *rows, const float *x, long c0, long c1, long ahead, float *acc, long start);
 
 /// y[j·yStride + i] = (accumulator (i, j) of `acc` summed across its sixteen lanes + tails[i·T +
-/// j]) · outScale for i < nr, j < nt; count = R·T ≤ 24, tails: count rounded up to 8 floats.
+/// j]) · outScale for i < nr, j < nt; count = R·T, tails: count rounded up to 8 floats.
 void kimi_wide_finish(const float *acc, long count, long T, const float *tails, float outScale, float *y, long yStride,
                       long nr, long nt);
 

@@ -149,17 +149,9 @@ func gemvWideBand<D: WeightDecoding>(
                         while r0 < b1 {
                             let nr = min(passHeight, b1 - r0)
                             if vectorEnd < cols {
-                                for i in 0..<nr {
-                                    let row = w + (r0 + i) * rowBytes
-                                    for j in 0..<nt {
-                                        var tail: Float = 0
-                                        for c in vectorEnd..<cols {
-                                            let v = x[(t0 + j) * cols + c]
-                                            tail = tail.addingProduct(D.load1(row, c), tailScale.map { v * $0 } ?? v)
-                                        }
-                                        tails[i * group + j] = tail * weightScale
-                                    }
-                                }
+                                wideTails(D.self, into: tails.baseAddress!, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes,
+                                          x + t0 * cols, tokens: nt, group: group, columns: vectorEnd..<cols,
+                                          scale: tailScale, weightScale: weightScale)
                             }
                             kimi_wide_finish(acc.baseAddress! + k * passFloats, passHeight * group, group, tails.baseAddress, outScale / weightScale,
                                              y + t0 * yStride + r0 - rows.lowerBound, yStride, nr, nt)
@@ -172,6 +164,28 @@ func gemvWideBand<D: WeightDecoding>(
                     b0 = b1
                 }
             }
+        }
+    }
+}
+
+/// tails[i·group + j] = Σ_{c in columns} W[i, c] · x[j·cols + c] (x times `scale` for fp8) times
+/// `weightScale`, for i < rows, j < tokens: one chain per (row, token), W's row i at
+/// w + i·rowBytes, x's rows `columns.upperBound` apart.
+@inline(__always)
+func wideTails<D: WeightDecoding>(
+    _: D.Type, into tails: UnsafeMutablePointer<Float>, _ w: UnsafeRawPointer, rows: Int, rowBytes: Int, _ x: UnsafePointer<Float>,
+    tokens: Int, group: Int, columns: Range<Int>, scale: Float?, weightScale: Float
+) {
+    let cols = columns.upperBound
+    for i in 0..<rows {
+        let row = w + i * rowBytes
+        for j in 0..<tokens {
+            var tail: Float = 0
+            for c in columns {
+                let v = x[j * cols + c]
+                tail = tail.addingProduct(D.load1(row, c), scale.map { v * $0 } ?? v)
+            }
+            tails[i * group + j] = tail * weightScale
         }
     }
 }
