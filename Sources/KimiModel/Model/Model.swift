@@ -161,15 +161,9 @@ public final class KimiTransformer {
         if let logits, rows > 0 { linear(weights.lmHead, ws.xn, tokens: rows, into: logits) }
     }
 
-    /// y (tokens, w.rows) = W · x (tokens, w.cols), rows split across the pool.
+    /// y (tokens, w.rows) = W · x (tokens, w.cols), rows claimed by the pool's threads as in `linears`.
     func linear(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
-        lastPass.weightBytes += w.byteCount
-        let ws = ws
-        pool.parallelFor(w.rows, align: 24) { part, rows in
-            let p = ws.parts[part]
-            w.multiply(y + rows.lowerBound, yStride: w.rows, x, tokens: tokens, rows: rows, scaled: p.scaled, tile: p.tile,
-                       accumulators: p.accumulators)
-        }
+        linears { $0.append(LinearJob(w: w, x: x, tokens: tokens, y: y)) }
     }
 }
 
