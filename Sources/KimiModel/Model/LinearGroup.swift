@@ -3,8 +3,9 @@ import Synchronization
 /// Several independent matrix products run in one fork/join region: the routed experts' gate
 /// and up projections of a MoE layer, their down projections, q_a beside kv_a. Decode runs
 /// hundreds of small products per token; grouping them cuts the synchronisations per layer
-/// from dozens to a few and balances the threads over all the rows at once. Each product's
-/// rows are computed by the same kernels as `linear`, so results are bit-identical to it.
+/// from dozens to a few and balances the threads over all the rows at once. Which thread
+/// computes a row never changes its bits, so grouping changes no result (`linear` is a group
+/// of one).
 extension KimiTransformer {
     /// y (tokens, yStride) = W[rows] · x (tokens, w.cols), rows: all of W unless given, yStride:
     /// rows.count unless given; `node`: computed by that NUMA node's threads (a routed expert
