@@ -29,8 +29,8 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
     _mm256_storeu_ps(l2, p20); _mm256_storeu_ps(l2 + 8, p21); _mm256_storeu_ps(l2 + 16, p22); _mm256_storeu_ps(l2 + 24, p23);
 }
 
-// Passes for CPUs with AVX-512 (F, VL, DQ), which run every weight product on them: the
-// decode GEMV (8 rows × 1 token), decode batches and prefill (3 or 4 rows × 2…8 tokens). Each
+// Passes for CPUs with AVX-512 (F, VL, DQ), which run every weight product on them: decode
+// batches and prefill (3 or 4 rows × 2…8 tokens), and the decode GEMV (8 rows × 1 token) below. Each
 // 512-bit accumulator holds one (row, token)'s sixteen lanes, lane l accumulating columns
 // 16·s + l: sixteen weights of a row decode into one register with one sign- or zero-extending
 // load, three instructions for fp8 (the two-rows-per-register layout of eight-lane chains
@@ -130,22 +130,57 @@ static inline KIMI_WIDE __m512 kimi_f32x16(const void *p) {
             _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) _mm512_storeu_ps(acc + 16 * (p * T + j), a[p][j]); \
     }
 
-// One dtype's passes, in the order of `kimi_wide_pass`'s tiles: 3×8, 4×4, 4×3, 4×2 and 8×1 (rows ×
-// tokens; at most 28 of the 32 registers); the 3×8 pass decodes with DECODE8.
+// The decode GEMV: eight rows × one token over all the columns at once, the input read where
+// it lies and multiplied in the loop by its 128-column block's scale (k[b]; NULL: 1, for an
+// input already scaled), then the eight accumulators folded and summed in registers as
+// `kimi_wide_finish` does, plus tails[0 ..< 8], times outScale: y[i] for i < nr. The same bits
+// as packing the scaled input and running a pass, without the packing's stores and the
+// accumulators' round trip through memory.
+#define KIMI_GEMV8(NAME, DECODE, SIZE)                                                                 \
+    KIMI_WIDE void NAME(const void *const *rows, const float *x, const float *k, long vectorEnd, long ahead, \
+                        const float *tails, float outScale, float *y, long nr) {                        \
+        const unsigned char *w[8];                                                                      \
+        __m512 a[8];                                                                                    \
+        for (int i = 0; i < 8; i++) w[i] = (const unsigned char *)rows[i], a[i] = _mm512_setzero_ps(); \
+        for (long b = 0; b < vectorEnd; b += 128) {                                                     \
+            __m512 kv = _mm512_set1_ps(k ? k[b / 128] : 1.0f);                                         \
+            long end = b + 128 <= vectorEnd ? b + 128 : vectorEnd;                                      \
+            for (long c = b; c < end; c += 64) {                                                        \
+                long e = c + 64 <= end ? c + 64 : end;                                                  \
+                if (ahead && e == c + 64)                                                               \
+                    for (int i = 0; i < 8; i++)                                                         \
+                        for (int line = 0; line < 64 * SIZE; line += 64) kimi_prefetch(w[i] + SIZE * c + line + ahead); \
+                _Pragma("clang loop unroll(disable)") for (long d = c; d < e; d += 16) {                \
+                    __m512 xv = _mm512_mul_ps(_mm512_loadu_ps(x + d), kv);                              \
+                    _Pragma("clang loop unroll(full)") for (int i = 0; i < 8; i++)                      \
+                        a[i] = _mm512_fmadd_ps(DECODE(w[i] + SIZE * d), xv, a[i]);                      \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
+        __m256 v[8];                                                                                    \
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < 8; i++)                                  \
+            v[i] = _mm256_add_ps(_mm512_castps512_ps256(a[i]), _mm512_extractf32x8_ps(a[i], 1));       \
+        __m256 sums = _mm256_mul_ps(_mm256_add_ps(kimi_sums8(v), _mm256_loadu_ps(tails)), _mm256_set1_ps(outScale)); \
+        _mm256_mask_storeu_ps(y, (__mmask8)((1u << nr) - 1), sums);                                      \
+    }
+
+// One dtype's passes, in the order of `kimi_wide_pass`'s tiles: 3×8, 4×4, 4×3 and 4×2 (rows ×
+// tokens; at most 28 of the 32 registers), the 3×8 pass decoding with DECODE8; and its GEMV.
 #define KIMI_PASSES(D, DECODE, DECODE8, SIZE)           \
     KIMI_PASS(kimi_##D##_pass3x8, DECODE8, SIZE, 3, 8) \
     KIMI_PASS(kimi_##D##_pass4x4, DECODE, SIZE, 4, 4) \
     KIMI_PASS(kimi_##D##_pass4x3, DECODE, SIZE, 4, 3) \
     KIMI_PASS(kimi_##D##_pass4x2, DECODE, SIZE, 4, 2) \
-    KIMI_PASS(kimi_##D##_pass8x1, DECODE, SIZE, 8, 1)
+    KIMI_GEMV8(kimi_##D##_gemv8, DECODE, SIZE)
 
 KIMI_PASSES(fp8, kimi_fp8x16_scaled, kimi_fp8x16_half, 1)
 KIMI_PASSES(bf16, kimi_bf16x16, kimi_bf16x16, 2)
 KIMI_PASSES(f16, kimi_f16x16, kimi_f16x16, 2)
 KIMI_PASSES(f32, kimi_f32x16, kimi_f32x16, 4)
 
-#define KIMI_PASS_ROW(D) {kimi_##D##_pass3x8, kimi_##D##_pass4x4, kimi_##D##_pass4x3, kimi_##D##_pass4x2, kimi_##D##_pass8x1}
-static const kimi_pass kimi_wide_passes[4][5] = {KIMI_PASS_ROW(fp8), KIMI_PASS_ROW(bf16), KIMI_PASS_ROW(f16), KIMI_PASS_ROW(f32)};
+#define KIMI_PASS_ROW(D) {kimi_##D##_pass3x8, kimi_##D##_pass4x4, kimi_##D##_pass4x3, kimi_##D##_pass4x2}
+static const kimi_pass kimi_wide_passes[4][4] = {KIMI_PASS_ROW(fp8), KIMI_PASS_ROW(bf16), KIMI_PASS_ROW(f16), KIMI_PASS_ROW(f32)};
+static const kimi_gemv kimi_wide_gemvs[4] = {kimi_fp8_gemv8, kimi_bf16_gemv8, kimi_f16_gemv8, kimi_f32_gemv8};
 
 // Eight accumulators at a time: each folded (lanes l and l + 8 added) as it is loaded, missing
 // ones zero, then summed by `kimi_sums8`.
@@ -167,11 +202,13 @@ void kimi_wide_finish(const float *acc, long count, long T, const float *tails, 
 }
 
 kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows, float *weightScale) {
-    int k = tokens == 8 ? 0 : tokens == 4 ? 1 : tokens == 3 ? 2 : tokens == 2 ? 3 : 4;
-    *rows = k == 0 ? 3 : k == 4 ? 8 : 4;
+    int k = tokens == 8 ? 0 : tokens == 4 ? 1 : tokens == 3 ? 2 : 3;
+    *rows = k == 0 ? 3 : 4;
     *weightScale = dtype == 0 && k == 0 ? 0x1p112f : 1.0f;  // fp8 as value · 2^-8, not 2^-120
     return kimi_wide_passes[dtype][k];
 }
+
+kimi_gemv kimi_wide_gemv(int dtype) { return kimi_wide_gemvs[dtype]; }
 
 // Transposed passes (Wᵀ over a band of rows for several tokens): 16 columns × T tokens of
 // accumulators stay in registers while the rows pass, so each weight vector is decoded once

@@ -196,7 +196,7 @@ import Testing
         for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (13, 1100), (3, 15)].enumerated() {
             let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(90 + i))
             var rng = SplitMix(seed: 23)
-            for tokens in [1, 2, 3, 5, 8, 13] {
+            for tokens in [1, 2, 3, 5, 8, 9, 13] {
                 let x = (0..<tokens * cols).map { _ in Float(rng.unit() * 2 - 1) }
                 let band = min(5, rows - 1)..<rows
                 var y = [Float](repeating: .nan, count: tokens * band.count)

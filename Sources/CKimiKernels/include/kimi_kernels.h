@@ -59,10 +59,20 @@ void kimi_wide_finish(const float *acc, long count, long T, const float *tails, 
                       long nr, long nt);
 
 /// The wide pass of dtype `dtype` (0 float8_e4m3fn ×2^-120, 1 bfloat16, 2 float16, 3 float32)
-/// for a token group of 8, 4, 3, 2 or 1 tokens; `rows` receives its R (3, 4 or 8) and
+/// for a token group of 8, 4, 3 or 2 tokens; `rows` receives its R (3 or 4) and
 /// `weightScale` what its weights are multiplied by beyond that (2^112 for fp8's 8-token pass,
 /// which decodes through half precision to value × 2^-8; else 1).
 kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows, float *weightScale);
+
+/// The decode GEMV (kimi_kernels.c): y[i] = (the sixteen-lane row of W's row i, rows[i], times x
+/// over columns 0 ..< vectorEnd (a multiple of 16), x multiplied by k[c / 128] (NULL: by 1) +
+/// tails[i]) · outScale for i < nr (at most 8; tails: 8 floats); each row asks for its lines
+/// `ahead` bytes further on (0: none). AVX-512 only.
+typedef void (*kimi_gemv)(const void *const *rows, const float *x, const float *k, long vectorEnd, long ahead,
+                          const float *tails, float outScale, float *y, long nr);
+
+/// The decode GEMV of dtype `dtype` (as `kimi_wide_pass`).
+kimi_gemv kimi_wide_gemv(int dtype);
 
 /// A transposed pass (kimi_kernels.c) for T = 12, 8 or 4 tokens: y[j][0 ..< 16] =
 /// Σ_{r < rows} W[r][0 ..< 16] · x[r·T + j] for j < nt, W's row r at w + r·rowBytes; each value

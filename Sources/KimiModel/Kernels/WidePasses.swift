@@ -3,7 +3,8 @@ import CKimiKernels
 // Weight products on CPUs with AVX-512: CKimiKernels' wide passes keep register tiles of
 // 8 rows × 1 token (the decode GEMV), 4 rows × 2…4 tokens or 3 rows × 8 tokens in the 32 vector
 // registers while the columns pass, each 512-bit accumulator one (row, token)'s sixteen lanes,
-// the tokens' inputs packed sixteen columns at a time so that one pointer walks them all.
+// the tokens' inputs packed sixteen columns at a time so that one pointer walks them all (the
+// decode GEMV reads its one token's input where it lies).
 // Every (token, row) is the sixteen-lane row: one chain of sixteen-lane FMAs over the columns
 // in order (lane l: columns 16·s + l), lanes l and l + 8 added, the eight sums added in
 // SIMD8.sum()'s order, plus the columns past the last multiple of sixteen summed alone — so a
@@ -18,22 +19,28 @@ let wideInputBytes = 256 * 1024
 let wideLanes = 16
 
 /// The next token group of the wide passes with `left` tokens to go: eight while at least
-/// eight are left, then 4 + 3, 3 + 3, 3 + 2, 4, 3, 2 or 1.
+/// eight are left (but nine go as 3 + 3 + 3), then 4 + 3, 3 + 3, 3 + 2, 4, 3 or 2 — a group of
+/// one only for one token, which `gemvWideSingle` computes.
 /// (On Zen 4, groups of twelve in 2-row passes of eight-lane registers measured 5 % slower in a
 /// prefill: twelve input vectors per step stream from L2 faster than it feeds them.)
 @inline(__always)
 func wideGroup(_ left: Int) -> Int {
-    left >= 8 ? 8 : left == 7 || left == 4 ? 4 : left >= 5 || left == 3 ? 3 : left
+    left == 9 ? 3 : left >= 8 ? 8 : left == 7 || left == 4 ? 4 : left >= 5 || left == 3 ? 3 : left
 }
 
 /// y[t·yStride + r - rows.lowerBound] = Σ_c W[r, c] · x[t·cols + c] through the wide passes.
 /// Block-fp8: per 128-row band, blocks of tokens packed with the band's scales folded in;
-/// float dtypes: each block of tokens packed once for all rows. packed: ((tokens + 1) · cols).
+/// float dtypes: each block of tokens packed once for all rows. One token is not packed: the
+/// decode GEMV scales x as it reads it. packed: ((tokens + 1) · cols).
 @inline(__always)
 func gemvWide<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
     _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, packed: UnsafeMutablePointer<Float>
 ) {
+    if tokens == 1 {
+        gemvWideSingle(D.self, y, x, w, scales, rows: rows, cols: cols, blockScales: packed)
+        return
+    }
     let tokenBlock = max(8, wideInputBytes / (4 * cols) / 8 * 8)
     /// Rows `band` of every block of tokens, the input packed with `band`'s scales (nil: none).
     func blocks(rows band: Range<Int>, scaleBand: Int?) {
@@ -58,6 +65,40 @@ func gemvWide<D: WeightDecoding>(
         let bandEnd = min((band + 1) * gemvBlock, rows.upperBound)
         blocks(rows: r..<bandEnd, scaleBand: band)
         r = bandEnd
+    }
+}
+
+/// y[r - rows.lowerBound] = Σ_c W[r, c] · x[c] through the decode GEMV, eight rows at a time,
+/// each row asking for its lines eight rows further on. Block-fp8: per 128-row band, the band's
+/// input scales gathered into blockScales (cols / 128 + 1 floats) for the GEMV to apply.
+@inline(__always)
+func gemvWideSingle<D: WeightDecoding>(
+    _: D.Type, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?,
+    rows: Range<Int>, cols: Int, blockScales: UnsafeMutablePointer<Float>
+) {
+    let vectorEnd = cols / wideLanes * wideLanes, rowBytes = cols * D.size, gemv = kimi_wide_gemv(D.widePasses)!
+    withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: gemvRows) { passRows in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: gemvRows) { tails in
+            tails.initialize(repeating: 0)
+            var r0 = rows.lowerBound
+            while r0 < rows.upperBound {
+                // Rows r0 ..< r1: at most eight, within one band.
+                let band = r0 / gemvBlock, r1 = min(r0 + gemvRows, rows.upperBound, (band + 1) * gemvBlock), nr = r1 - r0
+                var tailScale: Float?
+                if let scales, r0 == rows.lowerBound || r0 % gemvBlock == 0 {
+                    for b in 0...(cols - 1) / gemvBlock { blockScales[b] = fp8InputBlockScale(scales, cols: cols, band: band, block: b) }
+                }
+                if scales != nil { tailScale = blockScales[(cols - 1) / gemvBlock] }
+                for i in 0..<gemvRows { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
+                if vectorEnd < cols {
+                    wideTails(D.self, into: tails.baseAddress!, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes, x, tokens: 1,
+                              group: 1, columns: vectorEnd..<cols, scale: tailScale, weightScale: 1)
+                }
+                gemv(passRows.baseAddress, x, scales == nil ? nil : blockScales, vectorEnd, gemvRows * rowBytes, tails.baseAddress,
+                     scales == nil ? 1 : fp8OutputScale, y + r0 - rows.lowerBound, nr)
+                r0 = r1
+            }
+        }
     }
 }
 
@@ -102,7 +143,7 @@ func packedInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: (Uns
 let wideChunk = 512
 
 /// Rows `rows` of one band × a block of tokens through the wide passes: blocks of 24 rows,
-/// each computed for every token group of `wideGroup` (in passes of that group's 3, 4 or 8
+/// each computed for every token group of `wideGroup` (in passes of that group's 3 or 4
 /// rows) while its rows are in L1 or L2; 8-token groups walk the columns in chunks of
 /// `wideChunk`, every pass of the block over one chunk before the next. A pass's missing rows
 /// alias its first and are not written; its missing tokens are zeros in `packed` and are not
