@@ -70,8 +70,9 @@ def example(template, enc, request):
         if m["role"] != "assistant":
             continue
         start = len(enc.encode(render(template, request, i, m["role"] == "assistant"), allowed_special="all"))
-        end = len(enc.encode(render(template, request, i + 1), allowed_special="all"))
-        assert ids[:end] == enc.encode(render(template, request, i + 1), allowed_special="all")
+        prefix = enc.encode(render(template, request, i + 1), allowed_special="all")
+        end = len(prefix)
+        assert ids[:end] == prefix
         for j in range(start, end):
             mask[j] = True
     return ids, mask
