@@ -37,14 +37,15 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
 // took four, and its decoding, not DRAM, bounded decode). The arithmetic of a (row, token) is
 // the "sixteen-lane row" (WidePasses.swift): a chain of sixteen-lane FMAs over columns
 // 0 ..< vectorEnd in order, lanes l and l + 8 then added and the eight sums added in
-// SIMD8.sum()'s order (`kimi_wide_finish`) — whatever the pass, its rows and its tokens.
+// SIMD8.sum()'s order (`kimi_finish`) — whatever the pass, its rows and its tokens.
 // A pass runs columns c0 ..< c1 (multiples of 16), continuing the chains from `acc` (P·T·16
 // floats, accumulator (i, j) at 16·(i·T + j); from zero if `start`) and leaving them there, so
-// a caller can walk the columns in chunks whose inputs stay in L1 and keep the same bits.
+// a caller can walk the columns in chunks whose inputs stay in L1 and keep the same bits; the
+// last chunk's call passes `out` and the pass finishes the sums into y instead.
 // rows[i]: row i's first element; x: the T tokens' (scaled) inputs for columns c0 ..< c1,
 // packed sixteen columns at a time (x[16·(T·s + j) + lane] = token j's column c0 + 16·s + lane),
 // so that one pointer walks them all; every 64 columns each row asks for its line `ahead`
-// bytes further on (0: none). `kimi_wide_finish` then sums the accumulators into y.
+// bytes further on (0: none).
 #define KIMI_WIDE __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512dq")))
 
 // Lane k of the result: ((v_k[0] + v_k[1]) + v_k[2]) + … + v_k[7], the eight accumulators
@@ -67,6 +68,25 @@ static inline KIMI_WIDE __m256 kimi_sums8(const __m256 *v) {
     sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s1, s5, 0x31));
     sum = _mm256_add_ps(sum, _mm256_permute2f128_ps(s2, s6, 0x31));
     return _mm256_add_ps(sum, _mm256_permute2f128_ps(s3, s7, 0x31));
+}
+
+// `out`'s results from the `count` accumulators a[k] = (row k / T, token k % T), eight at a
+// time: each folded (lanes l and l + 8 added), missing ones zero, summed by `kimi_sums8`.
+static inline __attribute__((always_inline)) KIMI_WIDE void kimi_finish(const __m512 *a, int count, int T,
+                                                                         const kimi_results *out) {
+    _Pragma("clang loop unroll(full)") for (int k = 0; k < count; k += 8) {
+        __m256 v[8];
+        _Pragma("clang loop unroll(full)") for (int l = 0; l < 8; l++)
+            v[l] = k + l < count ? _mm256_add_ps(_mm512_castps512_ps256(a[k + l]), _mm512_extractf32x8_ps(a[k + l], 1))
+                                 : _mm256_setzero_ps();
+        float sums[8];
+        _mm256_storeu_ps(sums, _mm256_mul_ps(_mm256_add_ps(kimi_sums8(v), _mm256_loadu_ps(out->tails + k)),
+                                             _mm256_set1_ps(out->outScale)));
+        _Pragma("clang loop unroll(full)") for (int l = 0; l < 8; l++) {
+            int i = (k + l) / T, j = (k + l) % T;
+            if (k + l < count && i < out->nr && j < out->nt) out->y[j * out->yStride + i] = sums[l];
+        }
+    }
 }
 
 // Sixteen consecutive weights of a row.
@@ -102,7 +122,8 @@ static inline KIMI_WIDE __m512 kimi_f32x16(const void *p) {
 }
 
 #define KIMI_PASS(NAME, DECODE, SIZE, P, T)                                                          \
-    KIMI_WIDE void NAME(const void *const *rows, const float *x, long c0, long c1, long ahead, float *acc, long start) { \
+    KIMI_WIDE void NAME(const void *const *rows, const float *x, long c0, long c1, long ahead, float *acc, long start, \
+                        const kimi_results *out) {                                                  \
         const unsigned char *w[P];                                                                  \
         __m512 a[P][T];                                                                             \
         for (int i = 0; i < P; i++) w[i] = (const unsigned char *)rows[i];                          \
@@ -126,19 +147,20 @@ static inline KIMI_WIDE __m512 kimi_f32x16(const void *p) {
                 }                                                                                   \
             }                                                                                       \
         }                                                                                           \
-        _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++)                              \
-            _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) _mm512_storeu_ps(acc + 16 * (p * T + j), a[p][j]); \
+        if (out)                                                                                    \
+            kimi_finish(&a[0][0], P * T, T, out);                                                   \
+        else                                                                                        \
+            _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++)                          \
+                _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) _mm512_storeu_ps(acc + 16 * (p * T + j), a[p][j]); \
     }
 
 // The decode GEMV: eight rows × one token over all the columns at once, the input read where
 // it lies and multiplied in the loop by its 128-column block's scale (k[b]; NULL: 1, for an
-// input already scaled), then the eight accumulators folded and summed in registers as
-// `kimi_wide_finish` does, plus tails[0 ..< 8], times outScale: y[i] for i < nr. The same bits
-// as packing the scaled input and running a pass, without the packing's stores and the
-// accumulators' round trip through memory.
+// input already scaled), then finished into `out`. The same bits as packing the scaled input
+// and running a pass, without the packing's stores.
 #define KIMI_GEMV8(NAME, DECODE, SIZE)                                                                 \
     KIMI_WIDE void NAME(const void *const *rows, const float *x, const float *k, long vectorEnd, long ahead, \
-                        const float *tails, float outScale, float *y, long nr) {                        \
+                        const kimi_results *out) {                                                      \
         const unsigned char *w[8];                                                                      \
         __m512 a[8];                                                                                    \
         for (int i = 0; i < 8; i++) w[i] = (const unsigned char *)rows[i], a[i] = _mm512_setzero_ps(); \
@@ -157,11 +179,7 @@ static inline KIMI_WIDE __m512 kimi_f32x16(const void *p) {
                 }                                                                                       \
             }                                                                                           \
         }                                                                                               \
-        __m256 v[8];                                                                                    \
-        _Pragma("clang loop unroll(full)") for (int i = 0; i < 8; i++)                                  \
-            v[i] = _mm256_add_ps(_mm512_castps512_ps256(a[i]), _mm512_extractf32x8_ps(a[i], 1));       \
-        __m256 sums = _mm256_mul_ps(_mm256_add_ps(kimi_sums8(v), _mm256_loadu_ps(tails)), _mm256_set1_ps(outScale)); \
-        _mm256_mask_storeu_ps(y, (__mmask8)((1u << nr) - 1), sums);                                      \
+        kimi_finish(a, 8, 1, out);                                                                      \
     }
 
 // One dtype's passes, in the order of `kimi_wide_pass`'s tiles: 3×8, 4×4, 4×3 and 4×2 (rows ×
@@ -181,25 +199,6 @@ KIMI_PASSES(f32, kimi_f32x16, kimi_f32x16, 4)
 #define KIMI_PASS_ROW(D) {kimi_##D##_pass3x8, kimi_##D##_pass4x4, kimi_##D##_pass4x3, kimi_##D##_pass4x2}
 static const kimi_pass kimi_wide_passes[4][4] = {KIMI_PASS_ROW(fp8), KIMI_PASS_ROW(bf16), KIMI_PASS_ROW(f16), KIMI_PASS_ROW(f32)};
 static const kimi_gemv kimi_wide_gemvs[4] = {kimi_fp8_gemv8, kimi_bf16_gemv8, kimi_f16_gemv8, kimi_f32_gemv8};
-
-// Eight accumulators at a time: each folded (lanes l and l + 8 added) as it is loaded, missing
-// ones zero, then summed by `kimi_sums8`.
-void kimi_wide_finish(const float *acc, long count, long T, const float *tails, float outScale, float *y, long yStride,
-                      long nr, long nt) {
-    long i = 0, j = 0;  // accumulator k + l is (row i, token j)
-    for (long k = 0; k < count; k += 8) {
-        __m256 v[8];
-        for (long l = 0; l < 8; l++)
-            v[l] = k + l < count ? _mm256_add_ps(_mm256_loadu_ps(acc + 16 * (k + l)), _mm256_loadu_ps(acc + 16 * (k + l) + 8))
-                                 : _mm256_setzero_ps();
-        float sums[8];
-        _mm256_storeu_ps(sums, _mm256_mul_ps(_mm256_add_ps(kimi_sums8(v), _mm256_loadu_ps(tails + k)), _mm256_set1_ps(outScale)));
-        for (long l = 0; l < 8 && k + l < count; l++) {
-            if (i < nr && j < nt) y[j * yStride + i] = sums[l];
-            if (++j == T) j = 0, i++;
-        }
-    }
-}
 
 kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows, float *weightScale) {
     int k = tokens == 8 ? 0 : tokens == 4 ? 1 : tokens == 3 ? 2 : 3;

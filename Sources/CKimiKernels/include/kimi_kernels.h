@@ -46,17 +46,23 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
 /// and transposed passes need it.
 int kimi_has_avx512(void);
 
+/// Where a pass's last columns leave its results: y[j·yStride + i] = (accumulator (i, j)
+/// summed across its sixteen lanes + tails[i·T + j]) · outScale for rows i < nr and tokens
+/// j < nt (tails: R·T rounded up to 8 floats).
+typedef struct {
+    const float *tails;
+    float outScale;
+    float *y;
+    long yStride, nr, nt;
+} kimi_results;
+
 /// A wide pass (kimi_kernels.c): R rows × T tokens of a weight matrix over columns c0 ..< c1
 /// (multiples of 16), the tokens' inputs for those columns packed sixteen columns at a time
 /// (x[16·(T·s + j) + lane]: token j, column c0 + 16·s + lane), each (row i, token j)'s sixteen
-/// accumulator lanes continued from acc[16·(i·T + j) ..< +16] (zero if `start`) and stored back.
-/// AVX-512 only.
-typedef void (*kimi_pass)(const void *const *rows, const float *x, long c0, long c1, long ahead, float *acc, long start);
-
-/// y[j·yStride + i] = (accumulator (i, j) of `acc` summed across its sixteen lanes + tails[i·T +
-/// j]) · outScale for i < nr, j < nt; count = R·T, tails: count rounded up to 8 floats.
-void kimi_wide_finish(const float *acc, long count, long T, const float *tails, float outScale, float *y, long yStride,
-                      long nr, long nt);
+/// accumulator lanes continued from acc[16·(i·T + j) ..< +16] (zero if `start`), then stored
+/// back, or with `out` summed into its results. AVX-512 only.
+typedef void (*kimi_pass)(const void *const *rows, const float *x, long c0, long c1, long ahead, float *acc, long start,
+                          const kimi_results *out);
 
 /// The wide pass of dtype `dtype` (0 float8_e4m3fn ×2^-120, 1 bfloat16, 2 float16, 3 float32)
 /// for a token group of 8, 4, 3 or 2 tokens; `rows` receives its R (3 or 4) and
@@ -64,12 +70,12 @@ void kimi_wide_finish(const float *acc, long count, long T, const float *tails, 
 /// which decodes through half precision to value × 2^-8; else 1).
 kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows, float *weightScale);
 
-/// The decode GEMV (kimi_kernels.c): y[i] = (the sixteen-lane row of W's row i, rows[i], times x
-/// over columns 0 ..< vectorEnd (a multiple of 16), x multiplied by k[c / 128] (NULL: by 1) +
-/// tails[i]) · outScale for i < nr (at most 8; tails: 8 floats); each row asks for its lines
-/// `ahead` bytes further on (0: none). AVX-512 only.
+/// The decode GEMV (kimi_kernels.c): eight rows (rows[i]) × one token over columns
+/// 0 ..< vectorEnd (a multiple of 16), x multiplied by k[c / 128] (NULL: by 1), each row asking
+/// for its lines `ahead` bytes further on (0: none), the results left in `out` (T = 1, nr ≤ 8).
+/// AVX-512 only.
 typedef void (*kimi_gemv)(const void *const *rows, const float *x, const float *k, long vectorEnd, long ahead,
-                          const float *tails, float outScale, float *y, long nr);
+                          const kimi_results *out);
 
 /// The decode GEMV of dtype `dtype` (as `kimi_wide_pass`).
 kimi_gemv kimi_wide_gemv(int dtype);

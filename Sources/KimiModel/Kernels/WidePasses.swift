@@ -94,8 +94,9 @@ func gemvWideSingle<D: WeightDecoding>(
                     wideTails(D.self, into: tails.baseAddress!, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes, x, tokens: 1,
                               group: 1, columns: vectorEnd..<cols, scale: tailScale, weightScale: 1)
                 }
-                gemv(passRows.baseAddress, x, scales == nil ? nil : blockScales, vectorEnd, gemvRows * rowBytes, tails.baseAddress,
-                     scales == nil ? 1 : fp8OutputScale, y + r0 - rows.lowerBound, nr)
+                var out = kimi_results(tails: tails.baseAddress, outScale: scales == nil ? 1 : fp8OutputScale,
+                                       y: y + r0 - rows.lowerBound, yStride: 0, nr: nr, nt: 1)
+                gemv(passRows.baseAddress, x, scales == nil ? nil : blockScales, vectorEnd, gemvRows * rowBytes, &out)
                 r0 = r1
             }
         }
@@ -148,7 +149,8 @@ let wideChunk = 512
 /// `wideChunk`, every pass of the block over one chunk before the next. A pass's missing rows
 /// alias its first and are not written; its missing tokens are zeros in `packed` and are not
 /// written. The columns past the last multiple of sixteen are summed here from x (times
-/// `tailScale` for fp8) and handed to `kimi_wide_finish`. y[t·yStride + r - rows.lowerBound].
+/// `tailScale` for fp8) and handed to a pass's last call, which finishes its results into
+/// y[t·yStride + r - rows.lowerBound].
 @inline(__always)
 func gemvWideBand<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ packed: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
@@ -179,26 +181,27 @@ func gemvWideBand<D: WeightDecoding>(
                             while r0 < b1 {
                                 let nr = min(passHeight, b1 - r0)
                                 for i in 0..<passHeight { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
-                                pass(passRows.baseAddress, packed + offset + group * c0, c0, c1, t0 == 0 ? gemvRows * rowBytes : 0,
-                                     acc.baseAddress! + k * passFloats, c0 == 0 ? 1 : 0)
+                                let run = { (out: UnsafePointer<kimi_results>?) in
+                                    pass(passRows.baseAddress, packed + offset + group * c0, c0, c1, t0 == 0 ? gemvRows * rowBytes : 0,
+                                         acc.baseAddress! + k * passFloats, c0 == 0 ? 1 : 0, out)
+                                }
+                                if c1 < vectorEnd {
+                                    run(nil)
+                                } else {
+                                    if vectorEnd < cols {
+                                        wideTails(D.self, into: tails.baseAddress!, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes,
+                                                  x + t0 * cols, tokens: nt, group: group, columns: vectorEnd..<cols,
+                                                  scale: tailScale, weightScale: weightScale)
+                                    }
+                                    var out = kimi_results(tails: tails.baseAddress, outScale: outScale / weightScale,
+                                                           y: y + t0 * yStride + r0 - rows.lowerBound, yStride: yStride, nr: nr, nt: nt)
+                                    run(&out)
+                                }
                                 r0 += passHeight
                                 k += 1
                             }
                             c0 = c1
                         } while c0 < vectorEnd
-                        var r0 = b0, k = 0
-                        while r0 < b1 {
-                            let nr = min(passHeight, b1 - r0)
-                            if vectorEnd < cols {
-                                wideTails(D.self, into: tails.baseAddress!, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes,
-                                          x + t0 * cols, tokens: nt, group: group, columns: vectorEnd..<cols,
-                                          scale: tailScale, weightScale: weightScale)
-                            }
-                            kimi_wide_finish(acc.baseAddress! + k * passFloats, passHeight * group, group, tails.baseAddress, outScale / weightScale,
-                                             y + t0 * yStride + r0 - rows.lowerBound, yStride, nr, nt)
-                            r0 += passHeight
-                            k += 1
-                        }
                         offset += group * vectorEnd
                         t0 += nt
                     }
