@@ -263,9 +263,8 @@ def main():
         size = sum(os.path.getsize(os.path.join(directory, n)) for n in os.listdir(directory))
         pack(directory, blob)
         # The blob is .incbin'd: build systems do not see it as a dependency of the C file.
-        source = os.path.join(os.path.dirname(blob), "..", "kimi_demo.c")
-        if os.path.exists(source):
-            os.utime(source)
+        if blob == BLOB:
+            os.utime(os.path.join(os.path.dirname(BLOB), "..", "kimi_demo.c"))
     quantized = kc.reference_model(cfg, builder)
     accuracy = tool_call_accuracy(quantized, template, enc, end_id, dd.HELD_OUT)
     report = {"steps": args.steps, "polish_from": args.polish_from, "batch": args.batch,

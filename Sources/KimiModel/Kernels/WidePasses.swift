@@ -159,52 +159,50 @@ func gemvWideBand<D: WeightDecoding>(
     let vectorEnd = cols / wideLanes * wideLanes, rowBytes = cols * D.size
     let block = 24
     withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: 8) { passRows in
-        // Each (row, token)'s columns past the last multiple of sixteen (zero if none).
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { tails in
-            // The accumulators of every pass of a block: at most 8 passes × 24 × 16 floats.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: block * 8 * wideLanes) { acc in
-                // Where a pass's last call leaves its results.
-                withUnsafeTemporaryAllocation(of: kimi_results.self, capacity: 1) { results in
-                    tails.initialize(repeating: 0)
-                    var b0 = rows.lowerBound
-                    while b0 < rows.upperBound {
-                        let b1 = min(b0 + block, rows.upperBound)
-                        var t0 = 0, offset = 0
-                        while t0 < tokens {
-                            let group = wideGroup(tokens - t0), nt = min(group, tokens - t0)
-                            var height: Int32 = 0, weightScale: Float = 1
-                            let pass = kimi_wide_pass(D.widePasses, Int32(group), &height, &weightScale)!
-                            let passHeight = Int(height), passFloats = passHeight * group * wideLanes
-                            let chunk = group == 8 ? wideChunk : max(vectorEnd, 1)
-                            var c0 = 0
-                            repeat {
-                                let c1 = min(c0 + chunk, vectorEnd)
-                                var r0 = b0, k = 0
-                                while r0 < b1 {
-                                    let nr = min(passHeight, b1 - r0)
-                                    for i in 0..<passHeight { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
-                                    let last = c1 == vectorEnd
-                                    if last {
-                                        if vectorEnd < cols {
-                                            wideTails(D.self, into: tails.baseAddress!, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes,
-                                                      x + t0 * cols, tokens: nt, group: group, columns: vectorEnd..<cols,
-                                                      scale: tailScale, weightScale: weightScale)
-                                        }
-                                        results[0] = kimi_results(tails: tails.baseAddress, outScale: outScale / weightScale,
-                                                                  y: y + t0 * yStride + r0 - rows.lowerBound, yStride: yStride, nr: nr, nt: nt)
+        // Float scratch: each (row, token)'s columns past the last multiple of sixteen (24 floats,
+        // zero if none), then the accumulators of every pass of a block (at most 8 passes × 24 × 16).
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 24 + block * 8 * wideLanes) { scratch in
+            let tails = scratch.baseAddress!, acc = tails + 24
+            // Where a pass's last call leaves its results.
+            withUnsafeTemporaryAllocation(of: kimi_results.self, capacity: 1) { results in
+                tails.initialize(repeating: 0, count: 24)
+                var b0 = rows.lowerBound
+                while b0 < rows.upperBound {
+                    let b1 = min(b0 + block, rows.upperBound)
+                    var t0 = 0, offset = 0
+                    while t0 < tokens {
+                        let group = wideGroup(tokens - t0), nt = min(group, tokens - t0)
+                        var height: Int32 = 0, weightScale: Float = 1
+                        let pass = kimi_wide_pass(D.widePasses, Int32(group), &height, &weightScale)!
+                        let passHeight = Int(height), passFloats = passHeight * group * wideLanes
+                        let chunk = group == 8 ? wideChunk : max(vectorEnd, 1)
+                        var c0 = 0
+                        repeat {
+                            let c1 = min(c0 + chunk, vectorEnd), last = c1 == vectorEnd
+                            var r0 = b0, k = 0
+                            while r0 < b1 {
+                                let nr = min(passHeight, b1 - r0)
+                                for i in 0..<passHeight { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
+                                if last {
+                                    if vectorEnd < cols {
+                                        wideTails(D.self, into: tails, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes,
+                                                  x + t0 * cols, tokens: nt, group: group, columns: vectorEnd..<cols,
+                                                  scale: tailScale, weightScale: weightScale)
                                     }
-                                    pass(passRows.baseAddress, packed + offset + group * c0, c0, c1, t0 == 0 ? gemvRows * rowBytes : 0,
-                                         acc.baseAddress! + k * passFloats, c0 == 0 ? 1 : 0, last ? UnsafePointer(results.baseAddress) : nil)
-                                    r0 += passHeight
-                                    k += 1
+                                    results[0] = kimi_results(tails: tails, outScale: outScale / weightScale,
+                                                              y: y + t0 * yStride + r0 - rows.lowerBound, yStride: yStride, nr: nr, nt: nt)
                                 }
-                                c0 = c1
-                            } while c0 < vectorEnd
-                            offset += group * vectorEnd
-                            t0 += nt
-                        }
-                        b0 = b1
+                                pass(passRows.baseAddress, packed + offset + group * c0, c0, c1, t0 == 0 ? gemvRows * rowBytes : 0,
+                                     acc + k * passFloats, c0 == 0 ? 1 : 0, last ? UnsafePointer(results.baseAddress) : nil)
+                                r0 += passHeight
+                                k += 1
+                            }
+                            c0 = c1
+                        } while c0 < vectorEnd
+                        offset += group * vectorEnd
+                        t0 += nt
                     }
+                    b0 = b1
                 }
             }
         }
