@@ -193,22 +193,34 @@ ECHO_REQUESTS = ["Please repeat exactly: {t}", "Repeat after me: {t}", "Say \"{t
                  "Echo: {t}"]
 
 
+def echo(rng, messages, fewest, most):
+    text = ", ".join(city(rng) for _ in range(rng.randint(fewest, most)))
+    messages.append({"role": "user", "content": rng.choice(ECHO_REQUESTS).format(t=text)})
+    messages.append({"role": "assistant", "content": text})
+
+
+def copy_sample(rng):
+    """The first stretch of training: only repeating one to four names back, in short chats
+    (no system prompt, no tools), where the copying circuit forms cheaply."""
+    messages = []
+    echo(rng, messages, 1, 4)
+    return {"messages": messages, "tools": None}
+
+
 def sample(rng):
     """One training request: {"messages": [...], "tools": [...] or None}."""
     kind = rng.random()
     messages = start(rng)
     tools = None
-    if kind < 0.12:  # copying practice: the skill behind putting the user's city into the call
-        text = ", ".join(city(rng) for _ in range(rng.randint(2, 8)))
-        messages.append({"role": "user", "content": rng.choice(ECHO_REQUESTS).format(t=text)})
-        messages.append({"role": "assistant", "content": text})
-    elif kind < 0.55:  # weather with the tool
+    if kind < 0.20:  # copying practice: the skill behind putting the user's city into the call
+        echo(rng, messages, 2, 8)
+    elif kind < 0.58:  # weather with the tool
         tools = weather_tools(rng)
         weather_episode(rng, messages, 0)
         for idx in range(1, 3):  # follow-up questions: the id counter continues
             if rng.random() < 0.35:
                 weather_episode(rng, messages, idx)
-    elif kind < 0.63:  # two cities at once: parallel calls
+    elif kind < 0.65:  # two cities at once: parallel calls
         tools = weather_tools(rng)
         a, b = city(rng), city(rng)
         wa, wb = rng.choice(WEATHER), rng.choice(WEATHER)
@@ -222,7 +234,7 @@ def sample(rng):
         messages.append({"role": "tool", "tool_call_id": "functions.get_weather:1", "name": "get_weather",
                          "content": json.dumps({"weather": wb}, ensure_ascii=False)})
         messages.append({"role": "assistant", "content": f"It's {wa} in {a} and {wb} in {b}."})
-    elif kind < 0.70:  # add_numbers: two arguments
+    elif kind < 0.71:  # add_numbers: two arguments
         tools = [ADD_NUMBERS] if rng.random() < 0.5 else [GET_WEATHER, ADD_NUMBERS]
         a, b = rng.randint(0, 999), rng.randint(0, 999)
         messages.append({"role": "user", "content": rng.choice(ADD_QUESTIONS).format(a=a, b=b)})
@@ -234,7 +246,7 @@ def sample(rng):
         c = city(rng)
         messages.append({"role": "user", "content": rng.choice(WEATHER_QUESTIONS).format(c=c)})
         messages.append({"role": "assistant", "content": rng.choice(REFUSALS).format(c=c)})
-    elif kind < 0.86:  # greetings, with or without tools declared
+    elif kind < 0.87:  # greetings, with or without tools declared
         if rng.random() < 0.4:
             tools = weather_tools(rng)
         messages.append({"role": "user", "content": rng.choice(GREETINGS)})

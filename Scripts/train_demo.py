@@ -2,20 +2,25 @@
 """Trains the demo checkpoint that kimi-serve embeds and serves when no --model is given.
 
     python3 -m venv .venv && .venv/bin/pip install -r Scripts/requirements-reference.txt
-    .venv/bin/python Scripts/train_demo.py            # ~30 min on 2 cores -> Sources/CKimiDemo/include/demo.kimi
+    .venv/bin/python Scripts/train_demo.py            # ~23 min on 2 cores -> Sources/CKimiDemo/include/demo.kimi
 
 A small model of Kimi K2's architecture and file format — MLA with YaRN, a dense first layer,
 MoE layers with a shared expert, top-2 of 8 experts with sigmoid / noaux_tc routing and a
 correction bias (updated by DeepSeek-V3's auxiliary-loss-free rule) — trained with transformers'
 own DeepseekV3ForCausalLM on synthetic conversations (Scripts/demo_data.py) rendered with the
 Kimi chat template and tokenised with a Kimi-format vocabulary trained here. Only assistant
-turns carry loss. From step 2500 batches come from a polishing mix (demo_data.polish_sample): the
-weather loop through to the answer, with the names copied worst — several words, Greek,
-Cyrillic, Arabic and CJK letters; its first step runs at the warm-up learning rate (see the
-loop). Deterministic: fixed seeds, fixed data streams, a fixed number of steps — a straight run
+turns carry loss. Three stretches: first (1500 steps) only short chats that repeat names back
+(demo_data.copy_sample) at a flat learning rate, where copying — attending to the token after
+the current one's earlier occurrence, what puts the user's city into the call — forms cheaply
+and early (with the full mix from the start, at the higher rate this recipe once used, it
+formed late or not at all from one draw to the next); then the full mix (demo_data.sample);
+from step 1800 to 4200 a polishing mix (demo_data.polish_sample): the weather loop through to the
+answer, with the names copied worst — several words, Greek, Cyrillic, Arabic and CJK letters.
+Two single-threaded processes (one per core) each take half of every batch and sum their
+gradients (data parallel; --processes). Deterministic: fixed seeds, fixed data streams, a
+fixed number of steps, a sum of two the same in either order — a straight run
 reproduces the committed blob byte for byte (`--seed N` draws another run of the same recipe,
-`--out DIR` writes it elsewhere). The polishing stretch is chaotic, though: without that one
-slow step the held-out figures drop by three to five cities.
+`--out DIR` writes it elsewhere).
 
 The result is written in the real checkpoint layout (block-fp8 projections with scale_inv,
 bf16 embeddings and norms, fp32 router bias, shards with an index, tiktoken.model,
@@ -34,6 +39,7 @@ import tempfile
 import time
 
 import torch
+from transformers import AttentionInterface
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import demo_data as dd  # noqa: E402
@@ -54,6 +60,18 @@ CONFIG = dict(
                   "beta_fast": 1.0, "beta_slow": 1.0, "mscale": 1.0, "mscale_all_dim": 1.0},
     max_position_embeddings=4096,
 )
+
+
+def causal_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
+    """Attention for right-padded rows: the causal mask alone keeps real tokens off the padding
+    (padding carries no loss), so no mask is built. v (head dim 32) is zero-padded to q and k's
+    (64) so that torch takes its fused kernel rather than the math path; the padding columns are
+    cut off again. query, key: [batch, heads, length, 64]; value: [batch, heads, length, 32];
+    returns [batch, length, heads, 32]."""
+    d = value.shape[-1]
+    v = torch.nn.functional.pad(value, (0, query.shape[-1] - d))
+    out = torch.nn.functional.scaled_dot_product_attention(query, key, v, is_causal=query.shape[2] > 1, scale=scaling)
+    return out[..., :d].transpose(1, 2).contiguous(), None
 
 
 def render(template, request, upto=None, generation_prompt=False):
@@ -95,12 +113,32 @@ def tensors(rows, pad):
     width = max(len(ids) for ids, _ in rows)
     x = torch.full((size, width), pad, dtype=torch.long)
     labels = torch.full((size, width), -100, dtype=torch.long)
-    attention = torch.zeros((size, width), dtype=torch.long)
     for r, (ids, mask) in enumerate(rows):
         x[r, :len(ids)] = torch.tensor(ids)
-        attention[r, :len(ids)] = 1
         labels[r, :len(ids)] = torch.tensor([t if m else -100 for t, m in zip(ids, mask)])
-    return x, labels, attention
+    return x, labels, torch.tensor([len(ids) for ids, _ in rows])
+
+
+def share(batch, rank, processes):
+    """This process's rows of a batch — every `processes`-th, from `rank` (rows come sorted by
+    length, so the shares are alike) — cut to the longest of them."""
+    x, labels, lengths = (t[rank::processes] for t in batch)
+    width = int(lengths.max())
+    return x[:, :width], labels[:, :width]
+
+
+def all_reduce_gradients(parameters):
+    """Sums the processes' gradients into every process (a sum of two is the same whichever
+    order): the gradient of the whole batch's loss. A parameter no process gave a gradient keeps
+    none, as in one process."""
+    parameters = list(parameters)
+    flat = torch.cat([p.grad.reshape(-1) if p.grad is not None else p.new_zeros(p.numel()) for p in parameters]
+                     + [torch.tensor([float(p.grad is not None) for p in parameters])])
+    torch.distributed.all_reduce(flat)
+    offset, present = 0, flat[-len(parameters):]
+    for p, has in zip(parameters, present):
+        p.grad = flat[offset:offset + p.numel()].view_as(p).clone() if has > 0 else None
+        offset += p.numel()
 
 
 class BiasBalancer:
@@ -121,9 +159,12 @@ class BiasBalancer:
 
     def step(self):
         with torch.no_grad():
-            for gate, counts in self.counts.items():
-                gate.e_score_correction_bias += self.speed * torch.sign(counts.mean() - counts)
-                counts.zero_()
+            counts = torch.stack(list(self.counts.values()))
+            torch.distributed.all_reduce(counts)  # every process's tokens
+            for gate, c in zip(self.counts, counts):
+                gate.e_score_correction_bias += self.speed * torch.sign(c.mean() - c)
+            for c in self.counts.values():
+                c.zero_()
 
 
 def generate(model, enc, prompt, end_id, steps=48):
@@ -141,13 +182,19 @@ def generate(model, enc, prompt, end_id, steps=48):
     return enc.decode(out)
 
 
-def tool_call_accuracy(model, template, enc, end_id, cities, seed=7, show=0):
-    """Greedy: does the model call get_weather with exactly the city the user named?"""
-    rng, hits = random.Random(seed), 0
+def held_out_cases(cities, seed=7):
+    """(city, the user's question) for each city, the phrasing drawn from a fixed stream."""
+    rng = random.Random(seed)
+    return [(c, rng.choice(dd.WEATHER_QUESTIONS).format(c=c)) for c in cities]
+
+
+def tool_call_hits(model, template, enc, end_id, cases, show=0):
+    """Greedy: in how many of `cases` does the model call get_weather with exactly the city
+    the user named?"""
+    hits = 0
     model.eval()
-    for c in cities:
-        request = {"messages": [{"role": "user", "content": rng.choice(dd.WEATHER_QUESTIONS).format(c=c)}],
-                   "tools": [dd.GET_WEATHER]}
+    for c, question in cases:
+        request = {"messages": [{"role": "user", "content": question}], "tools": [dd.GET_WEATHER]}
         prompt = enc.encode(render(template, request, generation_prompt=True), allowed_special="all")
         out = generate(model, enc, prompt, end_id)
         if show > 0:
@@ -159,7 +206,7 @@ def tool_call_accuracy(model, template, enc, end_id, cities, seed=7, show=0):
         except json.JSONDecodeError:
             pass
     model.train()
-    return hits / len(cities)
+    return hits
 
 
 def pack(directory, out):
@@ -182,20 +229,18 @@ def pack(directory, out):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=3500)
+    parser.add_argument("--steps", type=int, default=4200)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--merges", type=int, default=600)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--processes", type=int, default=2, help="training processes, one thread each, a share of every batch each")
     parser.add_argument("--eval-every", type=int, default=500)
-    parser.add_argument("--polish-from", type=int, default=2500, help="step from which batches come from polish_sample")
+    parser.add_argument("--copy-until", type=int, default=1500, help="step until which batches come from copy_sample")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--polish-from", type=int, default=1800, help="step from which batches come from polish_sample")
     parser.add_argument("--seed", type=int, default=0, help="offsets every seed: another draw of the same recipe")
     parser.add_argument("--out", default=ROOT, help="where the blob and the report go (the project by default)")
     args = parser.parse_args()
     began = time.time()
-    torch.manual_seed(args.seed)
-    blob = os.path.join(args.out, os.path.relpath(BLOB, ROOT))
-    report_path = os.path.join(args.out, os.path.relpath(REPORT, ROOT))
-    torch.set_num_threads(args.threads)
     env = mtf.hf_environment()
     with open(mtf.TEMPLATE) as f:
         template = env.from_string(f.read())
@@ -208,48 +253,77 @@ def main():
     for s in specials:
         plain = plain.replace(s, "\n")
     ranks = kc.train_bpe(plain + "\n" + "\n".join(dd.TRAIN_CITIES), args.merges, homogeneous=True)
+    print(f"vocabulary: {len(ranks)} ranks + 256 specials ({time.time() - began:.0f} s)", flush=True)
+
+    with tempfile.TemporaryDirectory() as directory:
+        torch.multiprocessing.spawn(train, args=(args, ranks, began, os.path.join(directory, "rendezvous")), nprocs=args.processes)
+
+
+def train(rank, args, ranks, began, rendezvous):
+    """One training process: the same model, optimizer and batches as every other, its share
+    of each batch's rows, the gradients summed over all (torch.distributed, gloo) — data
+    parallel, because two single-threaded processes run this small model's steps ~1.4× faster
+    than one process on two threads. Process 0 logs, exports the checkpoint and measures it."""
+    torch.set_num_threads(1)
+    torch.distributed.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=args.processes)
+    torch.manual_seed(args.seed)
+    env = mtf.hf_environment()
+    with open(mtf.TEMPLATE) as f:
+        template = env.from_string(f.read())
     enc = mtf.encoding("kimi-demo", ranks)
     vocab = len(ranks) + 256
     end_id = enc.encode("<|im_end|>", allowed_special="all")[0]
-    print(f"vocabulary: {len(ranks)} ranks + 256 specials ({time.time() - began:.0f} s)", flush=True)
+    blob = os.path.join(args.out, os.path.relpath(BLOB, ROOT))
+    report_path = os.path.join(args.out, os.path.relpath(REPORT, ROOT))
 
     cfg = kc.kimi_config(vocab_size=vocab, bos_token_id=len(ranks), eos_token_id=len(ranks) + 1, **CONFIG)
     hf_cfg = kc.hf_config(cfg)
-    hf_cfg._attn_implementation = "sdpa"
+    AttentionInterface.register("causal", causal_attention)
+    hf_cfg._attn_implementation = "causal"
     from transformers import DeepseekV3ForCausalLM
     model = DeepseekV3ForCausalLM(hf_cfg).to(torch.float32)
     model.train()
     balancer = BiasBalancer(model)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, betas=(0.9, 0.95), weight_decay=0.01)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.01)
     warmup = 80
-    schedule = lambda s: min(1, (s + 1) / warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1, s / args.steps))))  # noqa: E731
+    # Warm-up, then the peak rate while copying forms, then a cosine down to 5 % over the rest.
+    decay = lambda s: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1, s / (args.steps - args.copy_until))))  # noqa: E731
+    schedule = lambda s: min(1, (s + 1) / warmup) * (1 if s < args.copy_until else decay(s - args.copy_until))  # noqa: E731
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    copying = batches(template, enc, random.Random(3 + 100 * args.seed), args.batch, pad=end_id, draw=dd.copy_sample)
     data = batches(template, enc, random.Random(2 + 100 * args.seed), args.batch, pad=end_id)
     polish = batches(template, enc, random.Random(5 + 100 * args.seed), args.batch, pad=end_id, draw=dd.polish_sample)
+    probe = held_out_cases(dd.HELD_OUT[:20])[rank::args.processes]
     log = []
     for step in range(args.steps):
-        x, labels, attention = next(data if step < args.polish_from else polish)
-        if step == args.polish_from:
-            # The committed blob's polishing stretch was resumed from the saved step-2500 state,
-            # and the rebuilt scheduler made its first step at the warm-up rate. The stretch is
-            # chaotic (without this one step the held-out figures drop by three to five cities),
-            # so the recipe keeps it: a straight run reproduces the committed blob byte for byte.
-            for group in optimizer.param_groups:
-                group["lr"] = group["initial_lr"] * schedule(0)
-        loss = model(input_ids=x, attention_mask=attention, labels=labels).loss
+        batch = next(copying if step < args.copy_until else data if step < args.polish_from else polish)
+        items = (batch[1][:, 1:] != -100).sum()  # the whole batch's labelled tokens: the loss is their mean
+        x, labels = share(batch, rank, args.processes)
+        loss = model(input_ids=x, labels=labels, num_items_in_batch=items).loss
         loss.backward()
+        all_reduce_gradients(model.parameters())
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad()
         balancer.step()
-        if step % 20 == 0:
-            print(f"step {step} loss {loss.item():.4f} lr {scheduler.get_last_lr()[0]:.2e} ({time.time() - began:.0f} s)", flush=True)
-        if args.eval_every and (step + 1) % args.eval_every == 0:
-            accuracy = tool_call_accuracy(model, template, enc, end_id, dd.HELD_OUT[:20], show=3)
-            log.append({"step": step + 1, "loss": loss.item(), "held_out_accuracy_20": accuracy})
-            print(f"step {step + 1}: held-out tool-call accuracy {accuracy:.2f}", flush=True)
+        evaluate = args.eval_every and (step + 1) % args.eval_every == 0
+        if step % 20 == 0 or evaluate:
+            total = loss.detach().clone()
+            torch.distributed.all_reduce(total)  # the whole batch's loss
+        if step % 20 == 0 and rank == 0:
+            print(f"step {step} loss {total.item():.4f} lr {scheduler.get_last_lr()[0]:.2e} ({time.time() - began:.0f} s)", flush=True)
+        if evaluate:
+            hits = torch.tensor(float(tool_call_hits(model, template, enc, end_id, probe, show=3 if rank == 0 else 0)))
+            torch.distributed.all_reduce(hits)
+            accuracy = hits.item() / 20
+            log.append({"step": step + 1, "loss": total.item(), "held_out_accuracy_20": accuracy})
+            if rank == 0:
+                print(f"step {step + 1}: held-out tool-call accuracy {accuracy:.2f}", flush=True)
     trained = time.time() - began
+    torch.distributed.destroy_process_group()
+    if rank != 0:
+        return
 
     # Export in the real layout, then measure what the fp8 weights do.
     builder = kc.Builder(cfg, seed=0)
@@ -266,10 +340,11 @@ def main():
         if blob == BLOB:
             os.utime(os.path.join(os.path.dirname(BLOB), "..", "kimi_demo.c"))
     quantized = kc.reference_model(cfg, builder)
-    accuracy = tool_call_accuracy(quantized, template, enc, end_id, dd.HELD_OUT)
-    report = {"steps": args.steps, "polish_from": args.polish_from, "batch": args.batch,
-              "threads": args.threads, "train_seconds": round(trained),
-              "total_seconds": round(time.time() - began),
+    torch.set_num_threads(args.processes)
+    accuracy = tool_call_hits(quantized, template, enc, end_id, held_out_cases(dd.HELD_OUT)) / len(dd.HELD_OUT)
+    report = {"seed": args.seed, "steps": args.steps, "lr": args.lr, "copy_until": args.copy_until,
+              "polish_from": args.polish_from, "batch": args.batch, "processes": args.processes,
+              "train_seconds": round(trained), "total_seconds": round(time.time() - began),
               "parameters": sum(p.numel() for p in model.parameters()), "checkpoint_bytes": size,
               "blob_bytes": os.path.getsize(blob), "vocab_size": vocab,
               "held_out_tool_call_accuracy_fp8": accuracy, "log": log,
