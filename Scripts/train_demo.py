@@ -2,7 +2,7 @@
 """Trains the demo checkpoint that kimi-serve embeds and serves when no --model is given.
 
     python3 -m venv .venv && .venv/bin/pip install -r Scripts/requirements-reference.txt
-    .venv/bin/python Scripts/train_demo.py            # ~23 min on 2 cores -> Sources/CKimiDemo/include/demo.kimi
+    .venv/bin/python Scripts/train_demo.py            # ~25 min on 2 cores -> Sources/CKimiDemo/include/demo.kimi
 
 A small model of Kimi K2's architecture and file format — MLA with YaRN, a dense first layer,
 MoE layers with a shared expert, top-2 of 8 experts with sigmoid / noaux_tc routing and a
@@ -72,6 +72,11 @@ def causal_attention(module, query, key, value, attention_mask, scaling=None, dr
     v = torch.nn.functional.pad(value, (0, query.shape[-1] - d))
     out = torch.nn.functional.scaled_dot_product_attention(query, key, v, is_causal=query.shape[2] > 1, scale=scaling)
     return out[..., :d].transpose(1, 2).contiguous(), None
+
+
+def chat_template():
+    with open(mtf.TEMPLATE) as f:
+        return mtf.hf_environment().from_string(f.read())
 
 
 def render(template, request, upto=None, generation_prompt=False):
@@ -161,10 +166,9 @@ class BiasBalancer:
         with torch.no_grad():
             counts = torch.stack(list(self.counts.values()))
             torch.distributed.all_reduce(counts)  # every process's tokens
-            for gate, c in zip(self.counts, counts):
+            for (gate, mine), c in zip(self.counts.items(), counts):
                 gate.e_score_correction_bias += self.speed * torch.sign(c.mean() - c)
-            for c in self.counts.values():
-                c.zero_()
+                mine.zero_()
 
 
 def generate(model, enc, prompt, end_id, steps=48):
@@ -241,9 +245,7 @@ def main():
     parser.add_argument("--out", default=ROOT, help="where the blob and the report go (the project by default)")
     args = parser.parse_args()
     began = time.time()
-    env = mtf.hf_environment()
-    with open(mtf.TEMPLATE) as f:
-        template = env.from_string(f.read())
+    template = chat_template()
 
     # A Kimi-format vocabulary trained on rendered conversations.
     corpus_rng = random.Random(1 + 100 * args.seed)
@@ -267,9 +269,7 @@ def train(rank, args, ranks, began, rendezvous):
     torch.set_num_threads(1)
     torch.distributed.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=args.processes)
     torch.manual_seed(args.seed)
-    env = mtf.hf_environment()
-    with open(mtf.TEMPLATE) as f:
-        template = env.from_string(f.read())
+    template = chat_template()
     enc = mtf.encoding("kimi-demo", ranks)
     vocab = len(ranks) + 256
     end_id = enc.encode("<|im_end|>", allowed_special="all")[0]
@@ -293,7 +293,7 @@ def train(rank, args, ranks, began, rendezvous):
     copying = batches(template, enc, random.Random(3 + 100 * args.seed), args.batch, pad=end_id, draw=dd.copy_sample)
     data = batches(template, enc, random.Random(2 + 100 * args.seed), args.batch, pad=end_id)
     polish = batches(template, enc, random.Random(5 + 100 * args.seed), args.batch, pad=end_id, draw=dd.polish_sample)
-    probe = held_out_cases(dd.HELD_OUT[:20])[rank::args.processes]
+    probe = held_out_cases(dd.HELD_OUT[:20])  # this process evaluates every `processes`-th
     log = []
     for step in range(args.steps):
         batch = next(copying if step < args.copy_until else data if step < args.polish_from else polish)
@@ -314,9 +314,10 @@ def train(rank, args, ranks, began, rendezvous):
         if step % 20 == 0 and rank == 0:
             print(f"step {step} loss {total.item():.4f} lr {scheduler.get_last_lr()[0]:.2e} ({time.time() - began:.0f} s)", flush=True)
         if evaluate:
-            hits = torch.tensor(float(tool_call_hits(model, template, enc, end_id, probe, show=3 if rank == 0 else 0)))
+            mine = probe[rank::args.processes]
+            hits = torch.tensor(float(tool_call_hits(model, template, enc, end_id, mine, show=3 if rank == 0 else 0)))
             torch.distributed.all_reduce(hits)
-            accuracy = hits.item() / 20
+            accuracy = hits.item() / len(probe)
             log.append({"step": step + 1, "loss": total.item(), "held_out_accuracy_20": accuracy})
             if rank == 0:
                 print(f"step {step + 1}: held-out tool-call accuracy {accuracy:.2f}", flush=True)
@@ -340,7 +341,7 @@ def train(rank, args, ranks, began, rendezvous):
         if blob == BLOB:
             os.utime(os.path.join(os.path.dirname(BLOB), "..", "kimi_demo.c"))
     quantized = kc.reference_model(cfg, builder)
-    torch.set_num_threads(args.processes)
+    torch.set_num_threads(args.processes)  # the other processes have ended: their cores are free
     accuracy = tool_call_hits(quantized, template, enc, end_id, held_out_cases(dd.HELD_OUT)) / len(dd.HELD_OUT)
     report = {"seed": args.seed, "steps": args.steps, "lr": args.lr, "copy_until": args.copy_until,
               "polish_from": args.polish_from, "batch": args.batch, "processes": args.processes,
