@@ -14,9 +14,10 @@ synthetic checkpoints the vocabulary is supplied to it from tiktoken.model (same
 merges rebuilt from them as the converter does for the real Kimi K2). Needs the reference
 venv (torch, transformers, tiktoken) for the conversion.
 
-Then `llama-bench -p 512 -n 64 -d 0,512 -t T` (best of --repetitions: pp512 and tg64 on an
-empty cache, tg64 after 512 tokens) and `kimi-serve bench --json` with a 1-token and a
-512-token prompt run one after the other, and the ratios of like with like are printed.
+Then, for each of --rounds rounds, `llama-bench -p 512 -n 64 -d 0,512 -t T` (the mean of
+--repetitions: pp512 and tg64 on an empty cache, tg64 after 512 tokens) and `kimi-serve bench
+--json` with a 1-token and a 512-token prompt, one after the other. Every round's ratios are
+printed, then the best of the rounds of each side and their ratios of like with like.
 """
 import argparse
 import json
@@ -132,7 +133,8 @@ def main():
     parser.add_argument("model")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", default="/tmp/llama-cpp-work")
-    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--repetitions", type=int, default=3, help="llama-bench repetitions per test and round")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each program takes, alternating")
     parser.add_argument("--kimi-serve", default=os.path.join(ROOT, ".build", "release", "kimi-serve"))
     args = parser.parse_args()
 
@@ -141,35 +143,52 @@ def main():
     gguf_path = os.path.join(args.work, os.path.basename(os.path.normpath(args.model)) + "-q8_0.gguf")
     convert(source, os.path.abspath(args.model), gguf_path)
 
-    # pp512 and tg64 on an empty cache (llama-bench's defaults), and tg64 after 512 tokens.
-    out = run([bench, "-m", gguf_path, "-t", str(args.threads), "-p", "512", "-n", "64", "-d", "0,512",
-               "-r", str(args.repetitions), "-o", "json"], capture_output=True, text=True).stdout
-    results = json.loads(out)
+    def theirs():
+        """llama-bench: pp512 and tg64 on an empty cache (its defaults), tg64 after 512 tokens."""
+        out = run([bench, "-m", gguf_path, "-t", str(args.threads), "-p", "512", "-n", "64", "-d", "0,512",
+                   "-r", str(args.repetitions), "-o", "json"], capture_output=True, text=True).stdout
+        results = json.loads(out)
 
-    def best(prompt, gen, depth):
-        return max(r["avg_ts"] for r in results if r["n_prompt"] == prompt and r["n_gen"] == gen and r.get("n_depth", 0) == depth)
+        def mean(prompt, gen, depth):
+            return next(r["avg_ts"] for r in results if r["n_prompt"] == prompt and r["n_gen"] == gen and r.get("n_depth", 0) == depth)
 
-    pp, tg, tg_deep = best(512, 0, 0), best(0, 64, 0), best(0, 64, 512)
+        return {"pp512": mean(512, 0, 0), "tg64": mean(0, 64, 0), "tg64_at_512": mean(0, 64, 512)}
 
-    def ours(prompt):
-        return json.loads(run([args.kimi_serve, "bench", "--model", args.model, "--threads", str(args.threads),
-                               "--prompt-tokens", str(prompt), "--gen-tokens", "64", "--json"], capture_output=True, text=True).stdout)
+    def ours():
+        def bench_json(prompt):
+            return json.loads(run([args.kimi_serve, "bench", "--model", args.model, "--threads", str(args.threads),
+                                   "--prompt-tokens", str(prompt), "--gen-tokens", "64", "--json"],
+                                  capture_output=True, text=True).stdout)
+        short, deep = bench_json(1), bench_json(512)
+        return {"pp512": deep["prefill_tokens_per_s"], "tg64": short["decode_tokens_per_s"],
+                "tg64_at_512": deep["decode_tokens_per_s"], "empty_cache": short, "after_512": deep}
 
-    short, deep = ours(1), ours(512)
-    rows = [("prefill tokens/s (512-token prompt)", pp, deep["prefill_tokens_per_s"]),
-            ("decode tokens/s (64 tokens, empty cache)", tg, short["decode_tokens_per_s"]),
-            ("decode tokens/s (64 tokens after 512)", tg_deep, deep["decode_tokens_per_s"])]
-    print(f"{'':42} {'llama.cpp Q8_0':>15} {'kimi-serve fp8':>15} {'ratio':>7}")
-    for name, theirs, mine in rows:
-        print(f"{name:42} {theirs:15.1f} {mine:15.1f} {mine / theirs:6.2f}x")
-    for label, r in (("empty cache", short), ("after 512", deep)):
-        print(f"kimi-serve decode ({label}): {r['decode_gb_per_s']:.1f} GB/s = {r['decode_pct_of_bandwidth']:.0f} % of the "
-              f"measured {r['bandwidth_gb_per_s']:.1f} GB/s read bandwidth ({r['decode_bytes_per_token'] / 1e9:.2f} GB per token)")
-    print(json.dumps({"llama_cpp": {"pp512_tokens_per_s": pp, "tg64_tokens_per_s": tg, "tg64_at_512_tokens_per_s": tg_deep,
-                                    "gguf": gguf_path},
-                      "kimi_serve": {"empty_cache": short, "after_512": deep},
-                      "prefill_ratio": deep["prefill_tokens_per_s"] / pp, "decode_ratio": short["decode_tokens_per_s"] / tg,
-                      "decode_at_512_ratio": deep["decode_tokens_per_s"] / tg_deep}))
+    # The two programs take turns, round after round: on a shared host the memory bandwidth
+    # can change by half within seconds, so each round gives both the same weather, and the
+    # best of the rounds compares each at its best.
+    rounds = []
+    for _ in range(args.rounds):
+        rounds.append((theirs(), ours()))
+    keys = [("pp512", "prefill tokens/s (512-token prompt)"), ("tg64", "decode tokens/s (64 tokens, empty cache)"),
+            ("tg64_at_512", "decode tokens/s (64 tokens after 512)")]
+    for i, (t, o) in enumerate(rounds):
+        print(f"round {i + 1}: " + ", ".join(f"{k} {o[k]:.1f}/{t[k]:.1f} = {o[k] / t[k]:.2f}x" for k, _ in keys)
+              + f"; decode {o['empty_cache']['decode_pct_of_bandwidth']:.0f} % of {o['empty_cache']['bandwidth_gb_per_s']:.1f} GB/s")
+    best_theirs = {k: max(t[k] for t, _ in rounds) for k, _ in keys}
+    best_ours = {k: max(o[k] for _, o in rounds) for k, _ in keys}
+    print(f"\nbest of {len(rounds)} rounds{'':26} {'llama.cpp Q8_0':>15} {'kimi-serve fp8':>15} {'ratio':>7}")
+    for k, name in keys:
+        print(f"{name:42} {best_theirs[k]:15.1f} {best_ours[k]:15.1f} {best_ours[k] / best_theirs[k]:6.2f}x")
+    fastest = max((o for _, o in rounds), key=lambda o: o["tg64"])
+    for label in ("empty_cache", "after_512"):
+        r = fastest[label]
+        print(f"kimi-serve decode ({label.replace('_', ' ')}, fastest round): {r['decode_gb_per_s']:.1f} GB/s = "
+              f"{r['decode_pct_of_bandwidth']:.0f} % of the measured {r['bandwidth_gb_per_s']:.1f} GB/s read bandwidth "
+              f"({r['decode_bytes_per_token'] / 1e9:.2f} GB per token)")
+    print(json.dumps({"gguf": gguf_path, "rounds": [{"llama_cpp": t, "kimi_serve": o} for t, o in rounds],
+                      "best": {"llama_cpp": best_theirs, "kimi_serve": best_ours},
+                      "ratios": {k: best_ours[k] / best_theirs[k] for k, _ in keys}}))
+
 
 if __name__ == "__main__":
     main()
