@@ -35,6 +35,12 @@ static inline __attribute__((always_inline)) void kimi_prefetch(const void *p) {
     _mm_prefetch((const char *)p, _MM_HINT_T1);
 }
 
+/// Asks for the cache line holding `p` for the L1 only, to be read once (the decode GEMV's
+/// weights).
+static inline __attribute__((always_inline)) void kimi_prefetch_stream(const void *p) {
+    _mm_prefetch((const char *)p, _MM_HINT_NTA);
+}
+
 /// The GEMM microkernel (GEMM.swift): three rows of a decoded weight tile times four input
 /// panels over `steps` eight-column steps; twelve eight-lane FMA chains continued from and
 /// returned to `lanes` (row i, token j at floats 8·(i·rowStride + j)).
@@ -70,9 +76,12 @@ typedef void (*kimi_pass)(const void *const *rows, const float *x, long c0, long
 /// which decodes through half precision to value × 2^-8; else 1).
 kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows, float *weightScale);
 
-/// The decode GEMV (kimi_kernels.c): eight rows (rows[i]) × one token over columns
+/// Rows of the decode GEMV.
+#define KIMI_GEMV_ROWS 4
+
+/// The decode GEMV (kimi_kernels.c): KIMI_GEMV_ROWS rows (rows[i]) × one token over columns
 /// 0 ..< vectorEnd (a multiple of 16), x multiplied by k[c / 128] (NULL: by 1), each row asking
-/// for its lines `ahead` bytes further on (0: none), the results left in `out` (T = 1, nr ≤ 8).
+/// for its lines `ahead` bytes further on (0: none), the results left in `out` (T = 1, nr ≤ KIMI_GEMV_ROWS).
 /// AVX-512 only.
 typedef void (*kimi_gemv)(const void *const *rows, const float *x, const float *k, long vectorEnd, long ahead,
                           const kimi_results *out);

@@ -68,8 +68,11 @@ func gemvWide<D: WeightDecoding>(
     }
 }
 
-/// y[r - rows.lowerBound] = Σ_c W[r, c] · x[c] through the decode GEMV, eight rows at a time,
-/// each row asking for its lines eight rows further on. Block-fp8: per 128-row band, the band's
+/// Rows of one call of the decode GEMV (kimi_kernels.c).
+let wideGemvRows = Int(KIMI_GEMV_ROWS)
+
+/// y[r - rows.lowerBound] = Σ_c W[r, c] · x[c] through the decode GEMV, `wideGemvRows` rows at a
+/// time, each row asking for its lines that many rows further on. Block-fp8: per 128-row band, the band's
 /// input scales gathered into blockScales (cols / 128 + 1 floats) for the GEMV to apply.
 @inline(__always)
 func gemvWideSingle<D: WeightDecoding>(
@@ -77,26 +80,27 @@ func gemvWideSingle<D: WeightDecoding>(
     rows: Range<Int>, cols: Int, blockScales: UnsafeMutablePointer<Float>
 ) {
     let vectorEnd = cols / wideLanes * wideLanes, rowBytes = cols * D.size, gemv = kimi_wide_gemv(D.widePasses)!
-    withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: gemvRows) { passRows in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: gemvRows) { tails in
+    withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: wideGemvRows) { passRows in
+        // kimi_results' tails: rounded up to eight floats.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: (wideGemvRows + 7) / 8 * 8) { tails in
             tails.initialize(repeating: 0)
             var r0 = rows.lowerBound
             while r0 < rows.upperBound {
-                // Rows r0 ..< r1: at most eight, within one band.
-                let band = r0 / gemvBlock, r1 = min(r0 + gemvRows, rows.upperBound, (band + 1) * gemvBlock), nr = r1 - r0
+                // Rows r0 ..< r1: at most wideGemvRows, within one band.
+                let band = r0 / gemvBlock, r1 = min(r0 + wideGemvRows, rows.upperBound, (band + 1) * gemvBlock), nr = r1 - r0
                 var tailScale: Float?
                 if let scales, r0 == rows.lowerBound || r0 % gemvBlock == 0 {
                     for b in 0...(cols - 1) / gemvBlock { blockScales[b] = fp8InputBlockScale(scales, cols: cols, band: band, block: b) }
                 }
                 if scales != nil { tailScale = blockScales[(cols - 1) / gemvBlock] }
-                for i in 0..<gemvRows { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
+                for i in 0..<wideGemvRows { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
                 if vectorEnd < cols {
                     wideTails(D.self, into: tails.baseAddress!, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes, x, tokens: 1,
                               group: 1, columns: vectorEnd..<cols, scale: tailScale, weightScale: 1)
                 }
                 var out = kimi_results(tails: tails.baseAddress, outScale: scales == nil ? 1 : fp8OutputScale,
                                        y: y + r0 - rows.lowerBound, yStride: 0, nr: nr, nt: 1)
-                gemv(passRows.baseAddress, x, scales == nil ? nil : blockScales, vectorEnd, gemvRows * rowBytes, &out)
+                gemv(passRows.baseAddress, x, scales == nil ? nil : blockScales, vectorEnd, wideGemvRows * rowBytes, &out)
                 r0 = r1
             }
         }
