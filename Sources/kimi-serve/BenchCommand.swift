@@ -12,11 +12,11 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure prefill and decode speed against the measured memory bandwidth.",
         discussion: """
             Measures, in one run: the sustained read bandwidth (a STREAM-like read of as many bytes as a decode step \
-            streams, with the same threads, timed right before each decode run; the median is reported), prefill \
-            tokens/s of a random prompt, decode tokens/s, the weight and KV bytes one decode step reads (from the \
-            architecture and the experts actually chosen), the achieved GB/s and its percentage of the bandwidth, time \
-            to first token and peak RSS. With --json, standard output holds one JSON object; progress goes to \
-            standard error.
+            streams, with the same threads, timed right before and right after each decode run), prefill tokens/s of \
+            a random prompt, decode tokens/s, the weight and KV bytes one decode step reads (from the architecture and \
+            the experts actually chosen), the achieved GB/s and its percentage of the bandwidth (each run against the \
+            mean of the reads around it; the medians over the runs are reported), time to first token and peak RSS. \
+            With --json, standard output holds one JSON object; progress goes to standard error.
             """)
 
     @Option(name: .long, help: "Checkpoint directory, or \"demo\".")
@@ -31,7 +31,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Compute threads (default: all cores).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(name: .long, help: "Decode runs; each is paired with a bandwidth measurement.")
+    @Option(name: .long, help: "Decode runs; each is compared with the bandwidth read just before and just after it.")
     var runs = 3
 
     @Option(name: .long, help: "Prompt tokens computed together per prefill step.")
@@ -76,10 +76,12 @@ struct BenchCommand: ParsableCommand {
             let prefillSeconds = seconds(since: prefillStart)
 
             let bandwidth = ReadBandwidth(bytes: max(summary.decodeBytesPerToken, 256 << 20), pool: transformer.pool)
-            var bandwidths: [Double] = [], decodeRates: [Double] = [], stepBytes: [Double] = []
+            // Each decode run is compared with the read bandwidth measured just before and just
+            // after it: a shared host's bandwidth can change by half within seconds, and medians of
+            // rates and bandwidths taken apart could pair a run with another moment's bandwidth.
+            var reads = [bandwidth.measure()], decodeRates: [Double] = [], stepBytes: [Double] = []
             let ttft = prefillSeconds
             for run in 0..<runs {
-                bandwidths.append(bandwidth.measure())
                 printError("decode run \(run + 1) of \(runs) (\(genTokens) tokens)…")
                 var token = argmax(logits)  // the first token: the prefill's logits, no extra step
                 let contextBefore = cache.count
@@ -89,12 +91,16 @@ struct BenchCommand: ParsableCommand {
                     token = argmax(logits)
                 }
                 decodeRates.append(Double(genTokens) / seconds(since: start))
+                reads.append(bandwidth.measure())
                 // A single-token step reads every non-routed matrix, one embedding row and the k
                 // chosen experts of each MoE layer, plus the whole latent cache of its context.
                 let meanContext = Double(contextBefore) + Double(genTokens + 1) / 2
                 stepBytes.append(Double(summary.decodeBytesPerToken) + meanContext * Double(summary.kvBytesPerTokenBF16))
             }
+            let bandwidths = (0..<runs).map { (reads[$0] + reads[$0 + 1]) / 2 }
+            let achieved = (0..<runs).map { stepBytes[$0] * decodeRates[$0] }
             let bw = median(bandwidths), decode = median(decodeRates), bytes = median(stepBytes)
+            let gbPerSecond = median(achieved) / 1e9, percent = median((0..<runs).map { 100 * achieved[$0] / bandwidths[$0] })
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             let result = JSONObject([
@@ -105,9 +111,9 @@ struct BenchCommand: ParsableCommand {
                 "ttft_ms": JSONValue(ttft * 1000),
                 "decode_tokens_per_s": JSONValue(decode),
                 "decode_bytes_per_token": JSONValue(Int(bytes)),
-                "decode_gb_per_s": JSONValue(bytes * decode / 1e9),
+                "decode_gb_per_s": JSONValue(gbPerSecond),
                 "bandwidth_gb_per_s": JSONValue(bw / 1e9),
-                "decode_pct_of_bandwidth": JSONValue(100 * bytes * decode / bw),
+                "decode_pct_of_bandwidth": JSONValue(percent),
                 "peak_rss_bytes": JSONValue(usage.ru_maxrss * 1024),
                 "weight_bytes": JSONValue(summary.weightBytes),
             ])
@@ -120,7 +126,7 @@ struct BenchCommand: ParsableCommand {
                     prefill      \(promptTokens) tokens: \(String(format: "%.1f", Double(promptTokens) / prefillSeconds)) tokens/s, time to first token \(String(format: "%.0f", ttft * 1000)) ms
                     decode       \(String(format: "%.2f", decode)) tokens/s (median of \(runs) runs of \(genTokens))
                     bytes        \(formatBytes(Int(bytes))) read per decoded token (weights of the chosen experts + KV)
-                    bandwidth    \(String(format: "%.1f", bw / 1e9)) GB/s measured read; decode achieves \(String(format: "%.1f", bytes * decode / 1e9)) GB/s = \(String(format: "%.0f", 100 * bytes * decode / bw)) %
+                    bandwidth    \(String(format: "%.1f", bw / 1e9)) GB/s measured read; decode achieves \(String(format: "%.1f", gbPerSecond)) GB/s = \(String(format: "%.0f", percent)) % (median of the runs, each against the reads around it)
                     peak RSS     \(formatBytes(usage.ru_maxrss * 1024))
                     """)
             }

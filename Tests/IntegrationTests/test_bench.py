@@ -1,0 +1,61 @@
+"""`kimi-serve bench --json`: one JSON object on stdout with the keys the performance issue
+asks for, its bytes per decoded token equal to the architecture's count made here from the
+fixture's safetensors headers, and its derived figures consistent with each other."""
+import json
+import math
+import re
+import struct
+import subprocess
+
+from conftest import BINARY, CHECKPOINT
+
+KEYS = {"prefill_tokens_per_s", "decode_tokens_per_s", "ttft_ms", "bandwidth_gb_per_s", "decode_bytes_per_token",
+        "decode_gb_per_s", "decode_pct_of_bandwidth", "peak_rss_bytes", "threads", "prompt_tokens", "gen_tokens"}
+ROUTED = re.compile(r"\.mlp\.experts\.\d+\.")
+
+
+def tensor_bytes(checkpoint):
+    """name -> stored bytes, from each shard's safetensors header."""
+    sizes = {}
+    for shard in sorted(checkpoint.glob("*.safetensors")):
+        with open(shard, "rb") as f:
+            (length,) = struct.unpack("<Q", f.read(8))
+            header = json.loads(f.read(length))
+        for name, entry in header.items():
+            if name != "__metadata__":
+                begin, end = entry["data_offsets"]
+                sizes[name] = end - begin
+    return sizes
+
+
+def test_bench_json_reports_the_architectures_bytes_per_token():
+    config = json.loads((CHECKPOINT / "config.json").read_text())
+    prompt, gen = 8, 4
+    result = subprocess.run([str(BINARY), "bench", "--model", str(CHECKPOINT), "--threads", "2", "--prompt-tokens", str(prompt),
+                             "--gen-tokens", str(gen), "--runs", "1", "--json"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)  # stdout holds the one object and nothing else
+    assert KEYS <= report.keys()
+    assert (report["threads"], report["prompt_tokens"], report["gen_tokens"]) == (2, prompt, gen)
+
+    sizes = tensor_bytes(CHECKPOINT)
+    routed = sum(b for n, b in sizes.items() if ROUTED.search(n))
+    embedding = sizes["model.embed_tokens.weight"]
+    rest = sum(sizes.values()) - routed - embedding
+    weights = rest + embedding // config["vocab_size"] + math.floor(routed * config["num_experts_per_tok"] / config["n_routed_experts"] + 0.5)
+    # The latent cache (bf16) of every layer, over the run's mean context: the prompt, then half the generated tokens.
+    kv = config["num_hidden_layers"] * (config["kv_lora_rank"] + config["qk_rope_head_dim"]) * 2
+    assert report["decode_bytes_per_token"] == int(weights + (prompt + (gen + 1) / 2) * kv)
+    assert report["weight_bytes"] == sum(sizes.values())
+
+    assert report["prefill_tokens_per_s"] > 0 and report["decode_tokens_per_s"] > 0 and report["ttft_ms"] > 0
+    assert report["bandwidth_gb_per_s"] > 0 and report["peak_rss_bytes"] >= report["weight_bytes"]
+    # One run: the achieved rate is its bytes times its speed, and its share is that over its bandwidth.
+    assert math.isclose(report["decode_gb_per_s"], report["decode_bytes_per_token"] * report["decode_tokens_per_s"] / 1e9, rel_tol=1e-6)
+    assert math.isclose(report["decode_pct_of_bandwidth"], 100 * report["decode_gb_per_s"] / report["bandwidth_gb_per_s"], rel_tol=1e-6)
+
+
+def test_bench_rejects_a_missing_checkpoint_clearly():
+    result = subprocess.run([str(BINARY), "bench", "--model", "/nonexistent/kimi", "--json"], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stdout == "" and "/nonexistent/kimi" in result.stderr
