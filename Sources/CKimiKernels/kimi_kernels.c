@@ -258,6 +258,35 @@ kimi_tpass kimi_transposed_pass(int dtype, int tokens) {
     return kimi_transposed_passes[dtype][tokens > 8 ? 0 : tokens > 4 ? 1 : 2];
 }
 
+// The one-token transposed GEMV over a slice of up to 256 columns: sixteen 16-lane
+// accumulators hold the whole slice while the rows pass, each row read once, front to back
+// (the rows of a band follow each other in memory, so the slice is one stream when it spans
+// the rows). Each y[c] is the chain of `gemvTransposedKernel`: from zero, one FMA per row in
+// order, with row r's multiplier for c's 128-column block, s[2·r + (c ≥ 128)].
+#define KIMI_TGEMV(NAME, DECODE, SIZE)                                                                \
+    KIMI_WIDE void NAME(const void *w, long rowBytes, long rows, const float *s, long cols, float *y) { \
+        const unsigned char *p = (const unsigned char *)w;                                           \
+        long n = cols / 16;                                                                          \
+        __m512 a[16];                                                                                \
+        _Pragma("clang loop unroll(full)") for (int k = 0; k < 16; k++) a[k] = _mm512_setzero_ps();  \
+        _Pragma("clang loop unroll(disable)") for (long r = 0; r < rows; r++, p += rowBytes, s += 2) { \
+            __m512 s0 = _mm512_set1_ps(s[0]), s1 = _mm512_set1_ps(s[1]);                             \
+            _Pragma("clang loop unroll(full)") for (int k = 0; k < 16; k++)                          \
+                if (k < n) a[k] = _mm512_fmadd_ps(DECODE(p + SIZE * 16 * k), k < 8 ? s0 : s1, a[k]);  \
+        }                                                                                            \
+        _Pragma("clang loop unroll(full)") for (int k = 0; k < 16; k++)                              \
+            if (k < n) _mm512_storeu_ps(y + 16 * k, a[k]);                                           \
+    }
+
+KIMI_TGEMV(kimi_fp8_tgemv, kimi_fp8x16_scaled, 1)
+KIMI_TGEMV(kimi_bf16_tgemv, kimi_bf16x16, 2)
+KIMI_TGEMV(kimi_f16_tgemv, kimi_f16x16, 2)
+KIMI_TGEMV(kimi_f32_tgemv, kimi_f32x16, 4)
+
+static const kimi_tgemv kimi_transposed_gemvs[4] = {kimi_fp8_tgemv, kimi_bf16_tgemv, kimi_f16_tgemv, kimi_f32_tgemv};
+
+kimi_tgemv kimi_transposed_gemv(int dtype) { return kimi_transposed_gemvs[dtype]; }
+
 int kimi_has_avx512(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;

@@ -98,4 +98,13 @@ typedef void (*kimi_tpass)(const void *w, long rowBytes, long rows, const float 
 /// that holds `tokens` (at most 12).
 kimi_tpass kimi_transposed_pass(int dtype, int tokens);
 
+/// The one-token transposed GEMV (kimi_kernels.c) over a slice of cols ≤ 256 columns (a multiple
+/// of 16, starting on a 128-column block): y[c] = Σ_{r < rows} W[r][c] · s[2·r + c / 128], W's
+/// row r at w + r·rowBytes; each y[c] one chain of FMAs over the rows in order, from zero.
+/// AVX-512 only.
+typedef void (*kimi_tgemv)(const void *w, long rowBytes, long rows, const float *s, long cols, float *y);
+
+/// The one-token transposed GEMV of dtype `dtype` (as `kimi_wide_pass`).
+kimi_tgemv kimi_transposed_gemv(int dtype);
+
 #endif

@@ -227,10 +227,14 @@ func gemvTransposedBatchKernel<D: WeightDecoding>(
     _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, rowBytes: Int,
     interleaved: UnsafeMutablePointer<Float>, registers: VectorRegisters
 ) {
-    guard tokens > 1, registers == .thirtyTwo, cols % 16 == 0 else {
+    guard registers == .thirtyTwo, cols % 16 == 0 else {
         for t in 0..<tokens {
             gemvTransposedKernel(D.self, y + t * yStride, x + t * xStride, w, scales, rows: rows, cols: cols, rowBytes: rowBytes)
         }
+        return
+    }
+    if tokens == 1 {
+        gemvTransposedWide(D.self, y, x, w, scales, rows: rows, cols: cols, rowBytes: rowBytes)
         return
     }
     let n = rows.count, scaleCols = (rowBytes / D.size + gemvBlock - 1) / gemvBlock
@@ -266,6 +270,38 @@ func gemvTransposedBatchKernel<D: WeightDecoding>(
         for t in 0..<tokens {
             for c in 0..<cols { y[t * yStride + c] *= inputScale }
         }
+    }
+}
+
+/// `gemvTransposedKernel` with thirty-two registers (the same bits: every y[c] is its own chain):
+/// 256-column slices, each through `kimi_transposed_gemv` with the rows' multipliers for the
+/// slice's two column blocks gathered first.
+@inline(__always)
+func gemvTransposedWide<D: WeightDecoding>(
+    _: D.Type, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, rowBytes: Int
+) {
+    let n = rows.count, scaleCols = (rowBytes / D.size + gemvBlock - 1) / gemvBlock
+    let inputScale: Float = scales == nil ? 1 : fp8InputScale
+    let pass = kimi_transposed_gemv(D.widePasses)!
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * n) { s in
+        var c0 = 0
+        while c0 < cols {
+            let width = min(2 * gemvBlock, cols - c0)
+            for i in 0..<n {
+                let v = x[i] * inputScale
+                for b in 0..<2 {
+                    let block = min(c0 / gemvBlock + b, scaleCols - 1)
+                    s[2 * i + b] = scales.map { v * $0.loadUnaligned(fromByteOffset: 4 * (((rows.lowerBound + i) / gemvBlock) * scaleCols + block),
+                                                                     as: Float.self) } ?? v
+                }
+            }
+            pass(w + rows.lowerBound * rowBytes + c0 * D.size, rowBytes, n, s.baseAddress, width, y + c0)
+            c0 += width
+        }
+    }
+    if inputScale != 1 {
+        for c in 0..<cols { y[c] *= inputScale }
     }
 }
 
