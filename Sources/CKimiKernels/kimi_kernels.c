@@ -154,50 +154,53 @@ static inline KIMI_WIDE __m512 kimi_f32x16(const void *p) {
                 _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) _mm512_storeu_ps(acc + 16 * (p * T + j), a[p][j]); \
     }
 
-// The decode GEMV: KIMI_GEMV_ROWS rows × one token over all the columns at once, the input read
-// where it lies and multiplied in the loop by its 128-column block's scale (k[b]; NULL: 1, for
-// an input already scaled), then finished into `out`. The same bits as packing the scaled input
-// and running a pass, without the packing's stores. Four rows, not eight: fewer rows streamed
-// at once read DRAM faster (4 KB bf16 rows: 0.85 of a plain read at 4 rows against 0.75 at 8;
-// fp8 0.87 against 0.77, measured on a 2-core Zen 5), and the next rows' lines are asked for
-// non-temporally, for the L1 only (`kimi_prefetch_stream`).
-#define KIMI_GEMV(NAME, DECODE, SIZE)                                                                  \
+// The decode GEMV: R rows × one token over all the columns at once, the input read where it
+// lies and multiplied in the loop by its 128-column block's scale (k[b]; NULL: 1, for an input
+// already scaled), then finished into `out`. The same bits as packing the scaled input and
+// running a pass, without the packing's stores. Few rows, streamed at once, read DRAM faster
+// (measured on a 2-core Zen 5, as a share of a plain read timed around each variant): fp8 0.87
+// at four rows against 0.77 at eight; bf16's 4 KB rows 0.85 at four against 0.75 at eight and
+// 0.88-0.94 at two. Four fp8 rows keep the FMA chains busy (two would halve the FMAs in flight:
+// each row is one 16-lane chain); two bf16 or f16 rows, each 32 bytes per FMA, already feed
+// them. The next rows' lines are asked for non-temporally, for the L1 only
+// (`kimi_prefetch_stream`).
+#define KIMI_GEMV(NAME, DECODE, SIZE, R)                                                               \
     KIMI_WIDE void NAME(const void *const *rows, const float *x, const float *k, long vectorEnd, long ahead, \
                         const kimi_results *out) {                                                      \
-        const unsigned char *w[KIMI_GEMV_ROWS];                                                         \
-        __m512 a[KIMI_GEMV_ROWS];                                                                       \
-        for (int i = 0; i < KIMI_GEMV_ROWS; i++) w[i] = (const unsigned char *)rows[i], a[i] = _mm512_setzero_ps(); \
+        const unsigned char *w[R];                                                         \
+        __m512 a[R];                                                                       \
+        for (int i = 0; i < R; i++) w[i] = (const unsigned char *)rows[i], a[i] = _mm512_setzero_ps(); \
         for (long b = 0; b < vectorEnd; b += 128) {                                                     \
             __m512 kv = _mm512_set1_ps(k ? k[b / 128] : 1.0f);                                         \
             long end = b + 128 <= vectorEnd ? b + 128 : vectorEnd;                                      \
             for (long c = b; c < end; c += 64) {                                                        \
                 long e = c + 64 <= end ? c + 64 : end;                                                  \
                 if (ahead && e == c + 64)                                                               \
-                    for (int i = 0; i < KIMI_GEMV_ROWS; i++)                                            \
+                    for (int i = 0; i < R; i++)                                            \
                         for (int line = 0; line < 64 * SIZE; line += 64) kimi_prefetch_stream(w[i] + SIZE * c + line + ahead); \
                 _Pragma("clang loop unroll(disable)") for (long d = c; d < e; d += 16) {                \
                     __m512 xv = _mm512_mul_ps(_mm512_loadu_ps(x + d), kv);                              \
-                    _Pragma("clang loop unroll(full)") for (int i = 0; i < KIMI_GEMV_ROWS; i++)         \
+                    _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++)         \
                         a[i] = _mm512_fmadd_ps(DECODE(w[i] + SIZE * d), xv, a[i]);                      \
                 }                                                                                       \
             }                                                                                           \
         }                                                                                               \
-        kimi_finish(a, KIMI_GEMV_ROWS, 1, out);                                                         \
+        kimi_finish(a, R, 1, out);                                                         \
     }
 
 // One dtype's passes, in the order of `kimi_wide_pass`'s tiles: 3×8, 4×4, 4×3 and 4×2 (rows ×
 // tokens; at most 28 of the 32 registers), the 3×8 pass decoding with DECODE8; and its GEMV.
-#define KIMI_PASSES(D, DECODE, DECODE8, SIZE)           \
+#define KIMI_PASSES(D, DECODE, DECODE8, SIZE, R)        \
     KIMI_PASS(kimi_##D##_pass3x8, DECODE8, SIZE, 3, 8) \
     KIMI_PASS(kimi_##D##_pass4x4, DECODE, SIZE, 4, 4) \
     KIMI_PASS(kimi_##D##_pass4x3, DECODE, SIZE, 4, 3) \
     KIMI_PASS(kimi_##D##_pass4x2, DECODE, SIZE, 4, 2) \
-    KIMI_GEMV(kimi_##D##_gemv, DECODE, SIZE)
+    KIMI_GEMV(kimi_##D##_gemv, DECODE, SIZE, R)
 
-KIMI_PASSES(fp8, kimi_fp8x16_scaled, kimi_fp8x16_half, 1)
-KIMI_PASSES(bf16, kimi_bf16x16, kimi_bf16x16, 2)
-KIMI_PASSES(f16, kimi_f16x16, kimi_f16x16, 2)
-KIMI_PASSES(f32, kimi_f32x16, kimi_f32x16, 4)
+KIMI_PASSES(fp8, kimi_fp8x16_scaled, kimi_fp8x16_half, 1, 4)
+KIMI_PASSES(bf16, kimi_bf16x16, kimi_bf16x16, 2, 2)
+KIMI_PASSES(f16, kimi_f16x16, kimi_f16x16, 2, 2)
+KIMI_PASSES(f32, kimi_f32x16, kimi_f32x16, 4, 2)
 
 #define KIMI_PASS_ROW(D) {kimi_##D##_pass3x8, kimi_##D##_pass4x4, kimi_##D##_pass4x3, kimi_##D##_pass4x2}
 static const kimi_pass kimi_wide_passes[4][4] = {KIMI_PASS_ROW(fp8), KIMI_PASS_ROW(bf16), KIMI_PASS_ROW(f16), KIMI_PASS_ROW(f32)};
@@ -210,7 +213,10 @@ kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows, float *weightScale) {
     return kimi_wide_passes[dtype][k];
 }
 
-kimi_gemv kimi_wide_gemv(int dtype) { return kimi_wide_gemvs[dtype]; }
+kimi_gemv kimi_wide_gemv(int dtype, int *rows) {
+    *rows = dtype == 0 ? 4 : 2;
+    return kimi_wide_gemvs[dtype];
+}
 
 // Transposed passes (Wᵀ over a band of rows for several tokens): 16 columns × T tokens of
 // accumulators stay in registers while the rows pass, so each weight vector is decoded once

@@ -76,18 +76,19 @@ typedef void (*kimi_pass)(const void *const *rows, const float *x, long c0, long
 /// which decodes through half precision to value × 2^-8; else 1).
 kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows, float *weightScale);
 
-/// Rows of the decode GEMV.
-#define KIMI_GEMV_ROWS 4
+/// The most rows of a decode GEMV.
+#define KIMI_GEMV_MAX_ROWS 4
 
-/// The decode GEMV (kimi_kernels.c): KIMI_GEMV_ROWS rows (rows[i]) × one token over columns
+/// The decode GEMV (kimi_kernels.c): R rows (rows[i]) × one token over columns
 /// 0 ..< vectorEnd (a multiple of 16), x multiplied by k[c / 128] (NULL: by 1), each row asking
-/// for its lines `ahead` bytes further on (0: none), the results left in `out` (T = 1, nr ≤ KIMI_GEMV_ROWS).
+/// for its lines `ahead` bytes further on (0: none), the results left in `out` (T = 1, nr ≤ R).
 /// AVX-512 only.
 typedef void (*kimi_gemv)(const void *const *rows, const float *x, const float *k, long vectorEnd, long ahead,
                           const kimi_results *out);
 
-/// The decode GEMV of dtype `dtype` (as `kimi_wide_pass`).
-kimi_gemv kimi_wide_gemv(int dtype);
+/// The decode GEMV of dtype `dtype` (as `kimi_wide_pass`); `rows` receives its R (4 for fp8,
+/// 2 for the others).
+kimi_gemv kimi_wide_gemv(int dtype, int *rows);
 
 /// A transposed pass (kimi_kernels.c) for T = 12, 8 or 4 tokens: y[j][0 ..< 16] =
 /// Σ_{r < rows} W[r][0 ..< 16] · x[r·T + j] for j < nt, W's row r at w + r·rowBytes; each value

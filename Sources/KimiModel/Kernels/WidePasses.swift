@@ -68,11 +68,8 @@ func gemvWide<D: WeightDecoding>(
     }
 }
 
-/// Rows of one call of the decode GEMV (kimi_kernels.c).
-let wideGemvRows = Int(KIMI_GEMV_ROWS)
-
-/// y[r - rows.lowerBound] = Σ_c W[r, c] · x[c] through the decode GEMV, `wideGemvRows` rows at a
-/// time, each row asking for its lines whole rows further on, at least 8 KB ahead: with 768-byte
+/// y[r - rows.lowerBound] = Σ_c W[r, c] · x[c] through the decode GEMV, its R rows (kimi_kernels.c) at
+/// a time, each row asking for its lines whole rows further on, at least 8 KB ahead: with 768-byte
 /// rows four rows (3 KB) came too late, and the down and q_b projections streamed at 0.75–0.80 and
 /// 0.65–0.73 of the rate of gate/up when the host read ~60 GB/s, 0.94–0.98 and 0.73–0.80 with
 /// 8 KB. Block-fp8: per 128-row band, the band's input scales gathered into blockScales
@@ -82,22 +79,23 @@ func gemvWideSingle<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?,
     rows: Range<Int>, cols: Int, blockScales: UnsafeMutablePointer<Float>
 ) {
-    let vectorEnd = cols / wideLanes * wideLanes, rowBytes = cols * D.size, gemv = kimi_wide_gemv(D.widePasses)!
-    let aheadRows = max(wideGemvRows, (8192 + rowBytes - 1) / rowBytes)  // the lines asked for: this many rows on
-    withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: wideGemvRows) { passRows in
+    var r: Int32 = 0
+    let vectorEnd = cols / wideLanes * wideLanes, rowBytes = cols * D.size, gemv = kimi_wide_gemv(D.widePasses, &r)!
+    let rowsPerCall = Int(r), aheadRows = max(rowsPerCall, (8192 + rowBytes - 1) / rowBytes)  // the lines asked for: this many rows on
+    withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Int(KIMI_GEMV_MAX_ROWS)) { passRows in
         // kimi_results' tails: rounded up to eight floats.
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: (wideGemvRows + 7) / 8 * 8) { tails in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: (Int(KIMI_GEMV_MAX_ROWS) + 7) / 8 * 8) { tails in
             tails.initialize(repeating: 0)
             var r0 = rows.lowerBound
             while r0 < rows.upperBound {
-                // Rows r0 ..< r1: at most wideGemvRows, within one band.
-                let band = r0 / gemvBlock, r1 = min(r0 + wideGemvRows, rows.upperBound, (band + 1) * gemvBlock), nr = r1 - r0
+                // Rows r0 ..< r1: at most rowsPerCall, within one band.
+                let band = r0 / gemvBlock, r1 = min(r0 + rowsPerCall, rows.upperBound, (band + 1) * gemvBlock), nr = r1 - r0
                 var tailScale: Float?
                 if let scales, r0 == rows.lowerBound || r0 % gemvBlock == 0 {
                     for b in 0...(cols - 1) / gemvBlock { blockScales[b] = fp8InputBlockScale(scales, cols: cols, band: band, block: b) }
                 }
                 if scales != nil { tailScale = blockScales[(cols - 1) / gemvBlock] }
-                for i in 0..<wideGemvRows { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
+                for i in 0..<rowsPerCall { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
                 if vectorEnd < cols {
                     wideTails(D.self, into: tails.baseAddress!, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes, x, tokens: 1,
                               group: 1, columns: vectorEnd..<cols, scale: tailScale, weightScale: 1)
