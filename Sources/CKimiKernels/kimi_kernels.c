@@ -161,31 +161,33 @@ static inline KIMI_WIDE __m512 kimi_f32x16(const void *p) {
 // (measured on a 2-core Zen 5, as a share of a plain read timed around each variant): fp8 0.87
 // at four rows against 0.77 at eight; bf16's 4 KB rows 0.85 at four against 0.75 at eight and
 // 0.88-0.94 at two. Four fp8 rows keep the FMA chains busy (two would halve the FMAs in flight:
-// each row is one 16-lane chain); two bf16 or f16 rows, each 32 bytes per FMA, already feed
-// them. The next rows' lines are asked for non-temporally, for the L1 only
+// each row is one 16-lane chain); two rows of the 2- and 4-byte dtypes, 32 or 64 bytes per
+// FMA, already feed them. The next rows' lines are asked for non-temporally, for the L1 only
 // (`kimi_prefetch_stream`).
-#define KIMI_GEMV(NAME, DECODE, SIZE, R)                                                               \
-    KIMI_WIDE void NAME(const void *const *rows, const float *x, const float *k, long vectorEnd, long ahead, \
-                        const kimi_results *out) {                                                      \
-        const unsigned char *w[R];                                                         \
-        __m512 a[R];                                                                       \
-        for (int i = 0; i < R; i++) w[i] = (const unsigned char *)rows[i], a[i] = _mm512_setzero_ps(); \
-        for (long b = 0; b < vectorEnd; b += 128) {                                                     \
-            __m512 kv = _mm512_set1_ps(k ? k[b / 128] : 1.0f);                                         \
-            long end = b + 128 <= vectorEnd ? b + 128 : vectorEnd;                                      \
-            for (long c = b; c < end; c += 64) {                                                        \
-                long e = c + 64 <= end ? c + 64 : end;                                                  \
-                if (ahead && e == c + 64)                                                               \
-                    for (int i = 0; i < R; i++)                                            \
+#define KIMI_GEMV(NAME, DECODE, SIZE, R)                                                                        \
+    _Static_assert(R <= KIMI_GEMV_MAX_ROWS, "a decode GEMV's rows fit the callers' KIMI_GEMV_MAX_ROWS");         \
+    enum { NAME##_rows = R };                                                                                   \
+    KIMI_WIDE void NAME(const void *const *rows, const float *x, const float *k, long vectorEnd, long ahead,    \
+                        const kimi_results *out) {                                                              \
+        const unsigned char *w[R];                                                                              \
+        __m512 a[R];                                                                                            \
+        for (int i = 0; i < R; i++) w[i] = (const unsigned char *)rows[i], a[i] = _mm512_setzero_ps();         \
+        for (long b = 0; b < vectorEnd; b += 128) {                                                             \
+            __m512 kv = _mm512_set1_ps(k ? k[b / 128] : 1.0f);                                                 \
+            long end = b + 128 <= vectorEnd ? b + 128 : vectorEnd;                                              \
+            for (long c = b; c < end; c += 64) {                                                                \
+                long e = c + 64 <= end ? c + 64 : end;                                                          \
+                if (ahead && e == c + 64)                                                                       \
+                    for (int i = 0; i < R; i++)                                                                 \
                         for (int line = 0; line < 64 * SIZE; line += 64) kimi_prefetch_stream(w[i] + SIZE * c + line + ahead); \
-                _Pragma("clang loop unroll(disable)") for (long d = c; d < e; d += 16) {                \
-                    __m512 xv = _mm512_mul_ps(_mm512_loadu_ps(x + d), kv);                              \
-                    _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++)         \
-                        a[i] = _mm512_fmadd_ps(DECODE(w[i] + SIZE * d), xv, a[i]);                      \
-                }                                                                                       \
-            }                                                                                           \
-        }                                                                                               \
-        kimi_finish(a, R, 1, out);                                                         \
+                _Pragma("clang loop unroll(disable)") for (long d = c; d < e; d += 16) {                        \
+                    __m512 xv = _mm512_mul_ps(_mm512_loadu_ps(x + d), kv);                                      \
+                    _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++)                              \
+                        a[i] = _mm512_fmadd_ps(DECODE(w[i] + SIZE * d), xv, a[i]);                              \
+                }                                                                                               \
+            }                                                                                                   \
+        }                                                                                                       \
+        kimi_finish(a, R, 1, out);                                                                              \
     }
 
 // One dtype's passes, in the order of `kimi_wide_pass`'s tiles: 3×8, 4×4, 4×3 and 4×2 (rows ×
@@ -205,6 +207,7 @@ KIMI_PASSES(f32, kimi_f32x16, kimi_f32x16, 4, 2)
 #define KIMI_PASS_ROW(D) {kimi_##D##_pass3x8, kimi_##D##_pass4x4, kimi_##D##_pass4x3, kimi_##D##_pass4x2}
 static const kimi_pass kimi_wide_passes[4][4] = {KIMI_PASS_ROW(fp8), KIMI_PASS_ROW(bf16), KIMI_PASS_ROW(f16), KIMI_PASS_ROW(f32)};
 static const kimi_gemv kimi_wide_gemvs[4] = {kimi_fp8_gemv, kimi_bf16_gemv, kimi_f16_gemv, kimi_f32_gemv};
+static const int kimi_wide_gemv_rows[4] = {kimi_fp8_gemv_rows, kimi_bf16_gemv_rows, kimi_f16_gemv_rows, kimi_f32_gemv_rows};
 
 kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows, float *weightScale) {
     int k = tokens == 8 ? 0 : tokens == 4 ? 1 : tokens == 3 ? 2 : 3;
@@ -214,7 +217,7 @@ kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows, float *weightScale) {
 }
 
 kimi_gemv kimi_wide_gemv(int dtype, int *rows) {
-    *rows = dtype == 0 ? 4 : 2;
+    *rows = kimi_wide_gemv_rows[dtype];
     return kimi_wide_gemvs[dtype];
 }
 

@@ -161,6 +161,16 @@ func gemvRow<D: WeightDecoding>(_: D.Type, _ xs: UnsafePointer<Float>, _ w: Unsa
     return a.sum() + t
 }
 
+/// The multiplier of row r of W in a transposed GEMV: its input x, for block-fp8 times 2^60
+/// (fp8InputScale, taken back out of the sums) and then the scale of the row's band for column
+/// block `block` (scaleCols blocks per band). In this order, which every transposed kernel
+/// shares (`fp8InputBlockScale` multiplies the other way round and gives other bits).
+@inline(__always)
+func transposedMultiplier(_ x: Float, _ scales: UnsafeRawPointer?, row r: Int, block: Int, scaleCols: Int) -> Float {
+    guard let scales else { return x }
+    return x * fp8InputScale * scales.loadUnaligned(fromByteOffset: 4 * ((r / gemvBlock) * scaleCols + block), as: Float.self)
+}
+
 /// y[c] = Σ_{r in rows} x[r - rows.lowerBound] · W[r, c] for c in 0..<cols (a GEMV with Wᵀ over
 /// a band of rows; MLA's query absorption through W_UK). Same layouts as `gemvKernel`, rows
 /// `rowBytes` apart (cols may be fewer than a row holds); x is not pre-scaled. Each y[c] is one
@@ -173,10 +183,8 @@ func gemvTransposedKernel<D: WeightDecoding>(
     let scaleCols = (rowBytes / D.size + gemvBlock - 1) / gemvBlock
     let inputScale: Float = scales == nil ? 1 : fp8InputScale
     let yr = UnsafeMutableRawPointer(y)
-    /// x[r] times row r's scale for the column block of c, times 2^60 for fp8.
     @inline(__always) func scale(_ r: Int, _ c: Int) -> Float {
-        let xv = x[r - rows.lowerBound] * inputScale
-        return scales.map { xv * $0.loadUnaligned(fromByteOffset: 4 * ((r / gemvBlock) * scaleCols + c / gemvBlock), as: Float.self) } ?? xv
+        transposedMultiplier(x[r - rows.lowerBound], scales, row: r, block: c / gemvBlock, scaleCols: scaleCols)
     }
     var c = 0
     while c + 64 <= cols {  // 64 columns lie in one scale block
@@ -245,13 +253,12 @@ func gemvTransposedBatchKernel<D: WeightDecoding>(
             let nt = min(12, tokens - t0), width = nt > 8 ? 12 : nt > 4 ? 8 : 4
             let pass = kimi_transposed_pass(D.widePasses, Int32(nt))!
             /// The group's inputs interleaved: x_{t0+j}[r] at (r - rows.lowerBound)·width + j (zero past nt),
-            /// times inputScale and row r's scale for column block `block` for fp8.
+            /// as their `transposedMultiplier`s for column block `block`.
             func interleave(block: Int) {
                 for i in 0..<n {
-                    let s = scales.map { $0.loadUnaligned(fromByteOffset: 4 * (((rows.lowerBound + i) / gemvBlock) * scaleCols + block), as: Float.self) }
                     for j in 0..<width {
                         let v = j < nt ? x[(t0 + j) * xStride + i] : 0
-                        interleaved[i * width + j] = s.map { v * inputScale * $0 } ?? v
+                        interleaved[i * width + j] = transposedMultiplier(v, scales, row: rows.lowerBound + i, block: block, scaleCols: scaleCols)
                     }
                 }
             }
@@ -289,11 +296,9 @@ func gemvTransposedWide<D: WeightDecoding>(
         while c0 < cols {
             let width = min(2 * gemvBlock, cols - c0)
             for i in 0..<n {
-                let v = x[i] * inputScale
-                for b in 0..<2 {
+                for b in 0..<2 {  // a one-block slice never uses the second: it repeats a real block
                     let block = min(c0 / gemvBlock + b, scaleCols - 1)
-                    s[2 * i + b] = scales.map { v * $0.loadUnaligned(fromByteOffset: 4 * (((rows.lowerBound + i) / gemvBlock) * scaleCols + block),
-                                                                     as: Float.self) } ?? v
+                    s[2 * i + b] = transposedMultiplier(x[i], scales, row: rows.lowerBound + i, block: block, scaleCols: scaleCols)
                 }
             }
             pass(w + rows.lowerBound * rowBytes + c0 * D.size, rowBytes, n, s.baseAddress, width, y + c0)
