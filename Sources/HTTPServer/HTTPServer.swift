@@ -37,21 +37,26 @@ public final class HTTPServer: @unchecked Sendable {
     let handler: HTTPHandler
     private var listener: Int32 = -1
     private let lock = NSLock()
-    private var connections = 0
+    /// Open connections, by identity; guarded by `lock`.
+    private var connections: [ObjectIdentifier: Connection] = [:]
+    /// Connections shut down to make room, whose threads have not ended yet.
+    private var evicted = 0
     private var accepting = false
+    private let closer: LingeringCloser
     /// The port actually bound (useful with port 0).
     public private(set) var boundPort = 0
 
     public init(configuration: Configuration, handler: HTTPHandler) {
         self.configuration = configuration
         self.handler = handler
+        closer = LingeringCloser(timeout: configuration.limits.lingerTimeout)
     }
 
     /// Open connections.
     public var connectionCount: Int {
         lock.lock()
         defer { lock.unlock() }
-        return connections
+        return connections.count
     }
 
     /// Binds the listening socket (or adopts `existing`, an inherited socket-activation fd) and
@@ -104,12 +109,14 @@ public final class HTTPServer: @unchecked Sendable {
         return fd
     }
 
-    /// Stops accepting: closes the listening socket. Open connections finish their requests.
+    /// Stops accepting: closes the listening socket and the connections waiting for a request.
+    /// Connections reading or answering one finish it, then close.
     public func stopAccepting() {
         lock.lock()
         let fd = listener
         accepting = false
         listener = -1
+        for connection in connections.values where connection.phase == .waiting { connection.socket.shutdownBoth() }
         lock.unlock()
         if fd >= 0 {
             shutdown(fd, Int32(SHUT_RDWR))
@@ -131,21 +138,20 @@ public final class HTTPServer: @unchecked Sendable {
                 return  // the listener was closed
             }
             let socket = Socket(fd: client)
-            lock.lock()
-            let admitted = connections < configuration.limits.maxConnections
-            if admitted { connections += 1 }
-            lock.unlock()
-            guard admitted else {
-                // Too many connections: answer at once and close, from this thread, briefly.
+            guard let connection = admit(socket) else {
+                // Every connection is being answered: 503 at once, from this thread, briefly.
                 let response = handler.errorResponse(status: 503, message: "too many open connections")
-                ResponseWriter(socket: socket, limits: configuration.limits, keepAlive: false, http10: false,
-                               extraHeaders: [("Retry-After", "1")]).send(response, close: true)
+                ResponseWriter(socket: socket, limits: configuration.limits, keepAlive: false, http10: false, headOnly: false,
+                               headers: [("Retry-After", "1")]).send(response, close: true)
+                closer.close(socket)
                 continue
             }
             let thread = Thread { [self] in
-                serve(socket)
+                serve(connection)
+                closer.close(socket)
                 lock.lock()
-                connections -= 1
+                connections[ObjectIdentifier(connection)] = nil
+                if connection.evicted { evicted -= 1 }
                 lock.unlock()
             }
             thread.stackSize = 1 << 20
@@ -153,42 +159,95 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
+    /// Registers a new connection, displacing the one that waited longest for its request when
+    /// the limit is reached (idle keep-alive connections first, then the slowest senders), so that
+    /// clients who dribble their requests cannot lock everyone else out. nil when every
+    /// connection is being answered.
+    private func admit(_ socket: Socket) -> Connection? {
+        lock.lock()
+        defer { lock.unlock() }
+        if connections.count - evicted >= configuration.limits.maxConnections {
+            let candidates = connections.values.filter { !$0.evicted && $0.phase != .handling }
+            guard let victim = candidates.min(by: { ($0.phase == .waiting ? 0 : 1, $0.since) < ($1.phase == .waiting ? 0 : 1, $1.since) }) else {
+                return nil
+            }
+            victim.evicted = true
+            evicted += 1
+            victim.socket.shutdownBoth()
+        }
+        let connection = Connection(socket: socket)
+        connections[ObjectIdentifier(connection)] = connection
+        return connection
+    }
+
+    private func enter(_ phase: Connection.Phase, _ connection: Connection) {
+        lock.lock()
+        connection.phase = phase
+        connection.since = ProcessInfo.processInfo.systemUptime
+        let closing = phase == .waiting && !accepting
+        lock.unlock()
+        if closing { connection.socket.shutdownBoth() }
+    }
+
     /// The request loop of one connection.
-    private func serve(_ socket: Socket) {
+    private func serve(_ connection: Connection) {
+        let socket = connection.socket
         let limits = configuration.limits
-        var reader = RequestReader(socket: socket, limits: limits)
+        var reader = RequestReader(source: socket, limits: limits)
         var first = true
         while true {
+            enter(.waiting, connection)
             let request: HTTPRequest
             do {
-                guard let next = try reader.next(idleTimeout: first ? limits.headerTimeout : limits.keepAliveTimeout, sendContinue: {
-                    _ = socket.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), timeout: limits.writeTimeout)
+                guard let next = try reader.next(idleTimeout: first ? limits.headerTimeout : limits.keepAliveTimeout,
+                                                 started: { enter(.receiving, connection) },
+                                                 sendContinue: {
+                    socket.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), timeout: limits.writeTimeout)
                 }) else { return }
                 request = next
-            } catch let failure as RequestReader.Failure {
+            } catch let failure as RequestFailure {
                 if let status = failure.status {
-                    ResponseWriter(socket: socket, limits: limits, keepAlive: false, http10: false, extraHeaders: [])
+                    ResponseWriter(socket: socket, limits: limits, keepAlive: false, http10: false, headOnly: false, headers: [])
                         .send(handler.errorResponse(status: status, message: failure.message), close: true)
-                    socket.shutdownWrite()
                 }
                 return
             } catch {
                 return
             }
             first = false
+            enter(.handling, connection)
             lock.lock()
             let stillAccepting = accepting
             lock.unlock()
             let writer = ResponseWriter(socket: socket, limits: limits, keepAlive: request.keepAlive && stillAccepting,
-                                        http10: request.version == "HTTP/1.0", extraHeaders: [("Server", "kimi-serve")])
+                                        http10: request.version == "HTTP/1.0", headOnly: request.method == "HEAD",
+                                        headers: [("Server", "kimi-serve")])
             handler.handle(request, writer)
             if !writer.started {
                 writer.send(handler.errorResponse(status: 500, message: "the handler sent no response"), close: true)
             }
-            if writer.closeAfter || socket.broken {
-                socket.shutdownWrite()
-                return
-            }
+            if writer.closeAfter || socket.broken { return }
         }
     }
+}
+
+/// An open connection as the server tracks it (fields guarded by the server's lock).
+final class Connection {
+    enum Phase {
+        /// Between requests: nothing of the next one has arrived.
+        case waiting
+        /// A request's head or body is arriving.
+        case receiving
+        /// The handler is answering.
+        case handling
+    }
+
+    let socket: Socket
+    var phase = Phase.waiting
+    /// Uptime when `phase` began.
+    var since = ProcessInfo.processInfo.systemUptime
+    /// Shut down to make room for a new connection.
+    var evicted = false
+
+    init(socket: Socket) { self.socket = socket }
 }

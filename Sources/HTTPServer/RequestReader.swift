@@ -1,212 +1,258 @@
 import Foundation
 
-/// Reads HTTP/1.1 requests from a connection (RFC 9112): request line, header fields, and a
-/// body framed by Content-Length or chunked transfer coding, under `HTTPLimits`. Bytes after a
-/// request stay buffered for the next one (pipelining is served in order).
-struct RequestReader {
-    let socket: Socket
+/// Reads HTTP/1.1 requests from a byte source (RFC 9112): the head (`RequestHeadParser`), then a
+/// body framed by Content-Length or the chunked coding, under `HTTPLimits`. Bytes after a request
+/// stay buffered for the next one (pipelining is served in order). Framing that RFC 9112 does not
+/// allow is refused with 400 rather than guessed at.
+public struct RequestReader<Source: ByteSource> {
+    let source: Source
     let limits: HTTPLimits
-    var buffer: [UInt8] = []
+    /// Received and not yet consumed: the rest of the request being read, or the next one.
+    private var buffer: [UInt8] = []
 
-    /// Why no request could be read; `status` nil means: close without a response.
-    struct Failure: Error {
-        let status: Int?
-        let message: String
+    public init(source: Source, limits: HTTPLimits) {
+        self.source = source
+        self.limits = limits
     }
 
     /// The next request; nil when the connection closed or idled out between requests.
-    /// `sendContinue` is called when the client asked for `100 Continue` before its body.
-    mutating func next(idleTimeout: Double, sendContinue: () -> Void) throws -> HTTPRequest? {
-        // Wait for the first byte of the next request.
+    /// `started` is called once its first byte is in; `sendContinue` when the client asked for
+    /// `100 Continue` before its body.
+    public mutating func next(idleTimeout: Double, started: () -> Void = {},
+                              sendContinue: () -> Void = {}) throws -> HTTPRequest? {
         let idleDeadline = ProcessInfo.processInfo.systemUptime + idleTimeout
         while buffer.isEmpty {
-            switch socket.read(into: &buffer, deadline: idleDeadline) {
-            case .data: break
-            case .closed, .timeout: return nil
-            }
+            guard case .data = source.read(into: &buffer, deadline: idleDeadline) else { return nil }
         }
-        let headerDeadline = ProcessInfo.processInfo.systemUptime + limits.headerTimeout
-        let headerEnd = try readHead(deadline: headerDeadline)
-        var request = try parseHead(Array(buffer[..<headerEnd]))
-        buffer.removeFirst(headerEnd + 4)
-
-        let contentLengths = request.headers.filter { $0.name.caseInsensitiveEquals("Content-Length") }.map(\.value)
-        let transferEncoding = request.header("Transfer-Encoding")
-        if transferEncoding != nil && !contentLengths.isEmpty {
-            throw Failure(status: 400, message: "both Content-Length and Transfer-Encoding are present")
-        }
-        if let expect = request.header("Expect"), expect.lowercased() != "100-continue" {
-            throw Failure(status: 417, message: "unsupported Expect: \(expect)")
-        }
-        let wantsContinue = request.header("Expect") != nil
-        if let te = transferEncoding {
-            guard te.trimmingCharacters(in: .whitespaces).lowercased() == "chunked" else {
-                throw Failure(status: 400, message: "unsupported Transfer-Encoding: \(te) (only chunked)")
-            }
-            if wantsContinue { sendContinue() }
-            request.body = try readChunkedBody()
-        } else if let first = contentLengths.first {
-            guard contentLengths.allSatisfy({ $0 == first }), !first.isEmpty, first.utf8.count <= 18,
-                  first.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int(first) else {
-                throw Failure(status: 400, message: "invalid Content-Length")
-            }
+        started()
+        var request = try readHead(deadline: ProcessInfo.processInfo.systemUptime + limits.headerTimeout)
+        switch try Self.framing(of: request) {
+        case .none:
+            break
+        case let .length(length):
             guard length <= limits.maxBodyBytes else {
-                throw Failure(status: 413, message: "the body is \(length) bytes; the limit is \(limits.maxBodyBytes)")
+                throw RequestFailure(status: 413, message: "the body is \(length) bytes; the limit is \(limits.maxBodyBytes)")
             }
-            if wantsContinue && length > 0 && buffer.isEmpty { sendContinue() }
-            request.body = try readBytes(length, start: ProcessInfo.processInfo.systemUptime)
+            if Self.wantsContinue(request) && length > 0 && buffer.isEmpty { sendContinue() }
+            var progress = BodyProgress(limits: limits)
+            request.body = try readBytes(length, &progress)
+        case .chunked:
+            if Self.wantsContinue(request) && buffer.isEmpty { sendContinue() }
+            request.body = try readChunkedBody()
         }
         return request
     }
 
-    /// Reads until the blank line ending the head; returns its offset in `buffer`.
-    private mutating func readHead(deadline: Double) throws -> Int {
-        var searched = 0
+    /// Parses lines as they complete until the empty line that ends the head.
+    private mutating func readHead(deadline: Double) throws -> HTTPRequest {
+        var parser = RequestHeadParser(limits: limits)
+        var lineStart = 0
+        var scanned = 0
         while true {
-            if let end = find([13, 10, 13, 10], from: max(0, searched - 3)) {
-                try checkHeadLimits(upTo: end)
-                return end
-            }
-            searched = buffer.count
-            try checkHeadLimits(upTo: buffer.count)
-            switch socket.read(into: &buffer, deadline: deadline) {
-            case .data: continue
-            case .closed: throw Failure(status: nil, message: "closed while sending headers")
-            case .timeout: throw Failure(status: 408, message: "headers not received within \(Int(limits.headerTimeout)) s")
-            }
-        }
-    }
-
-    /// Limits on what has been received of the head so far.
-    private func checkHeadLimits(upTo end: Int) throws {
-        let lineEnd = find([13, 10], from: 0).map { min($0, end) } ?? end
-        if lineEnd > limits.maxRequestLineBytes {
-            throw Failure(status: 431, message: "the request line exceeds \(limits.maxRequestLineBytes) bytes")
-        }
-        if end - lineEnd > limits.maxHeaderBytes {
-            throw Failure(status: 431, message: "the header fields exceed \(limits.maxHeaderBytes) bytes")
-        }
-        var lines = 0
-        var i = lineEnd
-        while let next = find([13, 10], from: i + 2), next < end {
-            lines += 1
-            i = next
-        }
-        if lines > limits.maxHeaderCount {
-            throw Failure(status: 431, message: "more than \(limits.maxHeaderCount) header fields")
-        }
-    }
-
-    private func find(_ pattern: [UInt8], from start: Int) -> Int? {
-        guard buffer.count >= pattern.count, start <= buffer.count - pattern.count else { return nil }
-        return buffer.withUnsafeBufferPointer { b in
-            var i = start
-            while i <= b.count - pattern.count {
-                if b[i] == pattern[0] && (1..<pattern.count).allSatisfy({ b[i + $0] == pattern[$0] }) { return i }
-                i += 1
-            }
-            return nil
-        }
-    }
-
-    private func parseHead(_ head: [UInt8]) throws -> HTTPRequest {
-        guard let text = String(validating: head, as: UTF8.self) ?? String(bytes: head, encoding: .isoLatin1) else {
-            throw Failure(status: 400, message: "unreadable request head")
-        }
-        var lines = text.components(separatedBy: "\r\n")
-        let requestLine = lines.removeFirst().split(separator: " ", omittingEmptySubsequences: false)
-        guard requestLine.count == 3, !requestLine[0].isEmpty, requestLine[0].allSatisfy(\.isTokenCharacter),
-              requestLine[1].hasPrefix("/") || requestLine[1] == "*" else {
-            throw Failure(status: 400, message: "malformed request line")
-        }
-        let version = String(requestLine[2])
-        guard version == "HTTP/1.1" || version == "HTTP/1.0" else {
-            throw Failure(status: 505, message: "unsupported version \(version)")
-        }
-        var headers: [(name: String, value: String)] = []
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
-                  line[..<colon].allSatisfy(\.isTokenCharacter) else {
-                throw Failure(status: 400, message: "malformed header field")
-            }
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
-            headers.append((String(line[..<colon]), value))
-        }
-        return HTTPRequest(method: String(requestLine[0]), target: String(requestLine[1]), version: version,
-                           headers: headers, body: [])
-    }
-
-    /// Reads `count` body bytes at no less than the minimum rate.
-    private mutating func readBytes(_ count: Int, start: Double) throws -> [UInt8] {
-        while buffer.count < count {
-            let deadline = start + limits.bodyGrace + Double(count) / limits.minBodyBytesPerSecond
-            switch socket.read(into: &buffer, deadline: deadline) {
-            case .data: continue
-            case .closed: throw Failure(status: nil, message: "closed while sending the body")
-            case .timeout: throw Failure(status: 408, message: "the body arrived too slowly")
-            }
-        }
-        let body = Array(buffer[..<count])
-        buffer.removeFirst(count)
-        return body
-    }
-
-    /// A chunked body: hex size lines (extensions ignored), data, a final zero chunk and
-    /// optional trailer fields, all within the body and header limits.
-    private mutating func readChunkedBody() throws -> [UInt8] {
-        let start = ProcessInfo.processInfo.systemUptime
-        var body: [UInt8] = []
-        while true {
-            let line = try readLine(start: start, received: body.count)
-            let sizeText = line.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces)
-            guard !sizeText.isEmpty, sizeText.count <= 15, let size = Int(sizeText, radix: 16), size >= 0 else {
-                throw Failure(status: 400, message: "invalid chunk size")
-            }
-            if size == 0 {
-                // Trailer fields until a blank line.
-                var trailerBytes = 0
-                while true {
-                    let trailer = try readLine(start: start, received: body.count)
-                    if trailer.isEmpty { return body }
-                    trailerBytes += trailer.utf8.count
-                    if trailerBytes > limits.maxHeaderBytes { throw Failure(status: 431, message: "trailer fields too large") }
+            while let lf = buffer[scanned...].firstIndex(of: 0x0A) {
+                let line = try Self.line(buffer, from: lineStart, lf: lf)
+                lineStart = lf + 1
+                scanned = lineStart
+                if try parser.line(line) {
+                    buffer.removeFirst(lineStart)
+                    return try Self.checkedHead(parser.request!)
                 }
             }
-            guard body.count + size <= limits.maxBodyBytes else {
-                throw Failure(status: 413, message: "the body exceeds \(limits.maxBodyBytes) bytes")
+            scanned = buffer.count
+            try parser.checkPartial(buffer.count - lineStart)
+            switch source.read(into: &buffer, deadline: deadline) {
+            case let .data(n): pauseIfTrickling(n)
+            case .closed: throw RequestFailure(status: nil, message: "closed while sending headers")
+            case .timeout: throw RequestFailure(status: 408, message: "headers not received within \(Int(limits.headerTimeout)) s")
             }
-            body += try readBytes(size, start: start)
-            let end = try readLine(start: start, received: body.count)
-            guard end.isEmpty else { throw Failure(status: 400, message: "chunk data not followed by CRLF") }
         }
     }
 
-    private mutating func readLine(start: Double, received: Int) throws -> String {
+    private func pauseIfTrickling(_ count: Int) {
+        if count < limits.trickleBytes && limits.trickleDelay > 0 { Thread.sleep(forTimeInterval: limits.trickleDelay) }
+    }
+
+    /// The line from `start` to the LF at `lf`, which must be preceded by a CR; a bare CR or LF
+    /// anywhere is refused.
+    private static func line(_ buffer: [UInt8], from start: Int, lf: Int) throws -> ArraySlice<UInt8> {
+        guard lf > start, buffer[lf - 1] == 0x0D else { throw RequestFailure(status: 400, message: "a line ends with a bare LF") }
+        let line = buffer[start..<(lf - 1)]
+        guard !line.contains(0x0D) else { throw RequestFailure(status: 400, message: "a bare CR inside a line") }
+        return line
+    }
+
+    /// Checks that need the whole head: Host (RFC 9112 §3.2), Expect.
+    private static func checkedHead(_ request: HTTPRequest) throws -> HTTPRequest {
+        let hosts = request.headers.filter { $0.name.caseInsensitiveEquals("Host") }
+        if request.version == "HTTP/1.1" && hosts.count != 1 {
+            throw RequestFailure(status: 400, message: hosts.isEmpty ? "an HTTP/1.1 request needs a Host header" : "more than one Host header")
+        }
+        if let host = hosts.first?.value, !host.utf8.allSatisfy(isHostByte) {
+            throw RequestFailure(status: 400, message: "invalid Host header")
+        }
+        for expect in request.headers where expect.name.caseInsensitiveEquals("Expect") {
+            guard expect.value.lowercased() == "100-continue" else {
+                throw RequestFailure(status: 417, message: "unsupported Expect: \(expect.value.prefix(100))")
+            }
+        }
+        return request
+    }
+
+    /// RFC 3986 authority characters: unreserved, sub-delims, ":", "[", "]", "%".
+    private static func isHostByte(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
+        default: return "-._~!$&'()*+,;=:[]%".utf8.contains(b)
+        }
+    }
+
+    private static func wantsContinue(_ request: HTTPRequest) -> Bool { request.header("Expect") != nil }
+
+    enum Framing: Equatable {
+        case none, length(Int), chunked
+    }
+
+    /// How the body is delimited (RFC 9112 §6): Content-Length values must agree; chunked must be
+    /// the only and final transfer coding, never beside Content-Length, never in HTTP/1.0.
+    static func framing(of request: HTTPRequest) throws -> Framing {
+        func list(_ name: String) -> [String]? {
+            let fields = request.headers.filter { $0.name.caseInsensitiveEquals(name) }
+            guard !fields.isEmpty else { return nil }
+            return fields.flatMap { $0.value.split(separator: ",", omittingEmptySubsequences: false) }
+                .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t")) }
+        }
+        let lengths = list("Content-Length")
+        guard let codings = list("Transfer-Encoding")?.filter({ !$0.isEmpty }).map({ $0.lowercased() }) else {
+            guard let lengths else { return .none }
+            guard let first = lengths.first, lengths.allSatisfy({ $0 == first }), !first.isEmpty, first.utf8.count <= 18,
+                  first.utf8.allSatisfy(RequestHeadParser.isDigit), let length = Int(first) else {
+                throw RequestFailure(status: 400, message: "invalid Content-Length")
+            }
+            return .length(length)
+        }
+        if lengths != nil { throw RequestFailure(status: 400, message: "both Content-Length and Transfer-Encoding are present") }
+        if request.version == "HTTP/1.0" { throw RequestFailure(status: 400, message: "Transfer-Encoding in an HTTP/1.0 request") }
+        guard codings.last == "chunked", codings.filter({ $0 == "chunked" }).count == 1 else {
+            throw RequestFailure(status: 400, message: "chunked must be the final transfer coding, once")
+        }
+        guard codings.count == 1 else {
+            throw RequestFailure(status: 501, message: "unsupported transfer coding \(codings[0].prefix(40)) (only chunked)")
+        }
+        return .chunked
+    }
+
+    /// The body's deadlines, which move with the bytes received: an idle gap of
+    /// `bodyIdleTimeout`, and a minimum average rate after `bodyGrace`.
+    struct BodyProgress {
+        let limits: HTTPLimits
+        let start = ProcessInfo.processInfo.systemUptime
+        var lastByte = ProcessInfo.processInfo.systemUptime
+        var received = 0
+
+        init(limits: HTTPLimits) { self.limits = limits }
+
+        var deadline: Double {
+            min(lastByte + limits.bodyIdleTimeout,
+                start + limits.bodyGrace + Double(received) / limits.minBodyBytesPerSecond)
+        }
+
+        mutating func record(_ count: Int) {
+            received += count
+            lastByte = ProcessInfo.processInfo.systemUptime
+        }
+    }
+
+    /// Waits for more body bytes.
+    private mutating func receive(_ progress: inout BodyProgress) throws {
+        switch source.read(into: &buffer, deadline: progress.deadline) {
+        case let .data(n):
+            progress.record(n)
+            pauseIfTrickling(n)
+        case .closed: throw RequestFailure(status: nil, message: "closed while sending the body")
+        case .timeout: throw RequestFailure(status: 408, message: "the body stalled or arrived too slowly")
+        }
+    }
+
+    /// The next `count` bytes.
+    private mutating func readBytes(_ count: Int, _ progress: inout BodyProgress) throws -> [UInt8] {
+        while buffer.count < count { try receive(&progress) }
+        let bytes = Array(buffer[..<count])
+        buffer.removeFirst(count)
+        return bytes
+    }
+
+    /// The next CRLF-terminated line of at most `limit` bytes, without its CRLF.
+    private mutating func readLine(_ progress: inout BodyProgress, limit: Int) throws -> ArraySlice<UInt8> {
+        var scanned = 0
         while true {
-            if let end = find([13, 10], from: 0) {
-                guard end <= 4096 else { throw Failure(status: 400, message: "chunk line too long") }
-                let line = String(decoding: buffer[..<end], as: UTF8.self)
-                buffer.removeFirst(end + 2)
+            if let lf = buffer[scanned...].firstIndex(of: 0x0A) {
+                guard lf <= limit + 1 else { throw RequestFailure(status: 400, message: "a chunk line is too long") }
+                let line = try Self.line(buffer, from: 0, lf: lf)
+                defer { buffer.removeFirst(lf + 1) }
                 return line
             }
-            if buffer.count > 4096 { throw Failure(status: 400, message: "chunk line too long") }
-            let deadline = start + limits.bodyGrace + Double(received + 4096) / limits.minBodyBytesPerSecond
-            switch socket.read(into: &buffer, deadline: deadline) {
-            case .data: continue
-            case .closed: throw Failure(status: nil, message: "closed while sending the body")
-            case .timeout: throw Failure(status: 408, message: "the body arrived too slowly")
-            }
+            if buffer.count > limit + 1 { throw RequestFailure(status: 400, message: "a chunk line is too long") }
+            scanned = buffer.count
+            try receive(&progress)
         }
     }
-}
 
-extension Character {
-    /// RFC 9110 tchar.
-    var isTokenCharacter: Bool {
-        guard let a = asciiValue else { return false }
-        switch a {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
-        default: return "!#$%&'*+-.^_`|~".utf8.contains(a)
+    /// A chunked body (RFC 9112 §7.1): `1*HEXDIG [chunk-ext] CRLF data CRLF` repeated, then a zero
+    /// size, trailer fields and an empty line; within the body and header limits.
+    private mutating func readChunkedBody() throws -> [UInt8] {
+        var progress = BodyProgress(limits: limits)
+        var body: [UInt8] = []
+        while true {
+            let size = try Self.chunkSize(try readLine(&progress, limit: 4096), room: limits.maxBodyBytes - body.count,
+                                          limit: limits.maxBodyBytes)
+            if size == 0 {
+                var trailerBytes = 0
+                var trailers = 0
+                while true {
+                    let trailer = try readLine(&progress, limit: limits.maxHeaderBytes)
+                    if trailer.isEmpty { return body }
+                    _ = try RequestHeadParser.field(trailer)
+                    trailerBytes += trailer.count + 2
+                    trailers += 1
+                    if trailerBytes > limits.maxHeaderBytes || trailers > limits.maxHeaderCount {
+                        throw RequestFailure(status: 431, message: "trailer fields too large")
+                    }
+                }
+            }
+            body += try readBytes(size, &progress)
+            while buffer.count < 2 { try receive(&progress) }
+            guard buffer[0] == 0x0D, buffer[1] == 0x0A else {
+                throw RequestFailure(status: 400, message: "chunk data not followed by CRLF")
+            }
+            buffer.removeFirst(2)
+        }
+    }
+
+    /// A chunk-size line's size: hex digits only (no sign, no prefix, no spaces), then nothing
+    /// or extensions (`;name[=value]`, ignored). 413 when it exceeds `room`, what is left of the
+    /// body's `limit`.
+    static func chunkSize(_ line: ArraySlice<UInt8>, room: Int, limit: Int) throws -> Int {
+        let digits = line.prefix { hexValue($0) != nil }
+        var rest = line[digits.endIndex...]
+        while let first = rest.first, first == 0x20 || first == 0x09 { rest = rest.dropFirst() }
+        guard !digits.isEmpty, rest.isEmpty || rest.first == 0x3B,
+              rest.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+            throw RequestFailure(status: 400, message: "invalid chunk size")
+        }
+        var size = 0
+        for digit in digits {
+            size = size * 16 + hexValue(digit)!
+            if size > room { throw RequestFailure(status: 413, message: "the body exceeds \(limit) bytes") }
+        }
+        return size
+    }
+
+    static func hexValue(_ b: UInt8) -> Int? {
+        switch b {
+        case 0x30...0x39: return Int(b - 0x30)
+        case 0x41...0x46: return Int(b - 0x41 + 10)
+        case 0x61...0x66: return Int(b - 0x61 + 10)
+        default: return nil
         }
     }
 }

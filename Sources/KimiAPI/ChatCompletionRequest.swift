@@ -52,6 +52,7 @@ public struct ChatCompletionRequest {
     public static let defaultTemperature: Float = 0.6
     public static let maxN = 8
     public static let maxTopLogprobs = 20
+    public static let maxStopBytes = 1024
 
     public init(json body: JSONValue, vocabSize: Int) throws {
         guard let o = body.object else {
@@ -151,16 +152,23 @@ public struct ChatCompletionRequest {
         presencePenalty = Float(try number("presence_penalty", -2...2, default: 0))
         frequencyPenalty = Float(try number("frequency_penalty", -2...2, default: 0))
 
+        // Each stop string is matched against every token's text: its length bounds that work.
+        func stopString(_ s: String, _ param: String) throws -> String {
+            guard !s.isEmpty else { throw APIError.invalid(param, "'\(param)' must be a non-empty string") }
+            guard s.utf8.count <= Self.maxStopBytes else {
+                throw APIError.invalid(param, "'\(param)' may be at most \(Self.maxStopBytes) bytes long; got \(s.utf8.count)")
+            }
+            return s
+        }
         switch o["stop"] {
         case nil, .null?: stop = []
         case let .string(s)?:
-            guard !s.isEmpty else { throw APIError.invalid("stop", "'stop' must not be an empty string") }
-            stop = [s]
+            stop = [try stopString(s, "stop")]
         case let .array(list)?:
             guard list.count <= 4 else { throw APIError.invalid("stop", "'stop' may hold at most 4 strings; got \(list.count)") }
             stop = try list.enumerated().map { i, v in
-                guard let s = v.string, !s.isEmpty else { throw APIError.invalid("stop[\(i)]", "'stop[\(i)]' must be a non-empty string") }
-                return s
+                guard let s = v.string else { throw APIError.invalid("stop[\(i)]", "'stop[\(i)]' must be a non-empty string") }
+                return try stopString(s, "stop[\(i)]")
             }
         default:
             throw APIError.invalid("stop", "'stop' must be a string or an array of up to 4 strings")

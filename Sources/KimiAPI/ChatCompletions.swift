@@ -25,10 +25,13 @@ extension KimiAPI {
         // tool_choice "required" or a named function: the answer begins inside a tool call.
         let promptTokens = tokenizer.encode(prompt: prompt) + tokenizer.encode(request.forcedPrefix, allowSpecial: true)
         let limit = configuration.maxModelLen
-        let maxTokens = request.maxTokens ?? (limit - promptTokens.count)
-        guard promptTokens.count + maxTokens <= limit, maxTokens >= 1 else {
+        // max_tokens may be as large as a JSON integer can be: compared by subtraction, never summed.
+        let room = limit - promptTokens.count
+        let maxTokens = request.maxTokens ?? room
+        guard maxTokens <= room, maxTokens >= 1 else {
+            let requested = maxTokens > room ? "\(Decimal(promptTokens.count) + Decimal(maxTokens))" : "\(promptTokens.count + 1)"
             throw APIError(status: 400, type: "invalid_request_error",
-                           message: "This model's maximum context length is \(limit) tokens. However, you requested \(promptTokens.count + max(maxTokens, 1)) tokens (\(promptTokens.count) in the messages, \(max(maxTokens, 1)) in the completion). Please reduce the length of the messages or completion.",
+                           message: "This model's maximum context length is \(limit) tokens. However, you requested \(requested) tokens (\(promptTokens.count) in the messages, \(max(maxTokens, 1)) in the completion). Please reduce the length of the messages or completion.",
                            param: "messages", code: "context_length_exceeded")
         }
         var sampling = SamplingParameters()
@@ -187,7 +190,7 @@ extension KimiAPI {
             "model": .string(c.model), "choices": .array(choices), "usage": usageJSON(usage),
             "system_fingerprint": .string("kimi-serve"),
         ]))
-        writer.send(HTTPResponse(status: 200, contentType: "application/json", body: JSONWriter().string(body), headers: Self.corsHeaders))
+        writer.send(HTTPResponse(status: 200, contentType: "application/json", body: JSONWriter().string(body)))
         outcome.usage = usage
         return outcome
     }
@@ -236,7 +239,7 @@ extension KimiAPI {
                 _ writer: ResponseWriter) -> Outcome {
         var outcome = Outcome()
         var streamed = ""
-        let events = writer.startEventStream(headers: Self.corsHeaders)
+        let events = writer.startEventStream()
         func chunk(_ choices: [JSONValue], usage: JSONValue? = nil) {
             var o = JSONObject(["id": .string(c.id), "object": .string("chat.completion.chunk"), "created": JSONValue(c.created),
                                 "model": .string(c.model), "system_fingerprint": .string("kimi-serve"), "choices": .array(choices)])

@@ -5,7 +5,8 @@ import Logging
 import KimiServing
 import KimiTokenizer
 
-/// The OpenAI-compatible API: routes, authentication, CORS, and the JSON of every answer.
+/// The OpenAI-compatible API: routes, authentication, CORS (off unless origins are configured),
+/// and the JSON of every answer.
 /// It parses and validates requests, renders and tokenises prompts, submits generations to
 /// the engine and turns the engine's events into responses or server-sent events.
 public final class KimiAPI: HTTPHandler, @unchecked Sendable {
@@ -24,6 +25,9 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         public var logger = Logger(label: "kimi-serve.api")
         /// Also log the rendered prompt and the output text (off: they may be private).
         public var logPrompts = false
+        /// Web origins whose pages may call this API from a browser (CORS); `*` for any. Empty:
+        /// no CORS headers at all, so a web page cannot drive a server on the user's machine.
+        public var allowedOrigins: [String] = []
 
         public init(servedModelNames: [String], maxModelLen: Int) {
             self.servedModelNames = servedModelNames
@@ -45,8 +49,6 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         self.stopTokens = stopTokens
     }
 
-    static let corsHeaders: [(name: String, value: String)] = [("Access-Control-Allow-Origin", "*")]
-
     public func errorResponse(status: Int, message: String) -> HTTPResponse {
         APIError.http(status: status, message: message).response
     }
@@ -67,12 +69,16 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         defer { log(request, record, seconds: ProcessInfo.processInfo.systemUptime - start) }
         var path = request.path
         if path.hasPrefix("/v1/") { path.removeFirst(3) }  // /v1/models and /models alike
+        let cors = corsHeaders(request)
+        writer.headers += cors
         if request.method == "OPTIONS" {
-            writer.send(HTTPResponse(status: 204, headers: Self.corsHeaders + [
+            // A preflight: allowed origins learn what they may send; others get no CORS headers,
+            // which the browser takes as a refusal.
+            writer.send(HTTPResponse(status: 204, headers: [("Allow", "GET, HEAD, POST, OPTIONS")] + (cors.isEmpty ? [] : [
                 ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
                 ("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Api-Key, OpenAI-Organization, OpenAI-Project"),
                 ("Access-Control-Max-Age", "86400"),
-            ]))
+            ])))
             return
         }
         do {
@@ -88,9 +94,7 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         } catch let error as APIError {
             record.status = error.status
             record.error = error.code ?? error.type
-            var response = error.response
-            response.headers += Self.corsHeaders
-            writer.send(response)
+            writer.send(error.response)
         } catch {
             record.status = 500
             writer.send(APIError(status: 500, type: "server_error", message: "internal error").response)
@@ -140,6 +144,14 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         throw APIError(status: 404, type: "invalid_request_error", message: "no route \(method) \(path.prefix(200))", code: "not_found")
     }
 
+    /// `Access-Control-Allow-Origin` for a request whose `Origin` is allowed; nothing otherwise.
+    func corsHeaders(_ request: HTTPRequest) -> [(name: String, value: String)] {
+        guard let origin = request.header("Origin"), !configuration.allowedOrigins.isEmpty else { return [] }
+        if configuration.allowedOrigins.contains("*") { return [("Access-Control-Allow-Origin", "*")] }
+        guard configuration.allowedOrigins.contains(origin) else { return [] }
+        return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
+    }
+
     /// Accepts `Authorization: Bearer KEY` or `x-api-key: KEY`, compared in constant time.
     func authenticate(_ request: HTTPRequest) throws {
         guard !configuration.apiKeys.isEmpty else { return }
@@ -152,9 +164,11 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
             for key in configuration.apiKeys where Self.constantTimeEquals(presented, key) { matched = true }
         }
         guard matched else {
-            throw APIError(status: 401, type: "authentication_error",
-                           message: presented == nil ? "missing API key: send Authorization: Bearer <key>" : "invalid API key",
-                           code: "invalid_api_key")
+            var error = APIError(status: 401, type: "authentication_error",
+                                 message: presented == nil ? "missing API key: send Authorization: Bearer <key>" : "invalid API key",
+                                 code: "invalid_api_key")
+            error.headers = [("WWW-Authenticate", presented == nil ? "Bearer" : #"Bearer error="invalid_token""#)]  // RFC 6750 §3
+            throw error
         }
     }
 
@@ -203,7 +217,7 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         } else {
             body = .object(JSONObject(["object": .string("list"), "data": .array(configuration.servedModelNames.map(card))]))
         }
-        writer.send(HTTPResponse(status: 200, contentType: "application/json", body: JSONWriter().string(body), headers: Self.corsHeaders))
+        writer.send(HTTPResponse(status: 200, contentType: "application/json", body: JSONWriter().string(body)))
     }
 
     func modelNotFound(_ name: String) -> APIError {

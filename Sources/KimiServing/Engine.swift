@@ -110,7 +110,7 @@ public final class Engine: @unchecked Sendable {
 
     /// KV tokens a request may fill: its prompt and every token it may generate.
     static func reservation(_ r: GenerationRequest, maxContext: Int) -> Int {
-        min(r.prompt.count + r.maxTokens, maxContext)
+        min(r.prompt.count + min(r.maxTokens, maxContext), maxContext)
     }
 
     public var snapshot: Snapshot {

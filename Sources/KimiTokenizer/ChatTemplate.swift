@@ -37,11 +37,15 @@ public enum ChatTemplate {
         /// are encoded together.
         mutating func text(_ s: String) {
             guard !s.isEmpty else { return }
-            if case let .text(previous)? = segments.last {
-                segments[segments.count - 1] = .text(previous + s)
-            } else {
+            guard case var .text(previous)? = segments.last else {
                 segments.append(.text(s))
+                return
             }
+            // Removed first, so `previous` holds the only reference and grows in place: a message
+            // of many small parts renders in linear time.
+            segments.removeLast()
+            previous += s
+            segments.append(.text(previous))
         }
     }
 

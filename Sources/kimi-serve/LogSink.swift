@@ -1,5 +1,4 @@
 import Foundation
-import KimiJSON
 import Logging
 
 /// Where log lines go: standard error, written by a background thread from a bounded queue,
@@ -96,15 +95,38 @@ struct LineLogHandler: LogHandler {
         }
     }
 
-    /// A logfmt value: bare when it has no space, quote or equals sign, else quoted.
+    /// A logfmt value: bare when it is printable ASCII without a space, quote or equals sign,
+    /// else quoted.
     static func quoted(_ s: String) -> String {
-        if !s.isEmpty && !s.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) { return s }
+        if !s.isEmpty && s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x3D }) { return s }
         return json(s)
     }
 
+    /// A JSON string literal that is safe on a terminal: besides what JSON must escape, every
+    /// character a terminal or an editor may act on (DEL, the C1 controls such as CSI, the
+    /// bidirectional overrides, the line separators) is written as a `\u` escape, so text from
+    /// a client (a request path, a header) cannot move the cursor, retitle the window or hide
+    /// part of a line.
     static func json(_ s: String) -> String {
-        var out = ""
-        JSONWriter.quote(s, to: &out)
-        return out
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                let v = scalar.value
+                if v < 0x20 || (0x7F...0x9F).contains(v) || (0x200E...0x200F).contains(v) || (0x2028...0x202E).contains(v)
+                    || (0x2066...0x2069).contains(v) {
+                    let hex = String(v, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
     }
 }

@@ -34,11 +34,20 @@ public struct ServeCommand: ParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: "A name clients use in 'model' (repeatable or comma-separated; default: the checkpoint directory's name).")
     public var servedModelName: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: "Require this API key (repeatable or comma-separated); never logged.")
+    @Option(name: .long, parsing: .singleValue, help: "Require this API key (repeatable or comma-separated); never logged. A key on the command line is visible to every local user in /proc/PID/cmdline: prefer --api-key-file or KIMI_API_KEY in an environment file.")
     public var apiKey: [String] = []
 
     @Option(name: .long, help: "Read API keys from this file, one per line.")
     public var apiKeyFile: String?
+
+    @Option(name: .long, parsing: .singleValue, help: "Web origins allowed to call the API from a browser (CORS), e.g. https://app.example.com (repeatable or comma-separated), or * for any. Default: none, no CORS headers.")
+    public var allowedOrigins: [String] = []
+
+    @Option(name: .long, help: "Open connections; at the limit a new one displaces the connection idle or stalled the longest, and gets 503 when all are being answered.")
+    public var maxConnections = 256
+
+    @Option(name: .long, help: "Seconds a request body may send nothing before it is answered 408.")
+    public var bodyTimeout: Double = 60
 
     @Option(name: .long, help: "Longest prompt plus completion, in tokens (default: the config's max_position_embeddings, lowered to what --kv-cache-gib holds).")
     public var maxModelLen: Int?
@@ -100,6 +109,8 @@ public struct ServeCommand: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard NUMAPolicy(rawValue: numa) != nil else { throw ValidationError("--numa must be off, interleave or distribute") }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must be at least 0") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard bodyTimeout > 0 else { throw ValidationError("--body-timeout must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -167,6 +178,9 @@ public struct ServeCommand: ParsableCommand {
             let engine = Engine(model: inference, tokenizer: tokenizer, configuration: engineConfiguration, metrics: metrics)
 
             var keys = apiKey.flatMap { $0.split(separator: ",").map(String.init) }
+            if !keys.isEmpty && ProcessInfo.processInfo.arguments.contains(where: { $0 == "--api-key" || $0.hasPrefix("--api-key=") }) {
+                logger.warning("--api-key on the command line is visible to every local user in /proc/\(getpid())/cmdline; prefer --api-key-file or KIMI_API_KEY in an environment file")
+            }
             if let apiKeyFile {
                 guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
                     throw ValidationError("cannot read --api-key-file \(apiKeyFile)")
@@ -182,12 +196,15 @@ public struct ServeCommand: ParsableCommand {
             apiConfiguration.apiKeys = keys
             apiConfiguration.logger = Logger(label: "kimi-serve.api")
             apiConfiguration.logPrompts = logPrompts
+            apiConfiguration.allowedOrigins = allowedOrigins.flatMap { $0.split(separator: ",").map(String.init) }
             if let interval = notifier.watchdogInterval { apiConfiguration.healthTolerance = max(2 * interval, 10) }
             let api = KimiAPI(engine: engine, tokenizer: tokenizer, configuration: apiConfiguration,
                               stopTokens: Self.stopTokens(directory: directory, config: config, tokenizer: tokenizer))
             var serverConfiguration = HTTPServer.Configuration()
             serverConfiguration.host = host
             serverConfiguration.port = port
+            serverConfiguration.limits.maxConnections = maxConnections
+            serverConfiguration.limits.bodyIdleTimeout = bodyTimeout
             let server = HTTPServer(configuration: serverConfiguration, handler: api)
             engine.start()
             try server.start(existing: Self.socketActivationListener())
