@@ -23,7 +23,7 @@ extension KimiAPI {
 
         let prompt = ChatTemplate.render(messages: request.messages, tools: request.toolChoice == .none ? nil : request.tools)
         // tool_choice "required" or a named function: the answer begins inside a tool call.
-        let promptTokens = tokenizer.encode(prompt: prompt) + tokenizer.encode(request.forcedPrefix, allowSpecial: true)
+        let promptTokens = tokenizer.encode(prompt: prompt) + tokenizer.encode(pieces: request.forcedPrefix)
         let limit = configuration.maxModelLen
         let maxTokens = request.maxTokens ?? (limit - promptTokens.count)
         guard promptTokens.count + maxTokens <= limit, maxTokens >= 1 else {
@@ -144,16 +144,16 @@ extension KimiAPI {
         var outcome = Outcome()
         for index in 0..<c.request.n {
             let handle = index == 0 ? first : try next(index)
-            var text = ""
+            var output: [OutputPiece] = []
             var logprobs: [TokenLogprob] = []
             var finish: FinishReason?
             var lastCheck = -Double.infinity
             loop: while let event = nextEvent(handle, clientGone: { writer.clientGone }, lastCheck: &lastCheck) {
                 switch event {
                 case .started: break
-                case let .text(piece, lps):
+                case let .output(pieces, lps):
                     if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
-                    text += piece
+                    output += pieces
                     logprobs += lps
                 case let .finished(reason, u):
                     finish = reason
@@ -166,7 +166,7 @@ extension KimiAPI {
                 }
             }
             guard let finish, finish != .cancelled else { return outcome }  // the client left
-            let parsed = ToolCallParser.parse(c.request.forcedPrefix + text)
+            let parsed = ToolCallParser.parse(c.request.forcedPrefix + output)
             var calls = c.request.toolChoice == .none ? [] : parsed.toolCalls.filter(\.complete)
             if !c.request.parallelToolCalls { calls = Array(calls.prefix(1)) }
             var message = JSONObject(["role": .string("assistant")])
@@ -175,7 +175,7 @@ extension KimiAPI {
             if !calls.isEmpty { message["tool_calls"] = .array(calls.map(Self.toolCallJSON)) }
             let reason = Self.finishReason(finish, toolCalls: !calls.isEmpty)
             outcome.finish = reason
-            outcome.text = text
+            outcome.text = output.text
             choices.append(.object(JSONObject([
                 "index": JSONValue(index), "message": .object(message),
                 "logprobs": c.request.logprobs == nil ? .null : logprobsJSON(logprobs),
@@ -235,7 +235,7 @@ extension KimiAPI {
     func stream(_ c: CompletionContext, first: GenerationHandle, next: (Int) throws -> GenerationHandle,
                 _ writer: ResponseWriter) -> Outcome {
         var outcome = Outcome()
-        var streamed = ""
+        var streamed: [OutputPiece] = []
         let events = writer.startEventStream(headers: Self.corsHeaders)
         func chunk(_ choices: [JSONValue], usage: JSONValue? = nil) {
             var o = JSONObject(["id": .string(c.id), "object": .string("chat.completion.chunk"), "created": JSONValue(c.created),
@@ -258,7 +258,6 @@ extension KimiAPI {
             }
             chunk([choice(index, delta: JSONObject(["role": .string("assistant"), "content": .string("")]))])
             var parser = StreamingToolCallParser()
-            var forced = c.request.forcedPrefix  // parsed before the model's first text
             var callCount = 0
             var pendingLogprobs: [TokenLogprob] = []
             func emit(_ parsed: [StreamingToolCallParser.Event]) {
@@ -283,6 +282,7 @@ extension KimiAPI {
                 }
                 lastWrite = ProcessInfo.processInfo.systemUptime
             }
+            emit(parser.feed(c.request.forcedPrefix))
             var finish: FinishReason?
             var lastCheck = -Double.infinity
             loop: while let event = nextEvent(handle, clientGone: { events.clientGone }, lastCheck: &lastCheck, idle: {
@@ -293,15 +293,13 @@ extension KimiAPI {
             }) {
                 switch event {
                 case .started: break
-                case let .text(text, lps):
+                case let .output(pieces, lps):
                     if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
-                    streamed += text
+                    streamed += pieces
                     pendingLogprobs += lps
-                    emit(parser.feed(forced + text))
-                    forced = ""
+                    emit(parser.feed(pieces))
                 case let .finished(reason, u):
-                    emit(parser.feed(forced) + parser.finish())
-                    forced = ""
+                    emit(parser.finish())
                     if !pendingLogprobs.isEmpty {
                         chunk([choice(index, delta: JSONObject(["content": .string("")]), logprobs: pendingLogprobs)])
                     }
@@ -331,7 +329,7 @@ extension KimiAPI {
         events.send(data: "[DONE]")
         events.finish()
         outcome.usage = usage
-        outcome.text = streamed
+        outcome.text = streamed.text
         return outcome
     }
 }
