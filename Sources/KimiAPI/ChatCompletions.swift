@@ -167,7 +167,7 @@ extension KimiAPI {
             }
             guard let finish, finish != .cancelled else { return outcome }  // the client left
             let parsed = ToolCallParser.parse(c.request.forcedPrefix + output)
-            var calls = c.request.toolChoice == .none ? [] : parsed.toolCalls.filter(\.complete)
+            var calls = parsed.toolCalls.filter { $0.complete && Self.returnsCall(named: $0.name, for: c.request) }
             if !c.request.parallelToolCalls { calls = Array(calls.prefix(1)) }
             var message = JSONObject(["role": .string("assistant")])
             message["content"] = parsed.content.isEmpty && !calls.isEmpty ? .null : .string(parsed.content)
@@ -190,6 +190,13 @@ extension KimiAPI {
         writer.send(HTTPResponse(status: 200, contentType: "application/json", body: JSONWriter().string(body), headers: Self.corsHeaders))
         outcome.usage = usage
         return outcome
+    }
+
+    /// Whether a call of this function is returned: only functions the request declared (and
+    /// not with tool_choice "none"). Any other call, whatever the model wrote, is dropped with
+    /// its arguments; it is neither a tool call nor content.
+    static func returnsCall(named name: String, for request: ChatCompletionRequest) -> Bool {
+        request.toolChoice != .none && request.toolNames.contains(name)
     }
 
     /// OpenAI's finish_reason; "abort" (as vLLM) when shutdown cut the generation short.
@@ -258,7 +265,8 @@ extension KimiAPI {
             }
             chunk([choice(index, delta: JSONObject(["role": .string("assistant"), "content": .string("")]))])
             var parser = StreamingToolCallParser()
-            var callCount = 0
+            // The parser's index of each returned call → the index the client sees (0, 1, …).
+            var returned: [Int: Int] = [:]
             var pendingLogprobs: [TokenLogprob] = []
             func emit(_ parsed: [StreamingToolCallParser.Event]) {
                 for event in parsed {
@@ -267,14 +275,14 @@ extension KimiAPI {
                         chunk([choice(index, delta: JSONObject(["content": .string(text)]), logprobs: pendingLogprobs)])
                         pendingLogprobs.removeAll()
                     case let .callBegin(i, id, name):
-                        guard c.request.toolChoice != .none, c.request.parallelToolCalls || i == 0 else { continue }
-                        callCount += 1
-                        let call = JSONObject(["index": JSONValue(i), "id": .string(id), "type": .string("function"),
+                        guard Self.returnsCall(named: name, for: c.request), c.request.parallelToolCalls || returned.isEmpty else { continue }
+                        returned[i] = returned.count
+                        let call = JSONObject(["index": JSONValue(returned[i]!), "id": .string(id), "type": .string("function"),
                                                "function": .object(JSONObject(["name": .string(name), "arguments": .string("")]))])
                         chunk([choice(index, delta: JSONObject(["tool_calls": .array([.object(call)])]))])
                     case let .arguments(i, fragment):
-                        guard c.request.toolChoice != .none, c.request.parallelToolCalls || i == 0 else { continue }
-                        let call = JSONObject(["index": JSONValue(i), "function": .object(JSONObject(["arguments": .string(fragment)]))])
+                        guard let at = returned[i] else { continue }
+                        let call = JSONObject(["index": JSONValue(at), "function": .object(JSONObject(["arguments": .string(fragment)]))])
                         chunk([choice(index, delta: JSONObject(["tool_calls": .array([.object(call)])]))])
                     case .callEnd:
                         break
@@ -321,7 +329,7 @@ extension KimiAPI {
                 outcome.usage = usage
                 return outcome
             }
-            let reason = Self.finishReason(finish, toolCalls: callCount > 0)
+            let reason = Self.finishReason(finish, toolCalls: !returned.isEmpty)
             outcome.finish = reason
             chunk([choice(index, delta: JSONObject(), finish: reason)])
         }
