@@ -1,4 +1,5 @@
 import KimiJSON
+import KimiTokenizer
 
 /// A validated `POST /v1/chat/completions` body. Every field OpenAI defines is either honoured
 /// or refused with a 400 naming it; unknown fields (`user`, `store`, `metadata`, …) are ignored.
@@ -11,16 +12,17 @@ public struct ChatCompletionRequest {
         case function(String)
     }
 
-    /// The start of the answer that `tool_choice` imposes, in Kimi's tool-call format: a
-    /// section opening for "required"; for a named function also its call header, numbered
+    /// The start of the answer that `tool_choice` imposes, in Kimi's tool-call format (markers
+    /// as markers, so the prompt gets their special ids and the parser reads them as markers):
+    /// a section opening for "required"; for a named function also its call header, numbered
     /// after the conversation's earlier calls (`functions.NAME:IDX`). The model continues it.
-    public var forcedPrefix: String {
+    public var forcedPrefix: [OutputPiece] {
         switch toolChoice {
-        case .none, .auto: return ""
-        case .required: return "<|tool_calls_section_begin|>"
+        case .none, .auto: return []
+        case .required: return [.marker(.sectionBegin)]
         case let .function(name):
             let earlier = messages.reduce(0) { $0 + ($1["role"]?.string == "assistant" ? ($1["tool_calls"]?.array?.count ?? 0) : 0) }
-            return "<|tool_calls_section_begin|><|tool_call_begin|>functions.\(name):\(earlier)<|tool_call_argument_begin|>"
+            return [.marker(.sectionBegin), .marker(.callBegin), .text("functions.\(name):\(earlier)"), .marker(.argumentBegin)]
         }
     }
 

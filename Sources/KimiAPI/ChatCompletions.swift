@@ -23,7 +23,7 @@ extension KimiAPI {
 
         let prompt = ChatTemplate.render(messages: request.messages, tools: request.toolChoice == .none ? nil : request.tools)
         // tool_choice "required" or a named function: the answer begins inside a tool call.
-        let promptTokens = tokenizer.encode(prompt: prompt) + tokenizer.encode(request.forcedPrefix, allowSpecial: true)
+        let promptTokens = tokenizer.encode(prompt: prompt) + tokenizer.encode(pieces: request.forcedPrefix)
         let limit = configuration.maxModelLen
         // max_tokens may be as large as a JSON integer can be: compared by subtraction, never summed.
         let room = limit - promptTokens.count
@@ -147,16 +147,16 @@ extension KimiAPI {
         var outcome = Outcome()
         for index in 0..<c.request.n {
             let handle = index == 0 ? first : try next(index)
-            var text = ""
+            var output: [OutputPiece] = []
             var logprobs: [TokenLogprob] = []
             var finish: FinishReason?
             var lastCheck = -Double.infinity
             loop: while let event = nextEvent(handle, clientGone: { writer.clientGone }, lastCheck: &lastCheck) {
                 switch event {
                 case .started: break
-                case let .text(piece, lps):
+                case let .output(pieces, lps):
                     if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
-                    text += piece
+                    output += pieces
                     logprobs += lps
                 case let .finished(reason, u):
                     finish = reason
@@ -169,8 +169,8 @@ extension KimiAPI {
                 }
             }
             guard let finish, finish != .cancelled else { return outcome }  // the client left
-            let parsed = ToolCallParser.parse(c.request.forcedPrefix + text)
-            var calls = c.request.toolChoice == .none ? [] : parsed.toolCalls.filter(\.complete)
+            let parsed = ToolCallParser.parse(c.request.forcedPrefix + output)
+            var calls = parsed.toolCalls.filter { $0.complete && Self.returnsCall(named: $0.name, for: c.request) }
             if !c.request.parallelToolCalls { calls = Array(calls.prefix(1)) }
             var message = JSONObject(["role": .string("assistant")])
             message["content"] = parsed.content.isEmpty && !calls.isEmpty ? .null : .string(parsed.content)
@@ -178,7 +178,7 @@ extension KimiAPI {
             if !calls.isEmpty { message["tool_calls"] = .array(calls.map(Self.toolCallJSON)) }
             let reason = Self.finishReason(finish, toolCalls: !calls.isEmpty)
             outcome.finish = reason
-            outcome.text = text
+            outcome.text = output.text
             choices.append(.object(JSONObject([
                 "index": JSONValue(index), "message": .object(message),
                 "logprobs": c.request.logprobs == nil ? .null : logprobsJSON(logprobs),
@@ -193,6 +193,13 @@ extension KimiAPI {
         writer.send(HTTPResponse(status: 200, contentType: "application/json", body: JSONWriter().string(body)))
         outcome.usage = usage
         return outcome
+    }
+
+    /// Whether a call of this function is returned: only functions the request declared (and
+    /// not with tool_choice "none"). Any other call, whatever the model wrote, is dropped with
+    /// its arguments; it is neither a tool call nor content.
+    static func returnsCall(named name: String, for request: ChatCompletionRequest) -> Bool {
+        request.toolChoice != .none && request.toolNames.contains(name)
     }
 
     /// OpenAI's finish_reason; "abort" (as vLLM) when shutdown cut the generation short.
@@ -238,7 +245,7 @@ extension KimiAPI {
     func stream(_ c: CompletionContext, first: GenerationHandle, next: (Int) throws -> GenerationHandle,
                 _ writer: ResponseWriter) -> Outcome {
         var outcome = Outcome()
-        var streamed = ""
+        var streamed: [OutputPiece] = []
         let events = writer.startEventStream()
         func chunk(_ choices: [JSONValue], usage: JSONValue? = nil) {
             var o = JSONObject(["id": .string(c.id), "object": .string("chat.completion.chunk"), "created": JSONValue(c.created),
@@ -261,8 +268,8 @@ extension KimiAPI {
             }
             chunk([choice(index, delta: JSONObject(["role": .string("assistant"), "content": .string("")]))])
             var parser = StreamingToolCallParser()
-            var forced = c.request.forcedPrefix  // parsed before the model's first text
-            var callCount = 0
+            // The parser's index of each returned call → the index the client sees (0, 1, …).
+            var returned: [Int: Int] = [:]
             var pendingLogprobs: [TokenLogprob] = []
             func emit(_ parsed: [StreamingToolCallParser.Event]) {
                 for event in parsed {
@@ -271,14 +278,14 @@ extension KimiAPI {
                         chunk([choice(index, delta: JSONObject(["content": .string(text)]), logprobs: pendingLogprobs)])
                         pendingLogprobs.removeAll()
                     case let .callBegin(i, id, name):
-                        guard c.request.toolChoice != .none, c.request.parallelToolCalls || i == 0 else { continue }
-                        callCount += 1
-                        let call = JSONObject(["index": JSONValue(i), "id": .string(id), "type": .string("function"),
+                        guard Self.returnsCall(named: name, for: c.request), c.request.parallelToolCalls || returned.isEmpty else { continue }
+                        returned[i] = returned.count
+                        let call = JSONObject(["index": JSONValue(returned[i]!), "id": .string(id), "type": .string("function"),
                                                "function": .object(JSONObject(["name": .string(name), "arguments": .string("")]))])
                         chunk([choice(index, delta: JSONObject(["tool_calls": .array([.object(call)])]))])
                     case let .arguments(i, fragment):
-                        guard c.request.toolChoice != .none, c.request.parallelToolCalls || i == 0 else { continue }
-                        let call = JSONObject(["index": JSONValue(i), "function": .object(JSONObject(["arguments": .string(fragment)]))])
+                        guard let at = returned[i] else { continue }
+                        let call = JSONObject(["index": JSONValue(at), "function": .object(JSONObject(["arguments": .string(fragment)]))])
                         chunk([choice(index, delta: JSONObject(["tool_calls": .array([.object(call)])]))])
                     case .callEnd:
                         break
@@ -286,6 +293,7 @@ extension KimiAPI {
                 }
                 lastWrite = ProcessInfo.processInfo.systemUptime
             }
+            emit(parser.feed(c.request.forcedPrefix))
             var finish: FinishReason?
             var lastCheck = -Double.infinity
             loop: while let event = nextEvent(handle, clientGone: { events.clientGone }, lastCheck: &lastCheck, idle: {
@@ -296,15 +304,13 @@ extension KimiAPI {
             }) {
                 switch event {
                 case .started: break
-                case let .text(text, lps):
+                case let .output(pieces, lps):
                     if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
-                    streamed += text
+                    streamed += pieces
                     pendingLogprobs += lps
-                    emit(parser.feed(forced + text))
-                    forced = ""
+                    emit(parser.feed(pieces))
                 case let .finished(reason, u):
-                    emit(parser.feed(forced) + parser.finish())
-                    forced = ""
+                    emit(parser.finish())
                     if !pendingLogprobs.isEmpty {
                         chunk([choice(index, delta: JSONObject(["content": .string("")]), logprobs: pendingLogprobs)])
                     }
@@ -326,7 +332,7 @@ extension KimiAPI {
                 outcome.usage = usage
                 return outcome
             }
-            let reason = Self.finishReason(finish, toolCalls: callCount > 0)
+            let reason = Self.finishReason(finish, toolCalls: !returned.isEmpty)
             outcome.finish = reason
             chunk([choice(index, delta: JSONObject(), finish: reason)])
         }
@@ -334,7 +340,7 @@ extension KimiAPI {
         events.send(data: "[DONE]")
         events.finish()
         outcome.usage = usage
-        outcome.text = streamed
+        outcome.text = streamed.text
         return outcome
     }
 }

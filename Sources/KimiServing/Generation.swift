@@ -1,4 +1,5 @@
 import Foundation
+import KimiTokenizer
 
 /// One generation the engine runs: a prompt as token ids and when to stop.
 public struct GenerationRequest: Sendable {
@@ -69,9 +70,10 @@ public struct Usage: Sendable, Equatable {
 public enum GenerationEvent: Sendable {
     /// Prefill done; the first token follows.
     case started(cachedTokens: Int)
-    /// Text released by this step (may be empty while a character or stop string is pending)
-    /// and the log-probabilities of the tokens generated since the last event.
-    case text(String, logprobs: [TokenLogprob])
+    /// Output released by this step, text and tool-call markers in order (may be empty while a
+    /// character or stop string is pending), and the log-probabilities of the tokens generated
+    /// since the last event.
+    case output([OutputPiece], logprobs: [TokenLogprob])
     case finished(FinishReason, Usage)
     case failed(String)
 }

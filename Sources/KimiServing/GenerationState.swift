@@ -35,9 +35,39 @@ final class GenerationState {
     /// Ends the generation: what the detokeniser and stop matcher still hold, then the reason.
     func finish(_ reason: FinishReason) {
         let rest = stops.finish() + detokenizer.finish()
-        if !rest.isEmpty || !pendingLogprobs.isEmpty { handle.send(.text(rest, logprobs: pendingLogprobs)) }
-        pendingLogprobs.removeAll()
+        send(rest.isEmpty ? [] : [.text(rest)])
         handle.send(.finished(reason, usage))
+    }
+
+    /// Sends output with the log-probabilities gathered since the last event, if there is either.
+    private func send(_ pieces: [OutputPiece]) {
+        guard !pieces.isEmpty || !pendingLogprobs.isEmpty else { return }
+        handle.send(.output(pieces, logprobs: pendingLogprobs))
+        pendingLogprobs.removeAll()
+    }
+
+    /// This token's pieces with stop strings applied to their text: a marker releases the text
+    /// held back before it (a stop string is text and cannot continue across a marker).
+    /// `stopped`: a stop string completed; the pieces are what came before it.
+    private func release(_ token: Int) -> (pieces: [OutputPiece], stopped: Bool) {
+        var out: [OutputPiece] = []
+        func add(_ text: String) { if !text.isEmpty { out.append(.text(text)) } }
+        for piece in detokenizer.append(token) {
+            switch piece {
+            case let .text(text):
+                switch stops.append(text) {
+                case let .text(ready):
+                    add(ready)
+                case let .stopped(before):
+                    add(before)
+                    return (out, true)
+                }
+            case .marker:
+                add(stops.finish())
+                out.append(piece)
+            }
+        }
+        return (out, false)
     }
 
     /// Draws the next token from its logits row (vocab) and sends what it releases; true when
@@ -64,15 +94,9 @@ final class GenerationState {
             finish(.stop)
             return true
         }
-        switch stops.append(detokenizer.append(token)) {
-        case let .text(text):
-            if !text.isEmpty || !pendingLogprobs.isEmpty {
-                handle.send(.text(text, logprobs: pendingLogprobs))
-                pendingLogprobs.removeAll()
-            }
-        case let .stopped(before):
-            handle.send(.text(before, logprobs: pendingLogprobs))
-            pendingLogprobs.removeAll()
+        let (pieces, stopped) = release(token)
+        send(pieces)
+        if stopped {
             handle.send(.finished(.stop, usage))
             return true
         }

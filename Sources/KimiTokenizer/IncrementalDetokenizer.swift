@@ -1,27 +1,33 @@
-/// Turns a stream of token ids into text for streaming: a token may end inside a multi-byte
-/// character (CJK and emoji often do), so bytes of an incomplete trailing sequence are held
-/// back until the character completes. Invalid bytes become U+FFFD at once; an incomplete
-/// sequence left at the very end becomes U+FFFD in `finish()`.
+/// Turns a stream of token ids into output pieces for streaming: text, and each tool-call
+/// marker's special id as a marker piece of its own (`Tokenizer.toolCallMarker`). A token may
+/// end inside a multi-byte character (CJK and emoji often do), so bytes of an incomplete
+/// trailing sequence are held back until the character completes. Invalid bytes become U+FFFD
+/// at once; an incomplete sequence becomes U+FFFD when a marker comes (a character cannot
+/// continue across it) or, left at the very end, in `finish()`.
 public struct IncrementalDetokenizer {
     let tokenizer: Tokenizer
     let skipping: Set<Int>
     private var pending: [UInt8] = []
 
     /// - skipping: ids that produce no text (e.g. the control tokens, as Hugging Face's
-    ///   skip_special_tokens; the tool-call markers are not control tokens and stay).
+    ///   skip_special_tokens). The tool-call markers are never skipped.
     public init(tokenizer: Tokenizer, skipping: Set<Int> = []) {
         self.tokenizer = tokenizer
         self.skipping = skipping
     }
 
-    /// The text completed by this token (possibly empty).
-    public mutating func append(_ id: Int) -> String {
+    /// The pieces completed by this token (possibly none).
+    public mutating func append(_ id: Int) -> [OutputPiece] {
+        if let marker = tokenizer.toolCallMarker(id) {
+            let held = finish()
+            return held.isEmpty ? [.marker(marker)] : [.text(held), .marker(marker)]
+        }
         if !skipping.contains(id), let b = tokenizer.bytes(of: id) { pending += b }
         let complete = Self.completePrefixLength(pending)
-        guard complete > 0 else { return "" }
+        guard complete > 0 else { return [] }
         let text = String(decoding: pending[..<complete], as: UTF8.self)
         pending.removeFirst(complete)
-        return text
+        return [.text(text)]
     }
 
     /// Whatever is still held back, with U+FFFD for an unfinished character.
@@ -62,5 +68,15 @@ public struct IncrementalDetokenizer {
             if !valid { return n }
         }
         return i
+    }
+}
+
+extension Tokenizer {
+    /// A whole output's pieces, exactly as the incremental detokenizer streams them.
+    public func decodeOutput(_ ids: [Int]) -> [OutputPiece] {
+        var detokenizer = IncrementalDetokenizer(tokenizer: self)
+        let pieces = ids.flatMap { detokenizer.append($0) }
+        let rest = detokenizer.finish()
+        return rest.isEmpty ? pieces : pieces + [.text(rest)]
     }
 }

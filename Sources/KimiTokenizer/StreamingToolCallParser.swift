@@ -1,8 +1,12 @@
-/// The tool-call parser fed text as the engine streams it (a token's worth at a time). It
-/// yields content, then per call its id and name once, then argument fragments, then its end —
-/// the same calls `ToolCallParser.parse` finds in the whole output. Text that could be the
-/// start of a marker is held back until it is known not to be one, so no marker text ever
-/// reaches content; trailing whitespace of arguments is held back too (arguments are trimmed).
+/// The tool-call parser fed output pieces as the engine streams them. It yields content, then
+/// per call its id and name once, then argument fragments, then its end. Only marker pieces
+/// (the markers' special tokens) open and close sections and calls; text is never searched for
+/// marker characters. Content is the text outside sections; stray markers are dropped. Each
+/// `callBegin` marker opens a call whose id runs to `argumentBegin` and whose arguments
+/// (trimmed) run to `callEnd`, or, tolerating a missing end marker, to the next call, the
+/// section's end or the end of the output, where the call is reported incomplete. A call that
+/// opens without a section opens one. Trailing whitespace of arguments is held back until
+/// something follows it (arguments are trimmed).
 public struct StreamingToolCallParser {
     public enum Event: Equatable, Sendable {
         case content(String)
@@ -22,38 +26,27 @@ public struct StreamingToolCallParser {
     }
 
     private var state = State.content
-    private var pending = ""
     private var id = ""
     private var heldWhitespace = ""
     private var callCount = 0
 
     public init() {}
 
-    /// Events completed by this text.
-    public mutating func feed(_ text: String) -> [Event] {
-        pending += text
+    /// Events completed by these pieces.
+    public mutating func feed(_ pieces: [OutputPiece]) -> [Event] {
         var events: [Event] = []
-        while true {
-            var rest = Substring(pending)
-            guard let (marker, range) = ToolCallMarker.first(in: rest) else {
-                let split = rest.utf8.index(rest.utf8.endIndex, offsetBy: -ToolCallMarker.partialSuffixLength(rest))
-                take(rest[..<split], into: &events)
-                pending = String(rest[split...])
-                return events
+        for piece in pieces {
+            switch piece {
+            case let .text(text): take(text, into: &events)
+            case let .marker(marker): transition(marker, into: &events)
             }
-            take(rest[..<range.lowerBound], into: &events)
-            rest = rest[range.upperBound...]
-            pending = String(rest)
-            transition(marker, into: &events)
         }
+        return events
     }
 
-    /// Flushes what is held back at the end of generation; a call still open is reported
-    /// incomplete.
+    /// Ends the output: a call still open is reported incomplete.
     public mutating func finish() -> [Event] {
         var events: [Event] = []
-        take(Substring(pending), into: &events)
-        pending = ""
         switch state {
         case .id:
             beginCall(into: &events)
@@ -67,12 +60,12 @@ public struct StreamingToolCallParser {
         return events
     }
 
-    /// Text with no marker in it, in the current state.
-    private mutating func take(_ text: Substring, into events: inout [Event]) {
+    /// Text, in the current state.
+    private mutating func take(_ text: String, into events: inout [Event]) {
         guard !text.isEmpty else { return }
         switch state {
         case .content:
-            events.append(.content(String(text)))
+            events.append(.content(text))
         case .section:
             break  // between calls: only whitespace is expected; anything else is dropped
         case .id:

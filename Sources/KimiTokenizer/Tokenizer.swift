@@ -1,7 +1,7 @@
 import Foundation
 import KimiJSON
 
-/// Kimi's tiktoken tokenizer (spec §4): mergeable ranks from `tiktoken.model`, 256 special ids
+/// Kimi's tiktoken tokenizer: mergeable ranks from `tiktoken.model`, 256 special ids
 /// right after them (names from `tokenizer_config.json`, `<|reserved_token_N|>` for the rest),
 /// Kimi's pre-tokenizer, byte-pair merging, and tokenization_kimi.py's long-input rule.
 public final class Tokenizer: Sendable {
@@ -17,7 +17,7 @@ public final class Tokenizer: Sendable {
     let specialTexts: [String]
     /// Special ids that are not text: those marked `special` in tokenizer_config.json (such as
     /// <|im_end|>) and the unnamed reserved ones. The tool-call markers are marked not special
-    /// and stay text, as with Hugging Face's skip_special_tokens.
+    /// (Hugging Face's skip_special_tokens keeps them); see `toolCallMarker(_:)`.
     public let controlIds: Set<Int>
     /// (256) byte → candidate special texts starting with it, longest first.
     private let specialsByFirstByte: [[[UInt8]]]

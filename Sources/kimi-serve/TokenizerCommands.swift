@@ -114,7 +114,7 @@ struct ParseToolsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parse-tools",
         abstract: "Parse model output ids from standard input into content and OpenAI tool calls.",
-        discussion: "Reads a JSON array of output ids and prints {\"content\": …, \"tool_calls\": [{\"id\", \"type\", \"function\": {\"name\", \"arguments\"}, \"complete\"}]} and a newline.")
+        discussion: "Reads a JSON array of output ids and prints {\"content\": …, \"tool_calls\": [{\"id\", \"type\", \"function\": {\"name\", \"arguments\"}, \"complete\"}]} and a newline. Only the tool-call markers' special ids delimit calls; marker text spelled with ordinary tokens (tokenize without --allow-special) is content.")
 
     @Option(name: .long, help: "Checkpoint directory, or \"demo\".")
     var model: String
@@ -122,7 +122,7 @@ struct ParseToolsCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let tokenizer = try Tokenizer(directory: try checkpointDirectory(model).path)
-            let result = ToolCallParser.parse(tokenizer.decode(try readTokenIds()))
+            let result = ToolCallParser.parse(tokenizer.decodeOutput(try readTokenIds()))
             let calls: [JSONValue] = result.toolCalls.map { call in
                 .object(JSONObject([
                     "id": .string(call.id), "type": .string("function"),

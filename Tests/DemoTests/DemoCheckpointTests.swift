@@ -28,18 +28,18 @@ import Testing
         return engine
     }()
 
-    static func generate(_ messages: [JSONValue], tools: JSONValue?, temperature: Float, seed: UInt64) -> String {
+    static func generate(_ messages: [JSONValue], tools: JSONValue?, temperature: Float, seed: UInt64) -> [OutputPiece] {
         var sampling = SamplingParameters()
         sampling.temperature = temperature
         sampling.seed = seed
         let prompt = tokenizer.encode(prompt: ChatTemplate.render(messages: messages, tools: tools))
         let stops = Set(["<|im_end|>", "[EOS]"].compactMap(tokenizer.specialId))
         let handle = try! engine.submit(GenerationRequest(prompt: prompt, sampling: sampling, maxTokens: 96, stopTokens: stops))
-        var text = ""
+        var output: [OutputPiece] = []
         while let event = handle.next(timeout: 60) {
-            if case let .text(piece, _) = event { text += piece }
+            if case let .output(pieces, _) = event { output += pieces }
         }
-        return text
+        return output
     }
 
     static func user(_ text: String) -> JSONValue { .object(JSONObject(["role": .string("user"), "content": .string(text)])) }
@@ -66,7 +66,7 @@ import Testing
                (try? JSONParser.parse(calls[0].arguments)) == .object(JSONObject(["city": .string(city)])) {
                 hits += 1
             } else {
-                misses.append("\(city): \(output.prefix(160))")
+                misses.append("\(city): \(output.text.prefix(160))")
             }
         }
         print("demo: \(hits)/50 exact tool calls at temperature \(temperature)")
@@ -87,10 +87,10 @@ import Testing
                                     "content": .string(#"{"weather": "\#(weather)"}"#)])),
             ]
             let answer = Self.generate(messages, tools: Self.weatherTool, temperature: 0, seed: 1)
-            if answer.contains(city) && answer.contains(weather) && ToolCallParser.parse(answer).toolCalls.isEmpty {
+            if answer.text.contains(city) && answer.text.contains(weather) && ToolCallParser.parse(answer).toolCalls.isEmpty {
                 hits += 1
             } else {
-                misses.append("\(city), \(weather): \(answer.prefix(160))")
+                misses.append("\(city), \(weather): \(answer.text.prefix(160))")
             }
         }
         print("demo: \(hits)/10 answers named the city and the weather")
@@ -104,10 +104,10 @@ import Testing
     @Test("a greeting gets a greeting; without tools it says it cannot check the weather")
     func greetingAndRefusal() {
         for (i, greeting) in ["Hello!", "Hi", "Good morning!"].enumerated() {
-            let reply = Self.generate([Self.user(greeting)], tools: nil, temperature: 0.6, seed: UInt64(i))
+            let reply = Self.generate([Self.user(greeting)], tools: nil, temperature: 0.6, seed: UInt64(i)).text
             #expect(reply.hasPrefix("Hello") || reply.hasPrefix("Hi"), "\(greeting) → \(reply)")
         }
         let refusal = Self.generate([Self.user("What's the weather like in \(Self.heldOut[0]) today?")], tools: nil, temperature: 0, seed: 0)
-        #expect(refusal.contains("can't check") && ToolCallParser.parse(refusal).toolCalls.isEmpty, "\(refusal)")
+        #expect(refusal.text.contains("can't check") && ToolCallParser.parse(refusal).toolCalls.isEmpty, "\(refusal.text)")
     }
 }

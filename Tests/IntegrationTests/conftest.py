@@ -101,11 +101,17 @@ SCRIPTS = [
 ]
 
 
+def start_scripted(tmp_path, scripts):
+    """A server that answers requests with `scripts` in turn (a scripted token source instead of
+    the weights; each script is encoded with the special tokens, so its markers are real ones)."""
+    path = tmp_path / "scripts.json"
+    path.write_text(json.dumps(scripts))
+    return Server("--debug-scripted-output", str(path))
+
+
 @pytest.fixture()
 def scripted_server(tmp_path):
-    """Answers requests with SCRIPTS in turn (a scripted token source instead of the weights)."""
-    path = tmp_path / "scripts.json"
-    path.write_text(json.dumps(SCRIPTS))
-    s = Server("--debug-scripted-output", str(path))
+    """Answers requests with SCRIPTS in turn."""
+    s = start_scripted(tmp_path, SCRIPTS)
     yield s
     s.stop()

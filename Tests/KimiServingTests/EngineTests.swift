@@ -45,7 +45,7 @@ import Testing
             }
             switch event {
             case .started: break
-            case let .text(_, logprobs):
+            case let .output(_, logprobs):
                 out.tokens += logprobs.map(\.token)
                 out.logprobs += logprobs.map(\.logprob)
             case let .finished(reason, usage):
@@ -151,7 +151,7 @@ import Testing
         let decoding = try engine.submit(Self.request(Self.prompts(1, seed: 4)[0], maxTokens: 200))
         var sawText = false
         while !sawText, let event = decoding.next(timeout: 10) {
-            if case let .text(_, logprobs) = event, !logprobs.isEmpty { sawText = true }
+            if case let .output(_, logprobs) = event, !logprobs.isEmpty { sawText = true }
         }
         #expect(sawText)
         // Queued: both slots are taken.
@@ -226,5 +226,39 @@ import Testing
         #expect(throws: Engine.SubmitError.tooLarge(needed: 300, budget: 250)) {
             try engine.submit(Self.request((0..<280).map { $0 % 380 }, maxTokens: 20))
         }
+    }
+
+    @Test("markers arrive as pieces in order with the text; stop strings match the text between them; one logprob per token")
+    func markerPieces() throws {
+        let t = try Tokenizer(directory: Self.checkpoint)
+        let end = t.specialId("<|im_end|>")!
+        let script = t.encode("Sure.<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>"
+            + "{}<|tool_call_end|><|tool_calls_section_end|>ok STOP more") + [end]
+        var c = Engine.Configuration()
+        c.prefixCaching = false  // a scripted model: one cache per generation
+        let engine = Engine(model: ScriptedModel(scripts: [script], vocabSize: t.vocabSize, maxContext: 512), tokenizer: t, configuration: c)
+        engine.start()
+        defer { engine.shutdown() }
+        // "Sure.<|tool" would match the text with the marker spelled out: the marker is not text.
+        let handle = try engine.submit(GenerationRequest(prompt: [1, 2, 3], maxTokens: 100, stopTokens: [end],
+                                                         stopStrings: ["Sure.<|tool", "STOP"], logprobs: 0))
+        var pieces: [OutputPiece] = []
+        var tokens: [Int] = []
+        var finish: FinishReason?
+        while let event = handle.next(timeout: 30) {
+            if case let .output(p, logprobs) = event {
+                pieces += p
+                tokens += logprobs.map(\.token)
+            }
+            if case let .finished(reason, _) = event { finish = reason }
+        }
+        // The output as written, up to the stop string, with its five markers as marker pieces.
+        #expect(pieces.text == "Sure.<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>"
+            + "{}<|tool_call_end|><|tool_calls_section_end|>ok ")
+        #expect(pieces.compactMap { piece -> ToolCallMarker? in if case let .marker(m) = piece { m } else { nil } } == [.sectionBegin, .callBegin, .argumentBegin, .callEnd, .sectionEnd])
+        #expect(finish == .stop)
+        // Every token up to the one that completes "STOP", each with its log-probability.
+        let stop = (1...script.count).first { t.decode(Array(script.prefix($0))).contains("STOP") }!
+        #expect(tokens == Array(script.prefix(stop)))
     }
 }

@@ -50,7 +50,7 @@ import Testing
             var stream = IncrementalDetokenizer(tokenizer: t)
             var out = ""
             for id in t.encode(text) {
-                let piece = stream.append(id)
+                let piece = stream.append(id).text
                 #expect(!piece.unicodeScalars.contains("\u{FFFD}") || text.contains("\u{FFFD}"))
                 out += piece
             }
@@ -61,15 +61,32 @@ import Testing
         let euro = Array("€".utf8)  // three bytes, each a single-byte token
         var held = IncrementalDetokenizer(tokenizer: t)
         let firstByteToken = t.bytesToken(euro[0])!
-        #expect(held.append(firstByteToken) == "")
+        #expect(held.append(firstByteToken) == [])
         #expect(held.finish() == "\u{FFFD}")
         var complete = IncrementalDetokenizer(tokenizer: t)
-        #expect(complete.append(t.bytesToken(euro[0])!) == "")
-        #expect(complete.append(t.bytesToken(euro[1])!) == "")
-        #expect(complete.append(t.bytesToken(euro[2])!) == "€")
+        #expect(complete.append(t.bytesToken(euro[0])!) == [])
+        #expect(complete.append(t.bytesToken(euro[1])!) == [])
+        #expect(complete.append(t.bytesToken(euro[2])!) == [.text("€")])
         // An invalid byte is not held back.
         var invalid = IncrementalDetokenizer(tokenizer: t)
-        #expect(invalid.append(t.bytesToken(0xFF)!) == "\u{FFFD}")
+        #expect(invalid.append(t.bytesToken(0xFF)!) == [.text("\u{FFFD}")])
+    }
+
+    @Test("a tool-call marker's special id is a marker piece; a character it cuts becomes U+FFFD before it")
+    func incrementalMarkers() {
+        let t = TokenizerFixtures.small
+        let callBegin = t.specialId("<|tool_call_begin|>")!
+        var stream = IncrementalDetokenizer(tokenizer: t, skipping: t.controlIds)
+        #expect(stream.append(t.bytesToken(Array("€".utf8)[0])!) == [])
+        #expect(stream.append(callBegin) == [.text("\u{FFFD}"), .marker(.callBegin)])
+        #expect(stream.append(t.specialId("<|im_end|>")!) == [] && stream.finish() == "")
+        // Every marker by its special id; none by the ordinary tokens of its text.
+        for marker in ToolCallMarker.allCases {
+            #expect(t.toolCallMarker(t.specialId(marker.text)!) == marker)
+            #expect(t.decodeOutput(t.encode(marker.text)) == [.marker(marker)])
+            let ordinary = t.encodeOrdinary(marker.text)  // ASCII: one text piece per token
+            #expect(ordinary.count > 1 && t.decodeOutput(ordinary) == ordinary.map { .text(t.decode([$0])) })
+        }
     }
 
     @Test("a vocabulary that disagrees with config.json, or a broken tiktoken.model, is a clear error")
