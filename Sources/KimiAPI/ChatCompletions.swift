@@ -140,15 +140,31 @@ extension KimiAPI {
 
     // MARK: - Non-streaming
 
+    /// A `chat.completion`, its JSON written as the tokens arrive (`BufferedBody`): with
+    /// logprobs every token carries up to 21 entries with their bytes, so a request of a few
+    /// hundred bytes can ask for tens of megabytes, which must not sit in memory whole. So
+    /// within a choice `logprobs` comes before `message` (key order means nothing in JSON).
     func complete(_ c: CompletionContext, first: GenerationHandle, next: (Int) throws -> GenerationHandle,
                   _ writer: ResponseWriter) throws -> Outcome {
-        var choices: [JSONValue] = []
+        let json = JSONWriter()
+        var body = BufferedBody(writer: writer, contentType: "application/json")
         var usage = Usage(promptTokens: 0, completionTokens: 0, cachedTokens: 0)
         var outcome = Outcome()
+        /// A failure once the status is out can only cut the body short.
+        func fail(_ error: APIError) throws -> Outcome {
+            guard body.committed else { throw error }
+            body.abort()
+            outcome.finish = "error"
+            return outcome
+        }
+        body.append(#"{"id":\#(json.string(.string(c.id))),"object":"chat.completion","created":\#(c.created),"#
+                    + #""model":\#(json.string(.string(c.model))),"system_fingerprint":"kimi-serve","choices":["#)
         for index in 0..<c.request.n {
-            let handle = index == 0 ? first : try next(index)
+            let handle: GenerationHandle
+            do { handle = index == 0 ? first : try next(index) } catch let error as APIError { return try fail(error) }
+            body.append((index == 0 ? "" : ",") + #"{"index":\#(index),"logprobs":"# + (c.request.logprobs == nil ? "null" : #"{"content":["#))
             var output: [OutputPiece] = []
-            var logprobs: [TokenLogprob] = []
+            var entries = 0
             var finish: FinishReason?
             var lastCheck = -Double.infinity
             loop: while let event = nextEvent(handle, clientGone: { writer.clientGone }, lastCheck: &lastCheck) {
@@ -157,7 +173,10 @@ extension KimiAPI {
                 case let .output(pieces, lps):
                     if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
                     output += pieces
-                    logprobs += lps
+                    for entry in lps {
+                        body.append((entries == 0 ? "" : ",") + json.string(logprobJSON(entry)))
+                        entries += 1
+                    }
                 case let .finished(reason, u):
                     finish = reason
                     usage.promptTokens = u.promptTokens
@@ -165,10 +184,13 @@ extension KimiAPI {
                     usage.cachedTokens = index == 0 ? u.cachedTokens : usage.cachedTokens
                     break loop
                 case let .failed(message):
-                    throw APIError(status: 500, type: "server_error", message: "generation failed: \(message)")
+                    return try fail(APIError(status: 500, type: "server_error", message: "generation failed: \(message)"))
                 }
             }
-            guard let finish, finish != .cancelled else { return outcome }  // the client left
+            guard let finish, finish != .cancelled else {  // the client left
+                body.abort()
+                return outcome
+            }
             let parsed = ToolCallParser.parse(c.request.forcedPrefix + output)
             var calls = parsed.toolCalls.filter { $0.complete && Self.returnsCall(named: $0.name, for: c.request) }
             if !c.request.parallelToolCalls { calls = Array(calls.prefix(1)) }
@@ -179,18 +201,11 @@ extension KimiAPI {
             let reason = Self.finishReason(finish, toolCalls: !calls.isEmpty)
             outcome.finish = reason
             outcome.text = output.text
-            choices.append(.object(JSONObject([
-                "index": JSONValue(index), "message": .object(message),
-                "logprobs": c.request.logprobs == nil ? .null : logprobsJSON(logprobs),
-                "finish_reason": .string(reason),
-            ])))
+            body.append((c.request.logprobs == nil ? "" : #"],"refusal":null}"#)
+                        + #","message":\#(json.string(.object(message))),"finish_reason":"\#(reason)"}"#)
         }
-        let body = JSONValue.object(JSONObject([
-            "id": .string(c.id), "object": .string("chat.completion"), "created": JSONValue(c.created),
-            "model": .string(c.model), "choices": .array(choices), "usage": usageJSON(usage),
-            "system_fingerprint": .string("kimi-serve"),
-        ]))
-        writer.send(HTTPResponse(status: 200, contentType: "application/json", body: JSONWriter().string(body)))
+        body.append(#"],"usage":\#(json.string(usageJSON(usage)))}"#)
+        body.finish()
         outcome.usage = usage
         return outcome
     }
@@ -225,19 +240,19 @@ extension KimiAPI {
     }
 
     func logprobsJSON(_ entries: [TokenLogprob]) -> JSONValue {
+        .object(JSONObject(["content": .array(entries.map(logprobJSON)), "refusal": .null]))
+    }
+
+    /// One generated token's entry: its text, log-probability and bytes, and its alternatives'.
+    func logprobJSON(_ entry: TokenLogprob) -> JSONValue {
         func token(_ id: Int, _ logprob: Float) -> JSONObject {
             let bytes = Array(tokenizer.bytes(of: id) ?? [])
             return JSONObject(["token": .string(String(decoding: bytes, as: UTF8.self)), "logprob": JSONValue(Double(logprob)),
                                "bytes": .array(bytes.map { JSONValue(Int($0)) })])
         }
-        return .object(JSONObject([
-            "content": .array(entries.map { e in
-                var o = token(e.token, e.logprob)
-                o["top_logprobs"] = .array(e.top.map { .object(token($0.token, $0.logprob)) })
-                return .object(o)
-            }),
-            "refusal": .null,
-        ]))
+        var o = token(entry.token, entry.logprob)
+        o["top_logprobs"] = .array(entry.top.map { .object(token($0.token, $0.logprob)) })
+        return .object(o)
     }
 
     // MARK: - Streaming
