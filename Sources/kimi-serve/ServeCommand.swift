@@ -100,11 +100,11 @@ public struct ServeCommand: ParsableCommand {
     public func validate() throws {
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be between 1 and 65535") }
         guard KVCache.DType(rawValue: kvCacheDtype) != nil else { throw ValidationError("--kv-cache-dtype must be bf16 or f32") }
-        guard kvCacheGib > 0 else { throw ValidationError("--kv-cache-gib must be positive") }
+        guard kvCacheGib > 0, kvCacheGib <= 1_048_576 else { throw ValidationError("--kv-cache-gib must be positive and at most 1048576 (1 PiB)") }
         guard maxQueued >= 0 else { throw ValidationError("--max-queued must be at least 0") }
         guard prefillChunk >= 1 else { throw ValidationError("--prefill-chunk must be at least 1") }
         guard maxRunning >= 1 else { throw ValidationError("--max-running must be at least 1") }
-        if let maxModelLen, maxModelLen < 2 { throw ValidationError("--max-model-len must be at least 2") }
+        if let maxModelLen, maxModelLen < 2 || maxModelLen > 1 << 32 { throw ValidationError("--max-model-len must be between 2 and 4294967296") }
         if apiKeyFile != nil && !apiKey.isEmpty { throw ValidationError("give --api-key or --api-key-file, not both") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard NUMAPolicy(rawValue: numa) != nil else { throw ValidationError("--numa must be off, interleave or distribute") }

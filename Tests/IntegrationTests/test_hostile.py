@@ -352,3 +352,12 @@ def test_many_content_parts_render_in_linear_time(server):
     small = min(seconds(125_000) for _ in range(2))
     large = seconds(500_000)
     assert large < 8 * small, f"125k parts {small:.2f} s, 500k parts {large:.2f} s"
+
+
+def test_huge_numbers_on_the_command_line_are_refused():
+    """Operator input too: sizes that would overflow the KV arithmetic exit 64 with a message."""
+    from conftest import BINARY, CHECKPOINT
+    for flag, value in (("--max-model-len", "9223372036854775807"), ("--kv-cache-gib", "1e30")):
+        run = subprocess.run([str(BINARY), "serve", "--model", str(CHECKPOINT), "--port", "0", flag, value],
+                             capture_output=True, timeout=30)
+        assert run.returncode == 64 and flag.encode() in run.stderr, (flag, run.returncode, run.stderr[-300:])
