@@ -7,8 +7,13 @@ import Foundation
 public struct RequestReader<Source: ByteSource> {
     let source: Source
     let limits: HTTPLimits
-    /// Received and not yet consumed: the rest of the request being read, or the next one.
+    /// What was received; from `consumed` on, the rest of the request being read or the next
+    /// one. Reading advances `consumed` (removing bytes from the front each time would cost the
+    /// buffer's length per chunk of a body of many small chunks); the consumed front is dropped
+    /// once it is as long as what follows it.
     private var buffer: [UInt8] = []
+    private var consumed = 0
+    private var unread: Int { buffer.count - consumed }
 
     public init(source: Source, limits: HTTPLimits) {
         self.source = source
@@ -21,7 +26,7 @@ public struct RequestReader<Source: ByteSource> {
     public mutating func next(idleTimeout: Double, started: () -> Void = {},
                               sendContinue: () -> Void = {}) throws -> HTTPRequest? {
         let idleDeadline = ProcessInfo.processInfo.systemUptime + idleTimeout
-        while buffer.isEmpty {
+        while unread == 0 {
             guard case .data = source.read(into: &buffer, deadline: idleDeadline) else { return nil }
         }
         started()
@@ -33,28 +38,29 @@ public struct RequestReader<Source: ByteSource> {
             guard length <= limits.maxBodyBytes else {
                 throw RequestFailure(status: 413, message: "the body is \(length) bytes; the limit is \(limits.maxBodyBytes)")
             }
-            if Self.wantsContinue(request) && length > 0 && buffer.isEmpty { sendContinue() }
+            if Self.wantsContinue(request) && length > 0 && unread == 0 { sendContinue() }
             var progress = BodyProgress(limits: limits)
             request.body = try readBytes(length, &progress)
         case .chunked:
-            if Self.wantsContinue(request) && buffer.isEmpty { sendContinue() }
+            if Self.wantsContinue(request) && unread == 0 { sendContinue() }
             request.body = try readChunkedBody()
         }
+        compact()
         return request
     }
 
     /// Parses lines as they complete until the empty line that ends the head.
     private mutating func readHead(deadline: Double) throws -> HTTPRequest {
         var parser = RequestHeadParser(limits: limits)
-        var lineStart = 0
-        var scanned = 0
+        var lineStart = consumed
+        var scanned = consumed
         while true {
             while let lf = buffer[scanned...].firstIndex(of: 0x0A) {
                 let line = try Self.line(buffer, from: lineStart, lf: lf)
                 lineStart = lf + 1
                 scanned = lineStart
                 if try parser.line(line) {
-                    buffer.removeFirst(lineStart)
+                    consumed = lineStart
                     return try Self.checkedHead(parser.request!)
                 }
             }
@@ -162,8 +168,16 @@ public struct RequestReader<Source: ByteSource> {
         }
     }
 
+    /// Drops the consumed front of the buffer when that costs no more than what was consumed.
+    private mutating func compact() {
+        guard consumed > 0 && consumed >= unread else { return }
+        buffer.removeFirst(consumed)
+        consumed = 0
+    }
+
     /// Waits for more body bytes.
     private mutating func receive(_ progress: inout BodyProgress) throws {
+        compact()
         switch source.read(into: &buffer, deadline: progress.deadline) {
         case let .data(n):
             progress.record(n)
@@ -175,24 +189,24 @@ public struct RequestReader<Source: ByteSource> {
 
     /// The next `count` bytes.
     private mutating func readBytes(_ count: Int, _ progress: inout BodyProgress) throws -> [UInt8] {
-        while buffer.count < count { try receive(&progress) }
-        let bytes = Array(buffer[..<count])
-        buffer.removeFirst(count)
+        while unread < count { try receive(&progress) }
+        let bytes = Array(buffer[consumed..<(consumed + count)])
+        consumed += count
         return bytes
     }
 
     /// The next CRLF-terminated line of at most `limit` bytes, without its CRLF.
     private mutating func readLine(_ progress: inout BodyProgress, limit: Int) throws -> ArraySlice<UInt8> {
-        var scanned = 0
+        var scanned = 0  // bytes after `consumed` known to hold no LF
         while true {
-            if let lf = buffer[scanned...].firstIndex(of: 0x0A) {
-                guard lf <= limit + 1 else { throw RequestFailure(status: 400, message: "a chunk line is too long") }
-                let line = try Self.line(buffer, from: 0, lf: lf)
-                defer { buffer.removeFirst(lf + 1) }
+            if let lf = buffer[(consumed + scanned)...].firstIndex(of: 0x0A) {
+                guard lf - consumed <= limit + 1 else { throw RequestFailure(status: 400, message: "a chunk line is too long") }
+                let line = try Self.line(buffer, from: consumed, lf: lf)
+                consumed = lf + 1
                 return line
             }
-            if buffer.count > limit + 1 { throw RequestFailure(status: 400, message: "a chunk line is too long") }
-            scanned = buffer.count
+            if unread > limit + 1 { throw RequestFailure(status: 400, message: "a chunk line is too long") }
+            scanned = unread
             try receive(&progress)
         }
     }
@@ -220,11 +234,11 @@ public struct RequestReader<Source: ByteSource> {
                 }
             }
             body += try readBytes(size, &progress)
-            while buffer.count < 2 { try receive(&progress) }
-            guard buffer[0] == 0x0D, buffer[1] == 0x0A else {
+            while unread < 2 { try receive(&progress) }
+            guard buffer[consumed] == 0x0D, buffer[consumed + 1] == 0x0A else {
                 throw RequestFailure(status: 400, message: "chunk data not followed by CRLF")
             }
-            buffer.removeFirst(2)
+            consumed += 2
         }
     }
 

@@ -361,3 +361,20 @@ def test_huge_numbers_on_the_command_line_are_refused():
         run = subprocess.run([str(BINARY), "serve", "--model", str(CHECKPOINT), "--port", "0", flag, value],
                              capture_output=True, timeout=30)
         assert run.returncode == 64 and flag.encode() in run.stderr, (flag, run.returncode, run.stderr[-300:])
+
+
+def test_many_small_chunks_read_in_linear_time(server):
+    """A chunked body of one-byte chunks: each chunk used to cost a shift of the whole read
+    buffer. Four times the chunks must cost about four times as long, not sixteen."""
+    def seconds(count):
+        body = b"1\r\na\r\n" * count + b"0\r\n\r\n"
+        start = time.time()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=60) as c:
+            c.sendall(CHUNKED + b"Connection: close\r\n\r\n" + body)
+            status, _, _ = final_response(read_all(c, timeout=60))
+        assert status == 400  # "aaaa…" is not JSON: the body was read to its end
+        return time.time() - start
+
+    small = min(seconds(100_000) for _ in range(2))
+    large = seconds(400_000)
+    assert large < 8 * small, f"100k chunks {small:.2f} s, 400k chunks {large:.2f} s"
