@@ -340,7 +340,8 @@ def test_503_at_the_connection_limit_is_readable():
 
 def test_many_content_parts_render_in_linear_time(server):
     """500,000 one-character parts cost 5.9 s to render (each appended to a copy of the text
-    before it): four times the parts must now cost about four times as long, not sixteen."""
+    before it): four times the parts must now cost about four times as long, not sixteen
+    (parsing, validation and tokenising the parts are linear and weigh in as well)."""
     def seconds(count):
         parts = [{"type": "text", "text": "a"}] * count
         start = time.time()
@@ -351,7 +352,8 @@ def test_many_content_parts_render_in_linear_time(server):
 
     small = min(seconds(125_000) for _ in range(2))
     large = seconds(500_000)
-    assert large < 8 * small, f"125k parts {small:.2f} s, 500k parts {large:.2f} s"
+    # Measured on a Zen 3 guest: 0.9 s and 2.3 s now (x2.6); 1.1 s and 7.8 s before (x7.3).
+    assert large < 5 * small, f"125k parts {small:.2f} s, 500k parts {large:.2f} s"
 
 
 def test_huge_numbers_on_the_command_line_are_refused():
@@ -363,18 +365,14 @@ def test_huge_numbers_on_the_command_line_are_refused():
         assert run.returncode == 64 and flag.encode() in run.stderr, (flag, run.returncode, run.stderr[-300:])
 
 
-def test_many_small_chunks_read_in_linear_time(server):
-    """A chunked body of one-byte chunks: each chunk used to cost a shift of the whole read
-    buffer. Four times the chunks must cost about four times as long, not sixteen."""
-    def seconds(count):
-        body = b"1\r\na\r\n" * count + b"0\r\n\r\n"
-        start = time.time()
-        with socket.create_connection(("127.0.0.1", server.port), timeout=60) as c:
-            c.sendall(CHUNKED + b"Connection: close\r\n\r\n" + body)
-            status, _, _ = final_response(read_all(c, timeout=60))
-        assert status == 400  # "aaaa…" is not JSON: the body was read to its end
-        return time.time() - start
-
-    small = min(seconds(100_000) for _ in range(2))
-    large = seconds(400_000)
-    assert large < 8 * small, f"100k chunks {small:.2f} s, 400k chunks {large:.2f} s"
+def test_many_small_chunks_cost_little(server):
+    """A chunked body of one-byte chunks: each chunk used to shift the whole read buffer (up to
+    64 KiB), ~4 us a chunk on a Zen 3 guest (400,000 chunks: 1.5 s); now ~0.2 us."""
+    body = b"1\r\na\r\n" * 400_000 + b"0\r\n\r\n"
+    start = time.time()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as c:
+        c.sendall(CHUNKED + b"Connection: close\r\n\r\n" + body)
+        status, _, _ = final_response(read_all(c, timeout=60))
+    elapsed = time.time() - start
+    assert status == 400  # "aaaa…" is not JSON: the body was read to its end
+    assert elapsed < 0.75, f"{elapsed:.2f} s for 400,000 chunks"
