@@ -39,7 +39,11 @@ for t in "${targets[@]}"; do
   fi
 done
 
-build=(swift build --package-path Fuzz -c debug --sanitize fuzzer --sanitize address)
+# --sanitize fuzzer makes SwiftPM link libFuzzer's main (without it SwiftPM points main at the
+# target's own entry point, which a fuzz target has none of) but, in SwiftPM 6.3, instruments
+# little of the code for coverage; -Xswiftc -sanitize=fuzzer,address instruments every Swift
+# module, the root package's included.
+build=(swift build --package-path Fuzz -c debug --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address)
 echo "== fuzz: building ${all[*]} (${build[*]})"
 build_start=$(date +%s)
 # gold warns once per ASan register helper at every link ("Cannot export local symbol
