@@ -47,6 +47,21 @@ import Testing
         }
     }
 
+    @Test("a message of many content parts renders in linear time")
+    func manyContentParts() {
+        // A 16 MB body holds ~600 000 parts {"type":"text","text":"a"}. Each part's text was
+        // appended by copying the run so far (previous + s): 21 s for 600 000 parts on this
+        // project's 2-core host (3.4-9 s for 400 000), against 0.3 s when the run grows in place.
+        let count = 600_000
+        let part = JSONValue.object(JSONObject(["type": .string("text"), "text": .string("a")]))
+        let message = JSONValue.object(JSONObject(["role": .string("user"), "content": .array(Array(repeating: part, count: count))]))
+        let start = ContinuousClock.now
+        let prompt = ChatTemplate.render(messages: [message], tools: nil)
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed < .seconds(3), "\(elapsed)")
+        #expect(prompt.segments.contains(.text(String(repeating: "a", count: count))))
+    }
+
     @Test("Python's float repr, which tojson uses for numbers")
     func pythonNumbers() {
         let cases: [(String, String)] = [("1E3", "1000.0"), ("1.50", "1.5"), ("-0", "0"), ("-0.0", "-0.0"), ("2.5e-5", "2.5e-05"),
