@@ -11,6 +11,11 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kimi-serve", targets: ["kimi-serve"]),
+        // For the fuzz targets in Fuzz/, a package of its own that depends on this one.
+        .library(name: "KimiJSON", targets: ["KimiJSON"]),
+        .library(name: "KimiTokenizer", targets: ["KimiTokenizer"]),
+        .library(name: "KimiAPI", targets: ["KimiAPI"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): system libraries, the Swift tests in release, then the
-# black-box tests of the built server with the official openai client, requests and curl.
+# black-box tests of the built server with the official openai client, requests and curl, then
+# a bounded fuzzing run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh
@@ -11,3 +12,6 @@ if [ ! -x .venv-tests/bin/pytest ]; then
   .venv-tests/bin/pip install --quiet --disable-pip-version-check openai pytest requests
 fi
 KIMI_SERVE_BINARY=.build/release/kimi-serve .venv-tests/bin/python -m pytest -q Tests/IntegrationTests
+# Every libFuzzer target of Fuzz/ for 60 s over its seed corpus (its own debug build with
+# address sanitizer, ~2 min on 2 cores); a crash, hang or OOM fails the run.
+Scripts/fuzz.sh --seconds 60

@@ -37,11 +37,24 @@ public enum JSONValue: Equatable, Sendable {
 }
 
 /// A JSON object's members in document order. A repeated key keeps its first position and its
-/// last value (as Python's `json.loads` does). Lookups are hashed.
+/// last value (as Python's `json.loads` does). Keys are the same when their UTF-8 is, as in
+/// Python: two spellings of one character ("é" and "e" + U+0301) are two keys. Lookups are hashed.
 public struct JSONObject: Equatable, Sendable, Sequence {
     public private(set) var keys: [String] = []
     public private(set) var values: [JSONValue] = []
-    private var positions: [String: Int] = [:]
+    private var positions: [Key: Int] = [:]
+
+    /// A key hashed and compared by its UTF-8 bytes; String's == and hash treat canonically
+    /// equivalent strings as one.
+    private struct Key: Hashable {
+        let text: String
+        init(_ text: String) { self.text = text }
+        static func == (a: Key, b: Key) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+        func hash(into hasher: inout Hasher) {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+    }
 
     public init() {}
 
@@ -52,19 +65,19 @@ public struct JSONObject: Equatable, Sendable, Sequence {
     public var count: Int { keys.count }
 
     public subscript(key: String) -> JSONValue? {
-        get { positions[key].map { values[$0] } }
+        get { positions[Key(key)].map { values[$0] } }
         set {
-            if let i = positions[key] {
+            if let i = positions[Key(key)] {
                 if let newValue {
                     values[i] = newValue
                 } else {
                     keys.remove(at: i)
                     values.remove(at: i)
-                    positions[key] = nil
-                    for j in i..<keys.count { positions[keys[j]] = j }
+                    positions[Key(key)] = nil
+                    for j in i..<keys.count { positions[Key(keys[j])] = j }
                 }
             } else if let newValue {
-                positions[key] = keys.count
+                positions[Key(key)] = keys.count
                 keys.append(key)
                 values.append(newValue)
             }

@@ -34,18 +34,18 @@ public enum ChatTemplate {
         mutating func control(_ s: String) { segments.append(.control(s)) }
 
         /// Appends text, merged with a preceding text segment so runs between two control tokens
-        /// are encoded together.
+        /// are encoded together. The segment is taken out of the array first so its string is
+        /// uniquely referenced and grows in place: a message of many content parts costs linear
+        /// time, not a copy of the run so far per part.
         mutating func text(_ s: String) {
             guard !s.isEmpty else { return }
-            guard case var .text(previous)? = segments.last else {
+            if case var .text(previous)? = segments.last {
+                segments.removeLast()
+                previous += s
+                segments.append(.text(previous))
+            } else {
                 segments.append(.text(s))
-                return
             }
-            // Removed first, so `previous` holds the only reference and grows in place: a message
-            // of many small parts renders in linear time.
-            segments.removeLast()
-            previous += s
-            segments.append(.text(previous))
         }
     }
 

@@ -47,6 +47,19 @@ import Testing
         }
     }
 
+    @Test("keys that are two spellings of one character stay two keys, as json.loads and tojson keep them")
+    func canonicallyEquivalentKeys() throws {
+        // "é" precomposed and "e" + U+0301: equal as Swift Strings, two keys for Python.
+        let text = "[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"\u{E9}\":1,\"e\u{301}\":2}}}]"
+        let tools = try JSONParser.parse(text)
+        let parameters = tools.array?.first?["function"]?["parameters"]
+        #expect(parameters?.object?.count == 2)
+        #expect(parameters?["e\u{301}"] == JSONValue(2))
+        #expect(JSONWriter().string(tools) == text)
+        let prompt = ChatTemplate.render(messages: [.object(JSONObject(["role": .string("user"), "content": .string("hi")]))], tools: tools)
+        #expect(prompt.text.contains("{\"\u{E9}\":1,\"e\u{301}\":2}"))
+    }
+
     @Test("Python's float repr, which tojson uses for numbers")
     func pythonNumbers() {
         let cases: [(String, String)] = [("1E3", "1000.0"), ("1.50", "1.5"), ("-0", "0"), ("-0.0", "-0.0"), ("2.5e-5", "2.5e-05"),
