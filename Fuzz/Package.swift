@@ -11,6 +11,8 @@ import PackageDescription
 // libFuzzer dictionary dict/<name>.dict. Scripts/fuzz.sh runs every Sources/fuzz-* folder.
 let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("fuzz-json", [.product(name: "KimiJSON", package: "kimi-serve")]),
+    ("fuzz-http-request", [.product(name: "HTTPServer", package: "kimi-serve")]),
+    ("fuzz-tool-calls", [.product(name: "KimiTokenizer", package: "kimi-serve")]),
     ("fuzz-chat-request", [
         .product(name: "KimiJSON", package: "kimi-serve"),
         .product(name: "KimiAPI", package: "kimi-serve"),

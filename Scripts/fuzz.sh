@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzing: builds the libFuzzer targets of the Fuzz/ package (debug, every module compiled with
+# Fuzzing: builds the libFuzzer targets of the Fuzz/ package (release, every module compiled with
 # -sanitize=fuzzer,address) and runs each for a bounded time over its committed seed corpus
 # Fuzz/corpus/<target>/, with Fuzz/dict/<target>.dict when there is one. New inputs go to a
 # scratch corpus and any crash, hang or OOM input to an artifacts folder, both under
@@ -43,7 +43,7 @@ done
 # target's own entry point, which a fuzz target has none of) but, in SwiftPM 6.3, instruments
 # little of the code for coverage; -Xswiftc -sanitize=fuzzer,address instruments every Swift
 # module, the root package's included.
-build=(swift build --package-path Fuzz -c debug --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address)
+build=(swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address)
 echo "== fuzz: building ${all[*]} (${build[*]})"
 build_start=$(date +%s)
 # gold warns once per ASan register helper at every link ("Cannot export local symbol

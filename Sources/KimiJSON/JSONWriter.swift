@@ -44,6 +44,12 @@ public struct JSONWriter {
     }
 
     public static func quote(_ s: String, to out: inout String) {
+        quote(s, to: &out, escaping: { _ in false })
+    }
+
+    /// `s` as a JSON string literal, with the scalars `escaping` picks also written as `\u`
+    /// escapes (beyond the controls JSON requires).
+    public static func quote(_ s: String, to out: inout String, escaping extra: (Unicode.Scalar) -> Bool) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -55,7 +61,7 @@ public struct JSONWriter {
             case "\u{08}": out += "\\b"
             case "\u{0C}": out += "\\f"
             default:
-                if scalar.value < 0x20 {
+                if scalar.value < 0x20 || extra(scalar) {
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {

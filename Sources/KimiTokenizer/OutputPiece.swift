@@ -20,6 +20,21 @@ extension Sequence<OutputPiece> {
     }
 }
 
+extension Sequence<OutputPiece> {
+    /// The pieces with adjacent texts joined: the same output however it was cut into tokens.
+    public var coalesced: [OutputPiece] {
+        var out: [OutputPiece] = []
+        for piece in self {
+            if case let .text(s) = piece, case let .text(previous)? = out.last {
+                out[out.count - 1] = .text(previous + s)
+            } else {
+                out.append(piece)
+            }
+        }
+        return out
+    }
+}
+
 extension Tokenizer {
     /// The ids of pieces (the start of an answer the server writes for the model): each marker
     /// as its special id, text as ordinary tokens, so marker characters in the text stay text.

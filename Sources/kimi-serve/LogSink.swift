@@ -1,4 +1,5 @@
 import Foundation
+import KimiJSON
 import Logging
 
 /// Where log lines go: standard error, written by a background thread from a bounded queue,
@@ -108,25 +109,12 @@ struct LineLogHandler: LogHandler {
     /// a client (a request path, a header) cannot move the cursor, retitle the window or hide
     /// part of a line.
     static func json(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                let v = scalar.value
-                if v < 0x20 || (0x7F...0x9F).contains(v) || (0x200E...0x200F).contains(v) || (0x2028...0x202E).contains(v)
-                    || (0x2066...0x2069).contains(v) {
-                    let hex = String(v, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
+        var out = ""
+        JSONWriter.quote(s, to: &out) { scalar in
+            let v = scalar.value
+            return (0x7F...0x9F).contains(v) || (0x200E...0x200F).contains(v) || (0x2028...0x202E).contains(v)
+                || (0x2066...0x2069).contains(v)
         }
-        return out + "\""
+        return out
     }
 }

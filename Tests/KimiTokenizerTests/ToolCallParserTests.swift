@@ -146,23 +146,10 @@ import Testing
                 return s.unicodeScalars.map { .text(String($0)) }
             }
             for cut in 0...atoms.count {
-                #expect(Self.stream([Self.coalesced(atoms[..<cut]), Self.coalesced(atoms[cut...])]) == batch, "\(name) cut at \(cut)")
+                #expect(Self.stream([atoms[..<cut].coalesced, atoms[cut...].coalesced]) == batch, "\(name) cut at \(cut)")
             }
             #expect(Self.stream(atoms.map { [$0] }) == batch, "\(name) per scalar")
         }
-    }
-
-    /// Adjacent text pieces joined.
-    static func coalesced(_ pieces: ArraySlice<OutputPiece>) -> [OutputPiece] {
-        var out: [OutputPiece] = []
-        for piece in pieces {
-            if case let .text(s) = piece, case let .text(previous)? = out.last {
-                out[out.count - 1] = .text(previous + s)
-            } else {
-                out.append(piece)
-            }
-        }
-        return out
     }
 
     @Test("streaming emits each call's id and name once, before its argument fragments")
