@@ -9,6 +9,9 @@ public protocol HTTPHandler: Sendable {
     /// The response for an error found by the HTTP layer itself (malformed framing, limits,
     /// overload), so that every error body has the application's shape.
     func errorResponse(status: Int, message: String) -> HTTPResponse
+    /// Told of every request the HTTP layer refuses itself (before the handler saw it), for the
+    /// log and the metrics.
+    func refused(status: Int, message: String)
 }
 
 /// An HTTP/1.1 server on POSIX sockets: one listening socket (IPv4 or IPv6), an accept thread,
@@ -140,6 +143,7 @@ public final class HTTPServer: @unchecked Sendable {
             let socket = Socket(fd: client)
             guard let connection = admit(socket) else {
                 // Every connection is being answered: 503 at once, from this thread, briefly.
+                handler.refused(status: 503, message: "too many open connections")
                 let response = handler.errorResponse(status: 503, message: "too many open connections")
                 ResponseWriter(socket: socket, limits: configuration.limits, keepAlive: false, http10: false, headOnly: false,
                                headers: [("Retry-After", "1")]).send(response, close: true)
@@ -207,6 +211,7 @@ public final class HTTPServer: @unchecked Sendable {
                 request = next
             } catch let failure as RequestFailure {
                 if let status = failure.status {
+                    handler.refused(status: status, message: failure.message)
                     ResponseWriter(socket: socket, limits: limits, keepAlive: false, http10: false, headOnly: false, headers: [])
                         .send(handler.errorResponse(status: status, message: failure.message), close: true)
                 }

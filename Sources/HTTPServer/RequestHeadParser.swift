@@ -70,7 +70,7 @@ struct RequestHeadParser {
     /// (`http://host/path`, which servers must accept) reduced to its path; `*` for OPTIONS.
     static func target(_ bytes: ArraySlice<UInt8>, method: String) throws -> String {
         guard bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw RequestFailure(status: 400, message: "the request target holds a character that is not visible ASCII")
+            throw RequestFailure(status: 400, message: "the request target \(String(decoding: bytes.prefix(200), as: UTF8.self)) holds a character that is not visible ASCII")
         }
         let text = String(decoding: bytes, as: UTF8.self)
         if text.hasPrefix("/") { return text }

@@ -53,6 +53,11 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         APIError.http(status: status, message: message).response
     }
 
+    public func refused(status: Int, message: String) {
+        engine.metrics?.recordRequest(status: status)
+        configuration.logger.notice("request refused", metadata: ["status": "\(status)", "error": "\(message)"])
+    }
+
     /// What one request's log line reports.
     struct RequestRecord {
         var id = ""

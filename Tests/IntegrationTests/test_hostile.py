@@ -247,8 +247,8 @@ def test_control_characters_are_escaped_in_the_log(tmp_path):
     finally:
         s.stop()
     log = s.process.stderr.read()
-    assert b"PWNED" in log  # the prompt is logged ...
-    assert b"\\u001b[2J" in log and b"\\u009b31m" in log and b"\\u202e" in log  # ... with its controls escaped
+    assert b"/a\\u001b[2J\\u001b]0;PWNED\\u0007" in log  # the refused path is logged, escaped
+    assert b"\\u009b31m" in log and b"\\u202e" in log  # and so is the prompt
     for control in (b"\x1b", b"\x07", "\u009b".encode(), "\u202e".encode()):
         assert control not in log
 
