@@ -79,7 +79,7 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         if request.method == "OPTIONS" {
             // A preflight: allowed origins learn what they may send; others get no CORS headers,
             // which the browser takes as a refusal.
-            writer.send(HTTPResponse(status: 204, headers: [("Allow", "GET, HEAD, POST, OPTIONS")] + (cors.isEmpty ? [] : [
+            writer.send(HTTPResponse(status: 204, headers: [("Allow", "GET, HEAD, POST, OPTIONS")] + (!cors.contains { $0.name == "Access-Control-Allow-Origin" } ? [] : [
                 ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
                 ("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Api-Key, OpenAI-Organization, OpenAI-Project"),
                 ("Access-Control-Max-Age", "86400"),
@@ -149,11 +149,12 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         throw APIError(status: 404, type: "invalid_request_error", message: "no route \(method) \(path.prefix(200))", code: "not_found")
     }
 
-    /// `Access-Control-Allow-Origin` for a request whose `Origin` is allowed; nothing otherwise.
+    /// `Access-Control-Allow-Origin` for a request whose `Origin` is allowed. With a list of
+    /// origins the answer depends on the request's, which `Vary: Origin` tells caches.
     func corsHeaders(_ request: HTTPRequest) -> [(name: String, value: String)] {
         guard let origin = request.header("Origin"), !configuration.allowedOrigins.isEmpty else { return [] }
         if configuration.allowedOrigins.contains("*") { return [("Access-Control-Allow-Origin", "*")] }
-        guard configuration.allowedOrigins.contains(origin) else { return [] }
+        guard configuration.allowedOrigins.contains(origin) else { return [("Vary", "Origin")] }
         return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
     }
 

@@ -290,7 +290,10 @@ def test_allowed_origins():
         r = requests.post(s.base_url + "/chat/completions", json=HELLO, headers=ok, timeout=10)
         assert r.headers["access-control-allow-origin"] == "https://app.example" and r.headers["vary"] == "Origin"
         r = requests.get(s.base_url + "/models", headers={"Origin": "https://evil.example"}, timeout=10)
-        assert "access-control-allow-origin" not in r.headers
+        assert "access-control-allow-origin" not in r.headers and r.headers["vary"] == "Origin"
+        r = requests.options(s.base_url + "/chat/completions", timeout=10,
+                             headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+        assert r.status_code == 204 and not [h for h in r.headers if h.lower().startswith("access-control-")]
     finally:
         s.stop()
     s = Server("--allowed-origins", "*")
