@@ -3,7 +3,7 @@
 Shared by the fixture generator (make_fixtures.py) and the shape sweep (check_forward.py).
 Needs: torch (CPU wheel from /opt/wheels), transformers, safetensors, numpy, regex.
 
-Layout written (spec/kimi-k2.md §1, §2, §4):
+Layout written (as Kimi-K2-Instruct's Hugging Face repository lays it out):
   config.json                      Kimi's key set (model_type kimi_k2, rope_scaling, quantization_config)
   generation_config.json           eos = <|im_end|>
   tiktoken.model                   base64(bytes) rank, one line per mergeable token
@@ -26,7 +26,7 @@ from safetensors.torch import save_file
 
 BLOCK = 128
 
-# spec §4.2, the 8 alternatives of Kimi's pat_str.
+# The 8 alternatives of Kimi's pat_str (tokenization_kimi.py).
 KIMI_PAT_STR = "|".join([
     r"""[\p{Han}]+""",
     r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]*[\p{Ll}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
@@ -38,7 +38,8 @@ KIMI_PAT_STR = "|".join([
     r"""\s+""",
 ])
 
-# spec §4.3: (offset after the mergeable ranks, text, special flag); the rest are reserved.
+# Kimi K2's named special tokens (tokenizer_config.json's added_tokens_decoder): (offset after the
+# mergeable ranks, text, special flag); the rest are reserved.
 KIMI_SPECIALS = [
     (0, "[BOS]", True), (1, "[EOS]", True), (2, "<|im_end|>", True), (3, "<|im_user|>", True),
     (4, "<|im_assistant|>", True), (6, "<|start_header_id|>", True), (7, "<|end_header_id|>", True),
@@ -148,7 +149,7 @@ def write_tokenizer(directory, ranks):
 
 
 def kimi_config(**overrides):
-    """A config.json dict with Kimi K2's key set (spec §1.1), small values by default."""
+    """A config.json dict with Kimi K2's key set, small values by default."""
     cfg = {
         "architectures": ["DeepseekV3ForCausalLM"],
         "auto_map": {"AutoConfig": "configuration_deepseek.DeepseekV3Config",
@@ -192,7 +193,7 @@ def quantize_fp8(w):
 
 
 class Builder:
-    """Random weights that keep activations sane (guides/reference.md) and their exact values."""
+    """Random weights that keep activations sane and their exact values."""
 
     def __init__(self, cfg, seed, linear_dtype="fp8"):
         """linear_dtype: "fp8" (block-quantised with scale_inv, the real layout) or a torch

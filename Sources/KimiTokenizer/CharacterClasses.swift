@@ -1,5 +1,6 @@
-/// The character classes Kimi's pre-tokenizer pattern (spec §4.2) and its long-input rule
-/// (§4.4) test, one byte of flags per code point, in a two-level table built once from the
+/// The character classes Kimi's pre-tokenizer pattern (`pat_str` in Kimi K2's
+/// tokenization_kimi.py) and its long-input rule (runs of more than 25,000 whitespace or
+/// non-whitespace characters are cut before encoding, as that file's `encode` does) test, one byte of flags per code point, in a two-level table built once from the
 /// standard library's Unicode properties (general category, White_Space) and `hanScriptRanges`.
 struct CharacterClasses: Sendable {
     /// \p{L}

@@ -1,6 +1,7 @@
 import KimiJSON
 
-/// Kimi K2's chat template (spec §5; the Jinja text is Scripts/kimi-k2-chat-template.jinja),
+/// Kimi K2's chat template (the Jinja text of its tokenizer_config.json, copied in
+/// Scripts/kimi-k2-chat-template.jinja),
 /// written out in Swift with Jinja's whitespace and truthiness rules, rendering to a list of
 /// segments: markup the template writes (`<|im_user|>`, `<|im_middle|>`, `<|im_end|>`, the
 /// tool-call markers) as control tokens, and everything else as text. Rendering the segments'

@@ -1,4 +1,4 @@
-/// Kimi's pre-tokenizer (spec §4.2) as a hand-written scanner over UTF-8, with the exact
+/// Kimi's pre-tokenizer (the `pat_str` regex of Kimi K2's tokenization_kimi.py) as a hand-written scanner over UTF-8, with the exact
 /// leftmost-first, backtracking semantics tiktoken's regex engine gives `pat_str`:
 ///
 ///     1  [\p{Han}]+

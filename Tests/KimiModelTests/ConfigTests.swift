@@ -13,16 +13,16 @@ import Testing
         try ModelConfig(json: JSONWriter().string(.object(object)))
     }
 
-    @Test("Kimi K2's config parses with the spec's derived constants (spec §1, §3.4)")
+    @Test("Kimi K2's config parses with its derived constants (softmax scale, YaRN frequencies)")
     func kimiK2() throws {
         let c = try Self.parse(Self.k2())
         #expect(c.kvCacheWidth == 576)
         #expect(c.qLoraRank == 1536 && c.qkHeadDim == 192 && c.moeLayerCount == 60)
         let rope = RotaryEmbedding(config: c)
-        // spec §1.1: 192^-0.5 · (0.1 ln 32 + 1)^2 = 0.1308608; cos/sin unscaled.
+        // qk_head_dim 192, YaRN factor 32, mscale_all_dim 1: 192^-0.5 · (0.1 ln 32 + 1)^2 = 0.1308608; cos/sin unscaled.
         #expect(abs(rope.softmaxScale - 0.1308608) < 1e-6)
         #expect(rope.attentionFactor == 1)
-        // spec §3.4: frequencies 0..19 keep base^(-2i/64), 20..31 are divided by the factor.
+        // transformers' _compute_yarn_parameters (beta_fast 1, beta_slow 1): frequencies 0..19 keep base^(-2i/64), 20..31 are divided by the factor.
         for i in 0..<32 {
             let original = 1 / powf(50000, Float(2 * i) / 64)
             let expected = i < 20 ? original : original / 32

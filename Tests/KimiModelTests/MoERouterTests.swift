@@ -2,7 +2,7 @@ import Foundation
 import KimiModel
 import Testing
 
-/// The router against a sort-based reference written from spec §3.5.
+/// The router against a sort-based reference written from transformers' DeepseekV3TopkRouter.
 @Suite struct MoERouterTests {
     static func reference(logits: [Float], bias: [Float], groups: Int, topkGroup: Int, k: Int,
                           normalize: Bool, scaling: Float) -> [(Int, Float)] {

@@ -4,11 +4,11 @@ import KimiModel
 import TestSupport
 import Testing
 
-/// Kimi-K2-Instruct at full size without its terabyte: the full config and tensor list of spec
-/// §2.2 in 62 shards whose headers are real and whose data is a hole (`ftruncate`). Loading it
+/// Kimi-K2-Instruct at full size without its terabyte: the full config and the tensor names of
+/// its model.safetensors.index.json in 62 shards whose headers are real and whose data is a hole (`ftruncate`). Loading it
 /// exercises 64-bit offsets, the 61-layer × 384-expert index and the memory plan in seconds.
 @Suite(.serialized) struct RealScaleTests {
-    /// Spec §2.2's tensor list, written out here independently of TensorManifest.
+    /// Kimi-K2-Instruct's tensor list, written out here independently of TensorManifest.
     static func kimiK2Tensors() -> [SafetensorsWriter.Entry] {
         var out: [SafetensorsWriter.Entry] = []
         func fp8(_ name: String, _ rows: Int, _ cols: Int) {
@@ -108,7 +108,7 @@ import Testing
         // The model card: "1 trillion total parameters, 32 billion activated".
         #expect((1.0e12...1.05e12).contains(Double(summary.totalParameters)), "total \(summary.totalParameters)")
         #expect((32.0e9...33.0e9).contains(Double(summary.activeParameters)), "active \(summary.activeParameters)")
-        // spec §3.6: 576 values per token and layer, 61 layers: 70,272 bytes in bf16.
+        // kv_lora_rank 512 + qk_rope_head_dim 64 = 576 values per token and layer, 61 layers: 70,272 bytes in bf16.
         #expect(summary.kvBytesPerTokenBF16 == 70_272)
         #expect(summary.weightBytes <= checkpoint.mappedBytes)
 

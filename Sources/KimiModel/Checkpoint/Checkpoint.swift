@@ -3,7 +3,8 @@ import KimiJSON
 
 /// A checkpoint directory: `config.json` plus either `model.safetensors.index.json` and the shards
 /// it names, or a single `model.safetensors`. Every shard is mapped and its header validated; a
-/// weight's `_scale_inv` may sit in another shard than the weight (spec §2.1).
+/// weight's `_scale_inv` may sit in another shard than the weight (the index maps each tensor
+/// to its shard on its own).
 public final class Checkpoint: @unchecked Sendable {
     public let directory: String
     public let config: ModelConfig

@@ -1,7 +1,8 @@
 import KimiJSON
 
 /// The hyper-parameters of a DeepSeek-V3-architecture checkpoint (Kimi K2 and relatives), read
-/// from `config.json` with the keys of spec/kimi-k2.md §1. Every value the forward pass depends
+/// from `config.json` with the keys of Kimi K2's (a DeepseekV3Config with `model_type`
+/// kimi_k2). Every value the forward pass depends
 /// on is validated here; an unsupported or inconsistent value is a `ConfigError` naming its key.
 public struct ModelConfig: Sendable, Equatable {
     public var modelType: String
@@ -50,7 +51,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var expertsPerGroup: Int { nRoutedExperts / nGroup }
 }
 
-/// `rope_scaling` of type yarn, with transformers' defaults and quirks (spec §3.4).
+/// `rope_scaling` of type yarn, with the defaults and quirks of transformers'
+/// `_compute_yarn_parameters`.
 public struct YarnScaling: Sendable, Equatable {
     public var factor: Double
     public var originalMaxPositionEmbeddings: Int

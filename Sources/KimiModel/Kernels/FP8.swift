@@ -1,7 +1,7 @@
 import CKimiKernels
 
 // float8_e4m3fn (1 sign, 4 exponent bits with bias 7, 3 mantissa bits, no infinities; 0x7F and
-// 0xFF are NaN) decoded with integer operations only (guides/swift-performance.md §1):
+// 0xFF are NaN) decoded with integer operations only:
 // sign-extend the byte to 32 bits, shift left by 20 and keep the sign, exponent and mantissa
 // bits (mask 0x87F00000). The result, read as a Float, is the fp8 value times 2^-120, exactly,
 // for every non-NaN code including the subnormals (which become Float subnormals). Kernels fold

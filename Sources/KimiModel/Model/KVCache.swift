@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The compressed MLA cache of one sequence (spec §3.6): per layer and token the normalised
+/// The compressed MLA cache of one sequence (DeepSeek-V3's `attn_impl = "absorb"`): per layer and token the normalised
 /// latent c (kvLoraRank) followed by the rotated, head-shared k_pe (qkRopeHeadDim), in bf16
 /// (the default; 70 272 bytes per token for Kimi K2) or f32. The memory is an anonymous
 /// mapping: pages a sequence never reaches are never committed.

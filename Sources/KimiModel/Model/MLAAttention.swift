@@ -1,4 +1,4 @@
-/// Multi-head latent attention in its absorbed form (spec §3.2, §3.6; DeepSeek-V3's
+/// Multi-head latent attention in its absorbed form (DeepSeek-V3's model.py with
 /// `attn_impl = "absorb"`). Per token only the normalised latent c (kvLoraRank) and the
 /// rotated k_pe (qkRopeHeadDim) are cached; per head h the query's no-rope part is taken into
 /// latent space through W_UK[h] (kv_b's first qkNopeHeadDim rows of the head), scores are

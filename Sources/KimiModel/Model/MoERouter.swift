@@ -1,6 +1,6 @@
 import Foundation
 
-/// DeepSeek-V3's noaux_tc routing (spec §3.5), as transformers' DeepseekV3TopkRouter:
+/// DeepSeek-V3's noaux_tc routing, as transformers' DeepseekV3TopkRouter:
 /// sigmoid scores; the correction bias added for choosing only; groups ranked by the sum of
 /// their two best biased scores and all but the best `topkGroup` masked; the top k biased
 /// scores chosen; their unbiased scores as weights, normalised if `normTopkProb`, times

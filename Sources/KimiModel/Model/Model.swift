@@ -1,7 +1,7 @@
 import Foundation
 
 /// The Kimi K2 / DeepSeek-V3 forward pass on CPU with float32 activations, in the order of
-/// transformers' DeepseekV3ForCausalLM (spec §3):
+/// transformers' DeepseekV3ForCausalLM:
 ///
 ///     h = embed(tokens)
 ///     for each layer:  h += MLA(RMSNorm(h));  h += (dense MLP or MoE)(RMSNorm(h))
@@ -9,7 +9,7 @@ import Foundation
 ///
 /// Weights stay in their checkpoint dtype (block-fp8 is decoded inside the kernels); the
 /// attention keeps only the compressed latent cache and absorbs W_UK / W_UV into the query and
-/// output (spec §3.6). A batch of tokens is a prefill chunk: every token's row is computed with
+/// output (DeepSeek-V3's absorbed attention). A batch of tokens is a prefill chunk: every token's row is computed with
 /// the same arithmetic as if it ran alone.
 public final class KimiTransformer {
     public let config: ModelConfig

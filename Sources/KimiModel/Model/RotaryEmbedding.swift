@@ -1,6 +1,6 @@
 import Foundation
 
-/// RoPE frequencies with YaRN (spec §3.4), computed as transformers'
+/// RoPE frequencies with YaRN, computed as transformers'
 /// `_compute_yarn_parameters` does, in float32 where it uses float32:
 /// frequencies below the correction range keep base^(-2i/d), those above are divided by the
 /// factor, a linear ramp blends between; cos and sin are multiplied by the attention factor,

@@ -1,4 +1,4 @@
-/// Every tensor the architecture reads, by its Hugging Face name (spec §2.2), derived from the
+/// Every tensor the architecture reads, by its Hugging Face name (as in Kimi K2's model.safetensors.index.json), derived from the
 /// config alone: the checkpoint is checked against this list, never the other way round.
 public struct TensorSpec: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {

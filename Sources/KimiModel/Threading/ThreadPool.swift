@@ -4,8 +4,7 @@ import Synchronization
 
 /// A persistent pool for the engine's fork/join regions (thousands per decode step): the
 /// caller runs part 0 itself, workers spin on a generation counter between regions and sleep
-/// on a condition variable only after `spinWindow` without work (guides/swift-performance.md
-/// §3: Dispatch waits 15-20 µs to wake and often runs short regions serially; a spinning
+/// on a condition variable only after `spinWindow` without work (Dispatch waits 15-20 µs to wake and often runs short regions serially; a spinning
 /// worker answers in under a microsecond).
 public final class ThreadPool: @unchecked Sendable {
     /// What the workers share with the pool; they hold it, not the pool, so that dropping the
