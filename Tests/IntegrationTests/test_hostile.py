@@ -341,22 +341,17 @@ def test_503_at_the_connection_limit_is_readable():
         s.stop()
 
 
-def test_many_content_parts_render_in_linear_time(server):
+def test_many_content_parts_are_answered_promptly(server):
     """500,000 one-character parts cost 5.9 s to render (each appended to a copy of the text
-    before it): four times the parts must now cost about four times as long, not sixteen
-    (parsing, validation and tokenising the parts are linear and weigh in as well)."""
-    def seconds(count):
-        parts = [{"type": "text", "text": "a"}] * count
-        start = time.time()
-        r = requests.post(server.base_url + "/chat/completions", timeout=120,
-                          json={**HELLO, "messages": [{"role": "user", "content": parts}]})
-        assert r.status_code == 400 and r.json()["error"]["code"] == "context_length_exceeded"
-        return time.time() - start
-
-    small = min(seconds(125_000) for _ in range(2))
-    large = seconds(500_000)
-    # Measured on a Zen 3 guest: 0.9 s and 2.3 s now (x2.6); 1.1 s and 7.8 s before (x7.3).
-    assert large < 5 * small, f"125k parts {small:.2f} s, 500k parts {large:.2f} s"
+    before it); the whole request took 7.8 s on a Zen 3 guest, now 2.3-2.5 s (parsing,
+    validation and tokenising are linear). ChatTemplateTests checks the render's linearity."""
+    parts = [{"type": "text", "text": "a"}] * 500_000
+    start = time.time()
+    r = requests.post(server.base_url + "/chat/completions", timeout=120,
+                      json={**HELLO, "messages": [{"role": "user", "content": parts}]})
+    elapsed = time.time() - start
+    assert r.status_code == 400 and r.json()["error"]["code"] == "context_length_exceeded"
+    assert elapsed < 5, f"{elapsed:.2f} s for 500,000 parts"
 
 
 def test_huge_numbers_on_the_command_line_are_refused():

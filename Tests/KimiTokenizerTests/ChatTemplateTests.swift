@@ -47,6 +47,25 @@ import Testing
         }
     }
 
+    @Test("a message of many content parts renders in linear time")
+    func manyContentParts() {
+        // Each part's text used to be appended to a copy of the run so far: quadratic time
+        // (a 16 MB body holds ~600,000 parts). Four times the parts must cost about four times
+        // as long, not sixteen.
+        func seconds(_ count: Int) -> Double {
+            let part = JSONValue.object(JSONObject(["type": .string("text"), "text": .string("a")]))
+            let message = JSONValue.object(JSONObject(["role": .string("user"), "content": .array(Array(repeating: part, count: count))]))
+            let start = ContinuousClock.now
+            let prompt = ChatTemplate.render(messages: [message], tools: nil)
+            let elapsed = ContinuousClock.now - start
+            #expect(prompt.segments.contains(.text(String(repeating: "a", count: count))))
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        }
+        let small = min(seconds(150_000), seconds(150_000))
+        let large = seconds(600_000)
+        #expect(large < 8 * small, "150,000 parts \(small) s, 600,000 parts \(large) s")
+    }
+
     @Test("keys that are two spellings of one character stay two keys, as json.loads and tojson keep them")
     func canonicallyEquivalentKeys() throws {
         // "é" precomposed and "e" + U+0301: equal as Swift Strings, two keys for Python.
