@@ -206,7 +206,7 @@ public final class HTTPServer: @unchecked Sendable {
                 guard let next = try reader.next(idleTimeout: first ? limits.headerTimeout : limits.keepAliveTimeout,
                                                  started: { enter(.receiving, connection) },
                                                  sendContinue: {
-                    socket.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), timeout: limits.writeTimeout)
+                    socket.write(ResponseWriter.interimContinue, timeout: limits.writeTimeout)
                 }) else { return }
                 request = next
             } catch let failure as RequestFailure {

@@ -43,14 +43,17 @@ public final class ResponseWriter: @unchecked Sendable {
             if !probed {
                 probed = true
                 if let body {
-                    body.probe()
+                    body.write(body.probe)
                 } else if !started && !http10 {
-                    socket.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), timeout: limits.writeTimeout)
+                    socket.write(Self.interimContinue, timeout: limits.writeTimeout)
                 }
             }
             return socket.broken
         }
     }
+
+    /// An interim `100 Continue` response: asked for by `Expect`, and the probe above.
+    static let interimContinue = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     private func head(_ status: Int, _ fields: [(name: String, value: String)]) -> String {
         var lines = ["HTTP/1.1 \(status) \(reasonPhrase(status))"]
@@ -148,7 +151,7 @@ public final class BodyStream: @unchecked Sendable {
 
     /// What `ResponseWriter.clientGone` writes to find out whether a half-closed client reads:
     /// nothing for a plain body (its next write tells), an SSE comment for an event stream.
-    fileprivate var probe: () -> Void = {}
+    fileprivate var probe: [UInt8] = []
 
     /// Whether the client has gone away.
     public var clientGone: Bool { !open || writer.clientGone }
@@ -160,7 +163,7 @@ public final class EventStream: @unchecked Sendable {
 
     init(body: BodyStream) {
         self.body = body
-        body.probe = { [unowned body] in body.write(Array(": \n\n".utf8)) }
+        body.probe = Array(": \n\n".utf8)
     }
 
     public var open: Bool { body.open }

@@ -79,11 +79,12 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         if request.method == "OPTIONS" {
             // A preflight: allowed origins learn what they may send; others get no CORS headers,
             // which the browser takes as a refusal.
-            writer.send(HTTPResponse(status: 204, headers: [("Allow", "GET, HEAD, POST, OPTIONS")] + (!cors.contains { $0.name == "Access-Control-Allow-Origin" } ? [] : [
+            let allowed = cors.contains { $0.name == "Access-Control-Allow-Origin" }
+            writer.send(HTTPResponse(status: 204, headers: [("Allow", "GET, HEAD, POST, OPTIONS")] + (allowed ? [
                 ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
                 ("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Api-Key, OpenAI-Organization, OpenAI-Project"),
                 ("Access-Control-Max-Age", "86400"),
-            ])))
+            ] : [])))
             return
         }
         do {
