@@ -37,15 +37,16 @@ let package = Package(
             dependencies: ["KimiJSON"]
         ),
         .target(name: "HTTPServer"),
+        .target(name: "KimiConstraints", dependencies: ["KimiJSON", "KimiTokenizer"]),
         .target(name: "CKimiDemo"),
         .target(name: "KimiDemo", dependencies: ["CKimiDemo"]),
         .target(
             name: "KimiServing",
-            dependencies: ["KimiModel", "KimiTokenizer", .product(name: "Prometheus", package: "swift-prometheus")]
+            dependencies: ["KimiModel", "KimiTokenizer", "KimiConstraints", .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         .target(
             name: "KimiAPI",
-            dependencies: ["HTTPServer", "KimiServing", "KimiTokenizer", "KimiJSON",
+            dependencies: ["HTTPServer", "KimiServing", "KimiTokenizer", "KimiJSON", "KimiConstraints",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
@@ -55,6 +56,7 @@ let package = Package(
                 "KimiTokenizer",
                 "KimiServing",
                 "KimiAPI",
+                "KimiConstraints",
                 "KimiDemo",
                 "HTTPServer",
                 "KimiJSON",

@@ -1,0 +1,145 @@
+import Foundation
+import KimiTokenizer
+
+/// The model's vocabulary arranged for computing masks: the ordinary tokens' bytes in a trie
+/// laid out in preorder (a rejected byte skips its whole subtree in one jump), and the
+/// "plain" tokens — complete UTF-8 without a quote, a backslash or a control character — which
+/// inside a string without a pattern are allowed whatever they say, so only their character
+/// count is checked; the other tokens have a trie of their own. Built once per tokenizer.
+public final class ConstraintVocabulary: @unchecked Sendable {
+    struct Node {
+        var byte: UInt8
+        var depth: UInt16
+        /// The token these bytes spell, or -1.
+        var token: Int32
+        /// The preorder index after this node's subtree.
+        var next: Int32
+    }
+
+    /// Ordinary ids are 0..<ordinary; specials come after.
+    public let ordinary: Int
+    public let size: Int
+    let tokenBytes: [[UInt8]]
+    let all: [Node]
+    let special: [Node]
+    let maxTokenBytes: Int
+    /// Plain tokens grouped by their number of characters.
+    private let plainByCount: [[Int32]]
+    private let lock = NSLock()
+    private var plainUpTo: [Int: TokenMask] = [:]
+
+    public convenience init(tokenizer: Tokenizer) {
+        self.init(tokens: (0..<tokenizer.mergeableCount).map { Array(tokenizer.bytes(of: $0) ?? []) }, size: tokenizer.vocabSize)
+    }
+
+    /// `tokens[id]`: the bytes of ordinary token id; `size`: the whole vocabulary with specials.
+    public init(tokens: [[UInt8]], size: Int) {
+        ordinary = tokens.count
+        self.size = size
+        tokenBytes = tokens
+        maxTokenBytes = tokens.map(\.count).max() ?? 0
+        var byCount: [[Int32]] = []
+        var specials: [Int32] = []
+        for (id, bytes) in tokens.enumerated() {
+            if let n = Self.plainCharacters(bytes) {
+                while byCount.count <= n { byCount.append([]) }
+                byCount[n].append(Int32(id))
+            } else {
+                specials.append(Int32(id))
+            }
+        }
+        plainByCount = byCount
+        all = Self.trie(tokens, ids: (0..<tokens.count).map(Int32.init))
+        special = Self.trie(tokens, ids: specials)
+    }
+
+    /// The number of characters of a plain token, or nil.
+    static func plainCharacters(_ bytes: [UInt8]) -> Int? {
+        guard !bytes.isEmpty else { return nil }
+        var n = 0
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F { return nil }
+            let len = b < 0x80 ? 1 : b >= 0xC2 && b < 0xE0 ? 2 : b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xF0 && b <= 0xF4 ? 4 : 0
+            guard len > 0, i + len <= bytes.count else { return nil }
+            guard String(validating: bytes[i..<i + len], as: UTF8.self) != nil else { return nil }
+            i += len
+            n += 1
+        }
+        return n
+    }
+
+    static func trie(_ tokens: [[UInt8]], ids: [Int32]) -> [Node] {
+        let sorted = ids.sorted { tokens[Int($0)].lexicographicallyPrecedes(tokens[Int($1)]) }
+        var nodes: [Node] = []
+        var path: [Int] = []  // node indices of the current path
+        var previous: [UInt8] = []
+        for id in sorted {
+            let bytes = tokens[Int(id)]
+            guard !bytes.isEmpty else { continue }
+            var common = 0
+            while common < min(previous.count, bytes.count) && previous[common] == bytes[common] { common += 1 }
+            while path.count > common { nodes[path.removeLast()].next = Int32(nodes.count) }
+            for d in common..<bytes.count {
+                path.append(nodes.count)
+                nodes.append(Node(byte: bytes[d], depth: UInt16(d + 1), token: -1, next: 0))
+            }
+            nodes[path.last!].token = id
+            previous = bytes
+        }
+        while let i = path.popLast() { nodes[i].next = Int32(nodes.count) }
+        return nodes
+    }
+
+    /// Marks in `mask` every token of `trie` whose bytes `machine` accepts from `initial`.
+    func walk<M: ByteMachine>(_ trie: [Node], _ machine: M, from initial: M.State, into mask: inout TokenMask, levels: inout [M.State]) {
+        if levels.count < maxTokenBytes + 1 { levels = [M.State](repeating: initial, count: maxTokenBytes + 1) }
+        levels[0] = initial
+        trie.withUnsafeBufferPointer { nodes in
+            levels.withUnsafeMutableBufferPointer { level in
+                var i = 0
+                while i < nodes.count {
+                    let node = nodes[i]
+                    let d = Int(node.depth)
+                    if machine.step(level[d - 1], node.byte, into: &level[d]) {
+                        if node.token >= 0 { mask.insert(Int(node.token)) }
+                        i += 1
+                    } else {
+                        i = Int(node.next)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The plain tokens of at most `characters` characters (nil: any number).
+    func plainTokens(upTo characters: Int?) -> TokenMask {
+        let n = min(characters ?? Int.max, plainByCount.count - 1)
+        lock.lock()
+        defer { lock.unlock() }
+        if let m = plainUpTo[n] { return m }
+        var m = TokenMask(count: size)
+        if n >= 0 { for c in 0...n { for id in plainByCount[c] { m.insert(Int(id)) } } }
+        if plainUpTo.count > 256 { plainUpTo.removeAll() }
+        plainUpTo[n] = m
+        return m
+    }
+}
+
+/// What the trie walk advances: a state and a byte step that fails when the byte is refused.
+protocol ByteMachine {
+    associatedtype State
+    func step(_ from: State, _ byte: UInt8, into: inout State) -> Bool
+}
+
+extension JSONMatcher: ByteMachine {}
+
+/// A literal-set automaton (the tool-call header) as a `ByteMachine`.
+struct DFAMachine: ByteMachine {
+    let dfa: ByteDFA
+    func step(_ from: Int32, _ byte: UInt8, into: inout Int32) -> Bool {
+        into = dfa.step(from, byte)
+        return into >= 0
+    }
+}

@@ -1,0 +1,663 @@
+/// Where a JSON document generated against a compiled schema stands, advanced byte by byte: a
+/// pushdown automaton whose stack holds one frame per open value. Where the schema allows
+/// several alternatives that the bytes so far do not tell apart (anyOf), the state holds one
+/// stack per live alternative. A byte is allowed exactly when some stack survives it, and
+/// every surviving stack can still be completed to a valid document (unsatisfiable branches
+/// are pruned at compile time; partial characters and escapes are checked for a completion).
+struct MatcherState: Equatable {
+    var frames: [Frame] = []
+    /// The end index (into `frames`) of each stack.
+    var ends: [Int32] = []
+
+    mutating func removeAll() {
+        frames.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+    }
+}
+
+struct Frame: Equatable {
+    enum Kind: UInt8 { case document, value, literal, number, string, key, object, array }
+
+    var kind: Kind
+    /// Per kind: document 0 = value open, 1 = done; string/key lexer state; number state;
+    /// object and array: where between members.
+    var phase: UInt8 = 0
+    /// Whitespace bytes in the current run.
+    var ws: UInt8 = 0
+    /// The schema node (for a key: its object's node).
+    var node: Int32
+    /// literal: bytes matched; string: characters; array: items; number: digits.
+    var count: Int32 = 0
+    /// string/key: the content automaton's state (a key off its object's names: -1).
+    var dfa: Int32 = 0
+    /// string/key: escape digits or the UTF-8 continuation expected; number: 1 when negative;
+    /// object: the property whose value is open (-1: an undeclared key).
+    var aux: Int32 = 0
+    /// object: the properties given.
+    var seen = Bits128()
+    /// integer: magnitude so far; string/key: a high surrogate awaiting its pair.
+    var int: Int64 = 0
+    /// bounded number: value so far and the weight of the next fraction digit.
+    var value: Double = 0
+    var scale: Double = 1
+
+    init(_ kind: Kind, node: Int32) {
+        self.kind = kind
+        self.node = node
+    }
+}
+
+struct JSONMatcher {
+    let schema: CompiledSchema
+
+    /// Whitespace bytes allowed in a row between tokens of the document.
+    static let maxWhitespace: UInt8 = 64
+    /// Digits of an unbounded number's integer part, fraction, exponent.
+    static let maxDigits: Int32 = 40
+    static let maxExponentDigits: Int32 = 3
+    /// Alternative stacks kept at most (more are dropped: stricter, never invalid).
+    static let maxStacks = 32
+
+    init(_ schema: CompiledSchema) { self.schema = schema }
+
+    var initial: MatcherState {
+        var s = MatcherState()
+        s.frames = [Frame(.document, node: -1), Frame(.value, node: schema.root)]
+        s.ends = [2]
+        return s
+    }
+
+    /// Whether the document may end here.
+    func canEnd(_ s: MatcherState) -> Bool {
+        var start = 0
+        for e in s.ends {
+            let e = Int(e)
+            if e - start == 1 && s.frames[start].phase == 1 { return true }
+            if e - start == 2 && s.frames[start + 1].kind == .number && numberCanEnd(s.frames[start + 1]) { return true }
+            start = e
+        }
+        return false
+    }
+
+    /// Advances every stack of `from` by `b` into `out`; false when none survives.
+    func step(_ from: MatcherState, _ b: UInt8, into out: inout MatcherState) -> Bool {
+        out.removeAll()
+        var start = 0
+        for e in from.ends {
+            let at = out.frames.count
+            out.frames.append(contentsOf: from.frames[start..<Int(e)])
+            run(b, &out, start: at)
+            start = Int(e)
+        }
+        if out.ends.count > 1 { deduplicate(&out) }
+        return !out.ends.isEmpty
+    }
+
+    /// Advances over `bytes`; nil at the first byte no stack survives.
+    func advance(_ state: MatcherState, _ bytes: some Sequence<UInt8>) -> MatcherState? {
+        var a = state, b = MatcherState()
+        for byte in bytes {
+            guard step(a, byte, into: &b) else { return nil }
+            swap(&a, &b)
+        }
+        return a
+    }
+
+    private func deduplicate(_ s: inout MatcherState) {
+        var stacks: [ArraySlice<Frame>] = []
+        var start = 0
+        for e in s.ends {
+            let stack = s.frames[start..<Int(e)]
+            if !stacks.contains(where: { $0.elementsEqual(stack) }) && stacks.count < Self.maxStacks { stacks.append(stack) }
+            start = Int(e)
+        }
+        guard stacks.count < s.ends.count else { return }
+        var frames: [Frame] = []
+        var ends: [Int32] = []
+        for stack in stacks {
+            frames += stack
+            ends.append(Int32(frames.count))
+        }
+        s.frames = frames
+        s.ends = ends
+    }
+
+    @inline(__always) static func isWhitespace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+
+    // MARK: - One byte on one stack
+
+    /// Applies `b` to the last stack of `out` (frames from `start`), then records the stack's
+    /// end, or removes it when `b` is not allowed.
+    private func run(_ b: UInt8, _ out: inout MatcherState, start: Int) {
+        func keep() { out.ends.append(Int32(out.frames.count)) }
+        func drop() { out.frames.removeSubrange(start...) }
+        while true {
+            let t = out.frames.count - 1
+            var f = out.frames[t]
+            switch f.kind {
+            case .document:
+                guard f.phase == 1, Self.isWhitespace(b), f.ws < Self.maxWhitespace else { return drop() }
+                out.frames[t].ws += 1
+                return keep()
+
+            case .value:
+                if Self.isWhitespace(b) {
+                    guard f.ws < Self.maxWhitespace else { return drop() }
+                    out.frames[t].ws += 1
+                    return keep()
+                }
+                let candidates = schema.leaves[Int(f.node)].filter { canStart($0, b) }
+                if candidates.isEmpty { return drop() }
+                if candidates.count == 1 {
+                    out.frames[t] = leafFrame(candidates[0])
+                    continue
+                }
+                let saved = Array(out.frames[start...])
+                out.frames.removeSubrange(start...)
+                for c in candidates {
+                    let at = out.frames.count
+                    out.frames += saved
+                    out.frames[out.frames.count - 1] = leafFrame(c)
+                    run(b, &out, start: at)
+                }
+                return
+
+            case .literal:
+                guard case let .literal(text) = schema.nodes[Int(f.node)], Int(f.count) < text.count, text[Int(f.count)] == b else { return drop() }
+                f.count += 1
+                if Int(f.count) == text.count {
+                    out.frames.removeLast()
+                    valueDone(&out)
+                } else {
+                    out.frames[t] = f
+                }
+                return keep()
+
+            case .number:
+                switch number(&f, b) {
+                case .consumed:
+                    out.frames[t] = f
+                    return keep()
+                case .rejected:
+                    return drop()
+                case .ended:
+                    out.frames.removeLast()
+                    valueDone(&out)
+                    continue
+                }
+
+            case .string, .key:
+                switch string(&f, b) {
+                case .consumed:
+                    out.frames[t] = f
+                    return keep()
+                case .rejected:
+                    return drop()
+                case .ended:
+                    out.frames.removeLast()
+                    if f.kind == .key {
+                        out.frames[t - 1].aux = f.aux
+                        out.frames[t - 1].phase = 2
+                        out.frames[t - 1].ws = 0
+                    } else {
+                        valueDone(&out)
+                    }
+                    return keep()
+                }
+
+            case .object:
+                guard case let .object(rule) = schema.nodes[Int(f.node)] else { return drop() }
+                if Self.isWhitespace(b) && f.phase != 1 {
+                    guard f.ws < Self.maxWhitespace else { return drop() }
+                    out.frames[t].ws += 1
+                    return keep()
+                }
+                switch (f.phase, b) {
+                case (1, UInt8(ascii: "{")):
+                    f.phase = 0
+                case (0, UInt8(ascii: "\"")), (5, UInt8(ascii: "\"")):
+                    guard canStartKey(rule, f.seen) else { return drop() }
+                    f.phase = 3
+                    out.frames[t] = f
+                    var key = Frame(.key, node: f.node)
+                    key.aux = -1
+                    key.seen = f.seen
+                    out.frames.append(key)
+                    return keep()
+                case (2, UInt8(ascii: ":")):
+                    f.phase = 3
+                    f.ws = 0
+                    let value = f.aux >= 0 ? rule.values[Int(f.aux)] : rule.additional!
+                    if f.aux >= 0 { f.seen.insert(Int(f.aux)) }
+                    out.frames[t] = f
+                    out.frames.append(Frame(.value, node: value))
+                    return keep()
+                case (4, UInt8(ascii: ",")):
+                    guard canStartKey(rule, f.seen) else { return drop() }
+                    f.phase = 5
+                case (0, UInt8(ascii: "}")), (4, UInt8(ascii: "}")):
+                    guard rule.required.isSubset(of: f.seen) else { return drop() }
+                    out.frames.removeLast()
+                    valueDone(&out)
+                    return keep()
+                default:
+                    return drop()
+                }
+                f.ws = 0
+                out.frames[t] = f
+                return keep()
+
+            case .array:
+                guard case let .array(rule) = schema.nodes[Int(f.node)] else { return drop() }
+                if Self.isWhitespace(b) && f.phase != 1 {
+                    guard f.ws < Self.maxWhitespace else { return drop() }
+                    out.frames[t].ws += 1
+                    return keep()
+                }
+                switch (f.phase, b) {
+                case (1, UInt8(ascii: "[")):
+                    f.phase = 0
+                    f.ws = 0
+                    out.frames[t] = f
+                    return keep()
+                case (0, UInt8(ascii: "]")), (4, UInt8(ascii: "]")):
+                    guard Int(f.count) >= rule.minItems else { return drop() }
+                    out.frames.removeLast()
+                    valueDone(&out)
+                    return keep()
+                case (4, UInt8(ascii: ",")):
+                    guard rule.maxItems.map({ Int(f.count) < $0 }) ?? true, let item = rule.item(Int(f.count)) else { return drop() }
+                    f.phase = 3
+                    f.ws = 0
+                    out.frames[t] = f
+                    out.frames.append(Frame(.value, node: item))
+                    return keep()
+                case (0, _):
+                    // The first item: a value frame, then this byte again.
+                    guard rule.maxItems.map({ $0 > 0 }) ?? true, let item = rule.item(0) else { return drop() }
+                    f.phase = 3
+                    f.ws = 0
+                    out.frames[t] = f
+                    out.frames.append(Frame(.value, node: item))
+                    continue
+                default:
+                    return drop()
+                }
+            }
+        }
+    }
+
+    /// The frame under a finished value takes note: a member or item is complete.
+    private func valueDone(_ out: inout MatcherState) {
+        let t = out.frames.count - 1
+        switch out.frames[t].kind {
+        case .document: out.frames[t].phase = 1
+        case .array: out.frames[t].count += 1; out.frames[t].phase = 4
+        default: out.frames[t].phase = 4
+        }
+        out.frames[t].ws = 0
+    }
+
+    private func canStart(_ leaf: Int32, _ b: UInt8) -> Bool {
+        switch schema.nodes[Int(leaf)] {
+        case let .literal(text): return text.first == b
+        case .integer, .number: return b == UInt8(ascii: "-") || (b >= 0x30 && b <= 0x39)
+        case .string: return b == UInt8(ascii: "\"")
+        case .object: return b == UInt8(ascii: "{")
+        case .array: return b == UInt8(ascii: "[")
+        case .union: return false
+        }
+    }
+
+    /// A leaf's frame before its first byte.
+    private func leafFrame(_ leaf: Int32) -> Frame {
+        switch schema.nodes[Int(leaf)] {
+        case .literal: return Frame(.literal, node: leaf)
+        case .integer, .number: return Frame(.number, node: leaf)
+        case .string:
+            var f = Frame(.string, node: leaf)
+            f.phase = 13  // before the opening quote
+            return f
+        case .object:
+            var f = Frame(.object, node: leaf)
+            f.phase = 1
+            return f
+        case .array:
+            var f = Frame(.array, node: leaf)
+            f.phase = 1
+            return f
+        case .union: return Frame(.value, node: leaf)
+        }
+    }
+
+    // MARK: - Objects
+
+    private func canStartKey(_ rule: ObjectRule, _ seen: Bits128) -> Bool {
+        rule.additional != nil || keyLive(rule, 0, seen)
+    }
+
+    /// Whether trie state `s` leads to a declared name not yet given whose value is allowed.
+    private func keyLive(_ rule: ObjectRule, _ s: Int32, _ seen: Bits128) -> Bool {
+        var names = rule.below[Int(s)].subtracting(seen)
+        for k in rule.values.indices where rule.values[k] < 0 && names.contains(k) {
+            names = names.subtracting({ var x = Bits128(); x.insert(k); return x }())
+        }
+        return !names.isEmpty
+    }
+
+    // MARK: - Numbers
+
+    enum Outcome { case consumed, rejected, ended }
+
+    func numberCanEnd(_ f: Frame) -> Bool {
+        guard [2, 3, 5, 8].contains(f.phase) else { return false }
+        switch schema.nodes[Int(f.node)] {
+        case let .integer(rule):
+            guard rule.bounded else { return true }
+            let v = f.aux == 1 ? -f.int : f.int
+            return (rule.lo.map { v >= $0 } ?? true) && (rule.hi.map { v <= $0 } ?? true)
+        case let .number(rule):
+            return !rule.bounded || rule.admits(f.aux == 1 ? -f.value : f.value)
+        default: return false
+        }
+    }
+
+    /// Number phases: 0 start, 1 after '-', 2 a leading 0, 3 integer digits, 4 after '.',
+    /// 5 fraction digits, 6 after 'e', 7 after the exponent's sign, 8 exponent digits.
+    private func number(_ f: inout Frame, _ b: UInt8) -> Outcome {
+        let isDigit = b >= 0x30 && b <= 0x39
+        let d = Int64(b) - 0x30
+        let node = schema.nodes[Int(f.node)]
+        var integerRule: IntegerRule?
+        var numberRule: NumberRule?
+        if case let .integer(r) = node { integerRule = r }
+        if case let .number(r) = node { numberRule = r }
+        let isInteger = integerRule != nil
+        let bounded = integerRule?.bounded ?? numberRule!.bounded
+        switch (f.phase, b) {
+        case (0, UInt8(ascii: "-")):
+            f.aux = 1
+            f.phase = 1
+            if let r = integerRule, let lo = r.lo, lo > 0 { return .rejected }
+            if let r = numberRule, !r.meets(-.infinity, 0) { return .rejected }
+            return .consumed
+        case (0, _) where isDigit, (1, _) where isDigit:
+            f.phase = d == 0 ? 2 : 3
+            f.count = 1
+            f.int = d
+            f.value = Double(d)
+            return integerFeasible(f, integerRule) && numberIntegerPartFeasible(f, numberRule) ? .consumed : .rejected
+        case (3, _) where isDigit:
+            guard f.count < Self.maxDigits else { return .rejected }
+            f.count += 1
+            if bounded {
+                let (m, o1) = f.int.multipliedReportingOverflow(by: 10)
+                let (v, o2) = m.addingReportingOverflow(d)
+                if isInteger && (o1 || o2) { return .rejected }
+                f.int = (o1 || o2) ? Int64.max : v
+                f.value = f.value * 10 + Double(d)
+            }
+            return integerFeasible(f, integerRule) && numberIntegerPartFeasible(f, numberRule) ? .consumed : .rejected
+        case (2, UInt8(ascii: ".")), (3, UInt8(ascii: ".")):
+            guard !isInteger else { return .rejected }
+            f.phase = 4
+            f.count = 0
+            f.scale = 0.1
+            return .consumed
+        case (4, _) where isDigit, (5, _) where isDigit:
+            guard f.count < Self.maxDigits else { return .rejected }
+            f.phase = 5
+            f.count += 1
+            if let r = numberRule, r.bounded {
+                f.value += Double(d) * f.scale
+                f.scale /= 10
+                let lo = f.value, hi = f.value + f.scale * 10
+                if !(f.aux == 1 ? r.meets(-hi, -lo) : r.meets(lo, hi)) { return .rejected }
+            }
+            return .consumed
+        case (2, UInt8(ascii: "e")), (3, UInt8(ascii: "e")), (5, UInt8(ascii: "e")),
+             (2, UInt8(ascii: "E")), (3, UInt8(ascii: "E")), (5, UInt8(ascii: "E")):
+            guard !isInteger && !bounded else { return .rejected }
+            f.phase = 6
+            f.count = 0
+            return .consumed
+        case (6, UInt8(ascii: "+")), (6, UInt8(ascii: "-")):
+            f.phase = 7
+            return .consumed
+        case (6, _) where isDigit, (7, _) where isDigit, (8, _) where isDigit:
+            guard f.count < Self.maxExponentDigits else { return .rejected }
+            f.phase = 8
+            f.count += 1
+            return .consumed
+        default:
+            return numberCanEnd(f) ? .ended : .rejected
+        }
+    }
+
+    /// Whether some completion of the integer digits so far lies within the bounds.
+    private func integerFeasible(_ f: Frame, _ rule: IntegerRule?) -> Bool {
+        guard let rule, rule.bounded else { return true }
+        let lo = rule.lo ?? Int64.min, hi = rule.hi ?? Int64.max
+        var low = f.int, width: Int64 = 1  // completions with k more digits: low ... low + width - 1
+        let more = f.phase == 2 ? 0 : 19 - Int(f.count)
+        for _ in 0...max(more, 0) {
+            let high = low.addingReportingOverflow(width - 1)
+            let top = high.overflow ? Int64.max : high.partialValue
+            let a = f.aux == 1 ? -top : low, b = f.aux == 1 ? -low : top
+            if a <= hi && b >= lo { return true }
+            let (l, o1) = low.multipliedReportingOverflow(by: 10)
+            let (w, o2) = width.multipliedReportingOverflow(by: 10)
+            if o1 || o2 { break }
+            low = l
+            width = w
+        }
+        return false
+    }
+
+    /// Whether some completion of a bounded number's integer part (with any fraction) may lie
+    /// within the bounds.
+    private func numberIntegerPartFeasible(_ f: Frame, _ rule: NumberRule?) -> Bool {
+        guard let rule, rule.bounded else { return true }
+        var low = f.value, width = 1.0
+        let more = f.phase == 2 ? 0 : 20 - Int(f.count)
+        for _ in 0...max(more, 0) {
+            let a = f.aux == 1 ? -(low + width) : low, b = f.aux == 1 ? -low : low + width
+            if rule.meets(a, b) { return true }
+            low *= 10
+            width *= 10
+        }
+        return false
+    }
+
+    // MARK: - Strings
+
+    /// String phases: 13 before the opening quote, 0 between characters, 1 after a backslash,
+    /// 2-5 \u digits, 6 inside a multi-byte character, 7-8 a high surrogate's escape awaiting
+    /// `\u` of its pair, 9-12 the pair's digits.
+    private func string(_ f: inout Frame, _ b: UInt8) -> Outcome {
+        switch f.phase {
+        case 13:
+            guard b == UInt8(ascii: "\"") else { return .rejected }
+            f.phase = 0
+            return .consumed
+        case 0:
+            switch b {
+            case UInt8(ascii: "\""):
+                return close(&f) ? .ended : .rejected
+            case UInt8(ascii: "\\"):
+                f.phase = 1
+                // Some escaped character must be able to follow.
+                return feasible(f, 0, 0xD7FF) || feasible(f, 0xE000, 0x10FFFF) ? .consumed : .rejected
+            case 0x20...0x7F:
+                return character(&f, b) ? .consumed : .rejected
+            case 0xC2...0xF4:
+                let (lo, hi): (UInt8, UInt8) = b == 0xE0 ? (0xA0, 0xBF) : b == 0xED ? (0x80, 0x9F) : b == 0xF0 ? (0x90, 0xBF) : b == 0xF4 ? (0x80, 0x8F) : (0x80, 0xBF)
+                let remaining: Int32 = b < 0xE0 ? 1 : b < 0xF0 ? 2 : 3
+                f.phase = 6
+                f.aux = remaining | Int32(lo) << 8 | Int32(hi) << 16
+                return character(&f, b) ? .consumed : .rejected
+            default:
+                return .rejected
+            }
+        case 6:
+            let lo = UInt8((f.aux >> 8) & 0xFF), hi = UInt8((f.aux >> 16) & 0xFF)
+            guard b >= lo && b <= hi, content(&f, b) else { return .rejected }
+            let remaining = (f.aux & 0xFF) - 1
+            f.aux = remaining == 0 ? 0 : remaining | 0x80 << 8 | 0xBF << 16
+            if remaining == 0 { f.phase = 0 }
+            return .consumed
+        case 1:
+            let decoded: UInt32
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded = UInt32(b)
+            case UInt8(ascii: "b"): decoded = 0x08
+            case UInt8(ascii: "f"): decoded = 0x0C
+            case UInt8(ascii: "n"): decoded = 0x0A
+            case UInt8(ascii: "r"): decoded = 0x0D
+            case UInt8(ascii: "t"): decoded = 0x09
+            case UInt8(ascii: "u"):
+                f.phase = 2
+                f.aux = 0
+                return .consumed
+            default: return .rejected
+            }
+            f.phase = 0
+            return scalar(&f, decoded) ? .consumed : .rejected
+        case 2...5, 9...12:
+            guard let digit = Self.hexValue(b) else { return .rejected }
+            f.aux = f.aux * 16 + digit
+            let done = f.phase == 5 || f.phase == 12
+            let shift = UInt32(4 * (done ? 0 : (f.phase <= 5 ? 5 - Int(f.phase) : 12 - Int(f.phase))))
+            let lo = UInt32(f.aux) << shift, hi = lo | ((1 << shift) - 1)
+            if f.phase <= 5 {
+                // A code unit: a BMP character, or the high half of a surrogate pair.
+                var ok = feasible(f, lo, min(hi, 0xD7FF)) || feasible(f, max(lo, 0xE000), hi)
+                if !ok && lo <= 0xDBFF && hi >= 0xD800 {
+                    let h0 = max(lo, 0xD800), h1 = min(hi, 0xDBFF)
+                    ok = feasible(f, 0x10000 + ((h0 - 0xD800) << 10), 0x10000 + ((h1 - 0xD800) << 10) + 0x3FF)
+                }
+                guard ok else { return .rejected }
+                if !done {
+                    f.phase += 1
+                    return .consumed
+                }
+                if lo >= 0xD800 && lo <= 0xDBFF {
+                    f.int = Int64(lo)
+                    f.phase = 7
+                    return .consumed
+                }
+                f.phase = 0
+                return scalar(&f, lo) ? .consumed : .rejected
+            }
+            // The low half: only DC00-DFFF pairs.
+            let l0 = max(lo, 0xDC00), l1 = min(hi, 0xDFFF)
+            let base = 0x10000 + ((UInt32(f.int) - 0xD800) << 10)
+            guard l0 <= l1, feasible(f, base + l0 - 0xDC00, base + l1 - 0xDC00) else { return .rejected }
+            if !done {
+                f.phase += 1
+                return .consumed
+            }
+            f.phase = 0
+            return scalar(&f, base + lo - 0xDC00) ? .consumed : .rejected
+        case 7:
+            guard b == UInt8(ascii: "\\") else { return .rejected }
+            f.phase = 8
+            return .consumed
+        case 8:
+            guard b == UInt8(ascii: "u") else { return .rejected }
+            f.phase = 9
+            f.aux = 0
+            return .consumed
+        default:
+            return .rejected
+        }
+    }
+
+    static func hexValue(_ b: UInt8) -> Int32? {
+        switch b {
+        case 0x30...0x39: return Int32(b - 0x30)
+        case 0x41...0x46: return Int32(b - 0x41 + 10)
+        case 0x61...0x66: return Int32(b - 0x61 + 10)
+        default: return nil
+        }
+    }
+
+    /// The string's rule (nil for a key).
+    private func rule(_ f: Frame) -> StringRule? {
+        guard f.kind == .string, case let .string(r) = schema.nodes[Int(f.node)] else { return nil }
+        return r
+    }
+
+    /// The first byte of a character in the content: counts it, then feeds it.
+    private func character(_ f: inout Frame, _ b: UInt8) -> Bool {
+        if let r = rule(f), r.dfa == nil {
+            if let max = r.maxLength, Int(f.count) >= max { return false }
+            f.count += 1
+            return true
+        }
+        return content(&f, b)
+    }
+
+    /// A decoded escape's character, fed whole.
+    private func scalar(_ f: inout Frame, _ v: UInt32) -> Bool {
+        let bytes = encode(v)
+        guard character(&f, bytes[0]) else { return false }
+        for b in bytes.dropFirst() where !content(&f, b) { return false }
+        return true
+    }
+
+    /// A byte of the decoded content through the string's automaton (free strings have none).
+    private func content(_ f: inout Frame, _ b: UInt8) -> Bool {
+        if f.kind == .key {
+            guard case let .object(rule) = schema.nodes[Int(f.node)] else { return false }
+            if f.dfa < 0 { return true }
+            let next = schema.dfas[Int(rule.keys)].step(f.dfa, b)
+            if next >= 0 && (rule.additional != nil || keyLive(rule, next, seenOfParent(f))) {
+                f.dfa = next
+                return true
+            }
+            guard rule.additional != nil else { return false }
+            f.dfa = -1
+            return true
+        }
+        guard let r = rule(f), let d = r.dfa else { return true }
+        let next = schema.dfas[Int(d)].step(f.dfa, b)
+        guard next >= 0 else { return false }
+        f.dfa = next
+        return true
+    }
+
+    /// Whether some character in lo...hi may come next.
+    private func feasible(_ f: Frame, _ lo: UInt32, _ hi: UInt32) -> Bool {
+        guard lo <= hi else { return false }
+        if f.kind == .key {
+            guard case let .object(rule) = schema.nodes[Int(f.node)] else { return false }
+            if f.dfa < 0 || rule.additional != nil { return true }
+            return schema.dfas[Int(rule.keys)].targets(from: f.dfa, scalars: lo, hi).contains { keyLive(rule, $0, seenOfParent(f)) }
+        }
+        guard let r = rule(f) else { return false }
+        guard let d = r.dfa else { return r.maxLength.map { Int(f.count) < $0 } ?? true }
+        return !schema.dfas[Int(d)].targets(from: f.dfa, scalars: lo, hi).isEmpty
+    }
+
+    /// A key frame carries its object's given properties in `seen` (copied when it opens).
+    private func seenOfParent(_ f: Frame) -> Bits128 { f.seen }
+
+    /// The closing quote: whether the content is complete; for a key, which property it names.
+    private func close(_ f: inout Frame) -> Bool {
+        if f.kind == .key {
+            guard case let .object(rule) = schema.nodes[Int(f.node)] else { return false }
+            if f.dfa >= 0, case let k = rule.nameAt[Int(f.dfa)], k >= 0 {
+                guard !f.seen.contains(Int(k)), rule.values[Int(k)] >= 0 else { return false }
+                f.aux = k
+                return true
+            }
+            guard rule.additional != nil else { return false }
+            f.aux = -1
+            return true
+        }
+        guard let r = rule(f) else { return false }
+        if let d = r.dfa { return schema.dfas[Int(d)].isAccepting(f.dfa) }
+        return Int(f.count) >= r.minLength
+    }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import KimiConstraints
+import KimiJSON
+import KimiTokenizer
+
+/// `kimi-serve constrain`: walks the constraint of a JSON Schema (or of one tool's call) over a
+/// document's tokens as the model would emit them, computing the full mask at every step.
+struct ConstrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "constrain",
+        abstract: "Check a JSON document on standard input against a schema's token-level constraint.",
+        discussion: """
+            Tokenizes standard input as the model would write it and walks the constraint over its tokens, computing \
+            the allowed-token mask over the whole vocabulary at each step. Exit 0 when every token is allowed and the \
+            document may end there; exit 1 naming the first rejected byte offset and token; exit 2 when the schema \
+            cannot be compiled. With --tool, FILE holds a `tools` array (OpenAI's shape) and standard input the \
+            arguments of a call to NAME: the walk covers the whole tool-call section.
+            """)
+
+    @Option(name: .long, help: "Checkpoint directory holding tiktoken.model and tokenizer_config.json, or \"demo\".")
+    var model: String
+
+    @Option(name: .long, help: "A JSON Schema file (with --tool: a file with a `tools` array).")
+    var schema: String
+
+    @Option(name: .long, help: "Walk a call of this tool: standard input is its arguments.")
+    var tool: String?
+
+    @Flag(name: .long, help: "Refuse keywords the engine cannot enforce (as strict: true does).")
+    var strict = false
+
+    @Flag(name: .long, help: "Print the compile time and per-token mask timings as one JSON object.")
+    var bench = false
+
+    func run() throws {
+        let tokenizer: Tokenizer
+        let schemaJSON: JSONValue
+        do {
+            tokenizer = try Tokenizer(directory: try checkpointDirectory(model).path)
+            schemaJSON = try JSONParser.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: schema))))
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        let document = [UInt8](readStandardInput())
+        let vocabulary = ConstraintVocabulary(tokenizer: tokenizer)
+        let end = tokenizer.specialId("<|im_end|>") ?? tokenizer.vocabSize - 1
+
+        // The grammar, and the token ids the model would write under it.
+        var compileSeconds: [Double] = []
+        func compile(_ s: JSONValue) throws -> CompiledSchema {
+            var compiled: CompiledSchema!
+            for _ in 0..<(bench ? 5 : 1) {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                compiled = try CompiledSchema.compile(s, strict: strict)
+                compileSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            }
+            return compiled
+        }
+        let grammar: Grammar
+        var pieces: [OutputPiece]
+        do {
+            if let tool {
+                let list = schemaJSON.array ?? schemaJSON["tools"]?.array ?? [schemaJSON]
+                var functions: [(name: String, parameters: CompiledSchema)] = []
+                for t in list {
+                    guard let f = t["function"], let name = f["name"]?.string else { throw ValidationError("every tool needs function.name") }
+                    let parameters = f["parameters"].flatMap { $0.isNull ? nil : $0 }
+                    functions.append((name, try parameters.map(compile) ?? .anyObject))
+                }
+                guard functions.contains(where: { $0.name == tool }) else { throw ValidationError("no tool named '\(tool)' in \(schema)") }
+                grammar = Grammar(content: .text, calls: .allowed, functions: functions, parallel: true, firstIndex: 0)
+                pieces = [.marker(.sectionBegin), .marker(.callBegin), .text("functions.\(tool):0"), .marker(.argumentBegin),
+                          .text(String(decoding: document, as: UTF8.self)), .marker(.callEnd), .marker(.sectionEnd)]
+            } else {
+                grammar = Grammar(content: .json(try compile(schemaJSON)), calls: .forbidden, functions: [], parallel: false, firstIndex: 0)
+                pieces = [.text(String(decoding: document, as: UTF8.self))]
+            }
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        let ids = tokenizer.encode(pieces: pieces) + [end]
+
+        var constraint = Constraint(grammar, vocabulary: vocabulary, tokenizer: tokenizer, endTokens: [end])
+        var timings: [Double] = []
+        var offset = 0  // bytes of the output before the current token
+        for (i, id) in ids.enumerated() {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let allowed = constraint.allowed()
+            let ok: Bool
+            switch allowed {
+            case let .allExcept(banned): ok = !banned.contains(id)
+            case let .only(mask): ok = mask.contains(id)
+            }
+            let accepted = ok && constraint.accept(id)
+            timings.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3)
+            let bytes = tokenizer.bytes(of: id).map(Array.init) ?? []
+            guard accepted else {
+                let text = id == end ? "<|im_end|> (the document is incomplete)" : id < vocabulary.ordinary ? JSONWriter().string(.string(String(decoding: bytes, as: UTF8.self))) : "a special token"
+                let within = constraint.firstRejectedByte(id) ?? 0
+                printError("rejected at byte offset \(offset + within): token \(i) (id \(id), \(text))" + (ok ? " [mask and advance disagree]" : ""))
+                throw ExitCode(1)
+            }
+            offset += id < vocabulary.ordinary ? bytes.count : 0
+        }
+        if bench {
+            let sorted = timings.sorted()
+            func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+            let report: JSONValue = .object(JSONObject([
+                "tokens": JSONValue(ids.count), "vocabulary": JSONValue(vocabulary.size),
+                "compile_ms": JSONValue(compileSeconds.sorted()[compileSeconds.count / 2] * 1000),
+                "per_token_us": .object(JSONObject(["median": JSONValue(pct(0.5)), "p99": JSONValue(pct(0.99)), "max": JSONValue(sorted.last!)])),
+                "samples_us": .array(timings.map { JSONValue(($0 * 10).rounded() / 10) }),
+            ]))
+            writeStandardOutput(JSONWriter().string(report) + "\n")
+        }
+    }
+}
