@@ -71,6 +71,10 @@ let package = Package(
             dependencies: ["KimiTokenizer", "KimiJSON", "TestSupport", "kimi-serve"]
         ),
         .testTarget(
+            name: "KimiConstraintsTests",
+            dependencies: ["KimiConstraints", "KimiTokenizer", "KimiJSON"]
+        ),
+        .testTarget(
             name: "DemoTests",
             dependencies: ["KimiDemo", "KimiModel", "KimiServing", "KimiTokenizer", "KimiJSON"]
         ),

@@ -12,6 +12,20 @@ public struct ChatCompletionRequest {
         case function(String)
     }
 
+    public enum ResponseFormat: Equatable {
+        case text
+        /// Any JSON object.
+        case jsonObject
+        /// JSON valid against the schema (nil: any JSON value); `strict`: refuse keywords the
+        /// engine cannot enforce.
+        case jsonSchema(JSONValue?, strict: Bool)
+    }
+
+    /// The conversation's earlier tool calls: the index of this answer's first call.
+    public var earlierCalls: Int {
+        messages.reduce(0) { $0 + ($1["role"]?.string == "assistant" ? ($1["tool_calls"]?.array?.count ?? 0) : 0) }
+    }
+
     /// The start of the answer that `tool_choice` imposes, in Kimi's tool-call format (markers
     /// as markers, so the prompt gets their special ids and the parser reads them as markers):
     /// a section opening for "required"; for a named function also its call header, numbered
@@ -21,8 +35,7 @@ public struct ChatCompletionRequest {
         case .none, .auto: return []
         case .required: return [.marker(.sectionBegin)]
         case let .function(name):
-            let earlier = messages.reduce(0) { $0 + ($1["role"]?.string == "assistant" ? ($1["tool_calls"]?.array?.count ?? 0) : 0) }
-            return [.marker(.sectionBegin), .marker(.callBegin), .text("functions.\(name):\(earlier)"), .marker(.argumentBegin)]
+            return [.marker(.sectionBegin), .marker(.callBegin), .text("functions.\(name):\(earlierCalls)"), .marker(.argumentBegin)]
         }
     }
 
@@ -32,6 +45,9 @@ public struct ChatCompletionRequest {
     /// The tools as sent (validated), or nil.
     public var tools: JSONValue?
     public var toolNames: [String]
+    /// Each tool's `parameters` (nil when absent) and `strict`, in `toolNames` order.
+    public var toolSchemas: [(parameters: JSONValue?, strict: Bool)]
+    public var responseFormat: ResponseFormat
     public var toolChoice: ToolChoice
     public var parallelToolCalls: Bool
     public var maxTokens: Int?
@@ -93,6 +109,7 @@ public struct ChatCompletionRequest {
 
         // Tools and tool_choice.
         toolNames = []
+        toolSchemas = []
         if let t = o["tools"], !t.isNull {
             guard let list = t.array else { throw APIError.invalid("tools", "'tools' must be an array") }
             guard !list.isEmpty else { throw APIError.invalid("tools", "'tools' must not be an empty array; leave it out instead") }
@@ -117,7 +134,11 @@ public struct ChatCompletionRequest {
                 guard !toolNames.contains(name) else {
                     throw APIError.invalid("\(path).function.name", "tool name '\(name)' is declared twice")
                 }
+                if let s = function["strict"], !s.isNull, s.bool == nil {
+                    throw APIError.invalid("\(path).function.strict", "'\(path).function.strict' must be true or false")
+                }
                 toolNames.append(name)
+                toolSchemas.append((function["parameters"].flatMap { $0.isNull ? nil : $0 }, function["strict"]?.bool ?? false))
             }
             tools = t
         }
@@ -205,14 +226,30 @@ public struct ChatCompletionRequest {
             seed = UInt64(bitPattern: v)
         }
 
+        responseFormat = .text
         if let format = o["response_format"], !format.isNull {
             guard let type = format["type"]?.string else {
                 throw APIError.invalid("response_format", "'response_format' must be an object with a 'type'")
             }
             switch type {
             case "text": break
-            case "json_object", "json_schema":
-                throw APIError.unsupported("response_format", "'response_format' \"\(type)\" needs constrained decoding, which this server does not implement yet")
+            case "json_object": responseFormat = .jsonObject
+            case "json_schema":
+                guard let spec = format["json_schema"], spec.object != nil else {
+                    throw APIError.invalid("response_format.json_schema", "'response_format.json_schema' must be an object with 'name' and 'schema'")
+                }
+                guard let name = spec["name"]?.string, (1...64).contains(name.utf8.count),
+                      name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F || $0 == 0x2D }) else {
+                    throw APIError.invalid("response_format.json_schema.name", "'response_format.json_schema.name' must be 1 to 64 characters of a-z, A-Z, 0-9, _ and -")
+                }
+                let schema = spec["schema"].flatMap { $0.isNull ? nil : $0 }
+                if let schema, schema.object == nil && schema.bool == nil {
+                    throw APIError.invalid("response_format.json_schema.schema", "'response_format.json_schema.schema' must be a JSON Schema object")
+                }
+                if let s = spec["strict"], !s.isNull, s.bool == nil {
+                    throw APIError.invalid("response_format.json_schema.strict", "'response_format.json_schema.strict' must be true or false")
+                }
+                responseFormat = .jsonSchema(schema, strict: spec["strict"]?.bool ?? false)
             default:
                 throw APIError.invalid("response_format", "'response_format.type' must be \"text\", \"json_object\" or \"json_schema\"")
             }

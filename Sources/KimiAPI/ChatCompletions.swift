@@ -21,7 +21,9 @@ extension KimiAPI {
         let modelName = request.model ?? configuration.servedModelNames[0]
         guard configuration.servedModelNames.contains(modelName) else { throw modelNotFound(modelName) }
 
-        let prompt = ChatTemplate.render(messages: request.messages, tools: request.toolChoice == .none ? nil : request.tools)
+        // With tool_choice "none" the tools stay in the prompt; the grammar keeps the section shut.
+        let prompt = ChatTemplate.render(messages: request.messages, tools: request.tools)
+        let grammar = try grammar(for: request)
         // tool_choice "required" or a named function: the answer begins inside a tool call.
         let promptTokens = tokenizer.encode(prompt: prompt) + tokenizer.encode(pieces: request.forcedPrefix)
         let limit = configuration.maxModelLen
@@ -46,7 +48,8 @@ extension KimiAPI {
             var s = sampling
             s.seed = seed &+ UInt64(choice)
             return GenerationRequest(prompt: promptTokens, sampling: s, maxTokens: maxTokens, stopTokens: self.stopTokens,
-                                     stopStrings: request.stop, logprobs: request.logprobs, ignoreStopTokens: request.ignoreEOS)
+                                     stopStrings: request.stop, logprobs: request.logprobs, ignoreStopTokens: request.ignoreEOS,
+                                     grammar: grammar)
         }
         let context = CompletionContext(id: "chatcmpl-" + Self.randomID(), created: Int(Date().timeIntervalSince1970),
                                         model: modelName, request: request, start: start)

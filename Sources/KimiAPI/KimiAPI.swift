@@ -1,4 +1,5 @@
 import Foundation
+import KimiConstraints
 import HTTPServer
 import KimiJSON
 import Logging
@@ -28,6 +29,9 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         /// Web origins whose pages may call this API from a browser (CORS); `*` for any. Empty:
         /// no CORS headers at all, so a web page cannot drive a server on the user's machine.
         public var allowedOrigins: [String] = []
+        /// Constrain every tool call to a declared function and arguments valid against its
+        /// parameters (off: the model writes calls unaided; response_format is still enforced).
+        public var guidedTools = true
 
         public init(servedModelNames: [String], maxModelLen: Int) {
             self.servedModelNames = servedModelNames
@@ -41,6 +45,8 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
     /// Token ids that end an assistant turn.
     let stopTokens: Set<Int>
     let created = Int(Date().timeIntervalSince1970)
+    /// Compiled response_format and tool schemas, by their text.
+    let schemas = SchemaCache()
 
     public init(engine: Engine, tokenizer: Tokenizer, configuration: Configuration, stopTokens: Set<Int>) {
         self.engine = engine

@@ -124,6 +124,19 @@ struct JSONMatcher {
 
     @inline(__always) static func isWhitespace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 
+    /// Counts a whitespace byte into a run: at most `maxWhitespace` bytes and one newline per
+    /// run (a line break and indentation, as pretty-printers write), so that a model cannot
+    /// pad a document with blank lines. Bit 7 of `ws` records the newline.
+    @inline(__always) static func takeWhitespace(_ ws: inout UInt8, _ b: UInt8) -> Bool {
+        guard ws & 0x7F < maxWhitespace else { return false }
+        if b == 0x0A {
+            if ws & 0x80 != 0 { return false }
+            ws |= 0x80
+        }
+        ws += 1
+        return true
+    }
+
     // MARK: - One byte on one stack
 
     /// Applies `b` to the last stack of `out` (frames from `start`), then records the stack's
@@ -136,14 +149,12 @@ struct JSONMatcher {
             var f = out.frames[t]
             switch f.kind {
             case .document:
-                guard f.phase == 1, Self.isWhitespace(b), f.ws < Self.maxWhitespace else { return drop() }
-                out.frames[t].ws += 1
+                guard f.phase == 1, Self.isWhitespace(b), Self.takeWhitespace(&out.frames[t].ws, b) else { return drop() }
                 return keep()
 
             case .value:
                 if Self.isWhitespace(b) {
-                    guard f.ws < Self.maxWhitespace else { return drop() }
-                    out.frames[t].ws += 1
+                    guard Self.takeWhitespace(&out.frames[t].ws, b) else { return drop() }
                     return keep()
                 }
                 let candidates = schema.leaves[Int(f.node)].filter { canStart($0, b) }
@@ -208,8 +219,7 @@ struct JSONMatcher {
             case .object:
                 guard case let .object(rule) = schema.nodes[Int(f.node)] else { return drop() }
                 if Self.isWhitespace(b) && f.phase != 1 {
-                    guard f.ws < Self.maxWhitespace else { return drop() }
-                    out.frames[t].ws += 1
+                    guard Self.takeWhitespace(&out.frames[t].ws, b) else { return drop() }
                     return keep()
                 }
                 switch (f.phase, b) {
@@ -250,8 +260,7 @@ struct JSONMatcher {
             case .array:
                 guard case let .array(rule) = schema.nodes[Int(f.node)] else { return drop() }
                 if Self.isWhitespace(b) && f.phase != 1 {
-                    guard f.ws < Self.maxWhitespace else { return drop() }
-                    out.frames[t].ws += 1
+                    guard Self.takeWhitespace(&out.frames[t].ws, b) else { return drop() }
                     return keep()
                 }
                 switch (f.phase, b) {

@@ -1,4 +1,5 @@
 import Foundation
+import KimiConstraints
 import KimiTokenizer
 
 /// The serving engine: one thread owns the model and every sequence's state, and runs steps.
@@ -50,6 +51,8 @@ public final class Engine: @unchecked Sendable {
 
     let model: InferenceModel
     let tokenizer: Tokenizer
+    /// The vocabulary arranged for grammar masks (requests with response_format or tools).
+    let vocabulary: ConstraintVocabulary
     public let configuration: Configuration
     public let metrics: ServingMetrics?
     private let lock = NSCondition()
@@ -72,6 +75,7 @@ public final class Engine: @unchecked Sendable {
                      "a pass must hold every decoding sequence and one prefill chunk")
         self.model = model
         self.tokenizer = tokenizer
+        vocabulary = ConstraintVocabulary(tokenizer: tokenizer)
         self.configuration = configuration
         self.metrics = metrics
         logits = .allocate(capacity: configuration.maxRunning * model.vocabSize)
@@ -102,7 +106,7 @@ public final class Engine: @unchecked Sendable {
         let free = max(configuration.maxRunning - running.count, 0)
         guard queue.count < configuration.maxQueued + free else { throw SubmitError.queueFull(queued: queue.count) }
         let handle = GenerationHandle()
-        queue.append(GenerationState(request: request, handle: handle, reservation: needed, tokenizer: tokenizer))
+        queue.append(GenerationState(request: request, handle: handle, reservation: needed, tokenizer: tokenizer, vocabulary: vocabulary))
         metrics?.queued.set(Double(queue.count))
         lock.broadcast()
         return handle

@@ -1,4 +1,5 @@
 import Foundation
+import KimiConstraints
 import KimiTokenizer
 
 /// One generation the engine runs: a prompt as token ids and when to stop.
@@ -15,9 +16,12 @@ public struct GenerationRequest: Sendable {
     public var logprobs: Int?
     /// Generate until max_tokens even past the stop tokens (benchmarks).
     public var ignoreStopTokens: Bool
+    /// What the output must be (JSON, valid tool calls); nil: anything.
+    public var grammar: Grammar?
 
     public init(prompt: [Int], sampling: SamplingParameters = SamplingParameters(), maxTokens: Int,
-                stopTokens: Set<Int> = [], stopStrings: [String] = [], logprobs: Int? = nil, ignoreStopTokens: Bool = false) {
+                stopTokens: Set<Int> = [], stopStrings: [String] = [], logprobs: Int? = nil, ignoreStopTokens: Bool = false,
+                grammar: Grammar? = nil) {
         self.prompt = prompt
         self.sampling = sampling
         self.maxTokens = maxTokens
@@ -25,6 +29,7 @@ public struct GenerationRequest: Sendable {
         self.stopStrings = stopStrings
         self.logprobs = logprobs
         self.ignoreStopTokens = ignoreStopTokens
+        self.grammar = grammar
     }
 }
 
@@ -39,8 +44,8 @@ public enum FinishReason: String, Sendable {
     case aborted
 }
 
-/// A generated token's log-probability and the most likely alternatives (raw model
-/// distribution, before sampling adjustments).
+/// A generated token's log-probability and the most likely alternatives (the model's
+/// distribution before sampling adjustments, restricted to the tokens a grammar allows).
 public struct TokenLogprob: Sendable, Equatable {
     public var token: Int
     public var logprob: Float

@@ -1,4 +1,5 @@
 import Foundation
+import KimiConstraints
 import KimiTokenizer
 
 /// Everything the engine keeps for one submitted generation: its cache, the tokens that cache
@@ -18,11 +19,13 @@ final class GenerationState {
     private var sampler: Sampler
     private var detokenizer: IncrementalDetokenizer
     private var stops: StopMatcher
+    /// The request's grammar, walked along this sequence's tokens.
+    private var constraint: Constraint?
     private var pendingLogprobs: [TokenLogprob] = []
     private let submitted = ProcessInfo.processInfo.systemUptime
     private var lastToken: Double?
 
-    init(request: GenerationRequest, handle: GenerationHandle, reservation: Int, tokenizer: Tokenizer) {
+    init(request: GenerationRequest, handle: GenerationHandle, reservation: Int, tokenizer: Tokenizer, vocabulary: ConstraintVocabulary) {
         self.request = request
         self.handle = handle
         self.reservation = reservation
@@ -30,6 +33,7 @@ final class GenerationState {
         sampler = Sampler(request.sampling)
         detokenizer = IncrementalDetokenizer(tokenizer: tokenizer, skipping: tokenizer.controlIds)
         stops = StopMatcher(request.stopStrings)
+        constraint = request.grammar.map { Constraint($0, vocabulary: vocabulary, tokenizer: tokenizer, endTokens: request.stopTokens) }
     }
 
     /// Ends the generation: what the detokeniser and stop matcher still hold, then the reason.
@@ -73,8 +77,18 @@ final class GenerationState {
     /// Draws the next token from its logits row (vocab) and sends what it releases; true when
     /// the generation has ended.
     func sample(_ logits: UnsafeMutablePointer<Float>, vocab: Int, metrics: ServingMetrics?) -> Bool {
-        let raw = request.logprobs.map { _ in Array(UnsafeBufferPointer(start: logits, count: vocab)) }
-        let token = sampler.sample(logits, n: vocab)
+        let allowed = constraint?.allowed()
+        if case let .only(mask)? = allowed, mask.isEmpty {
+            handle.send(.failed("the output's grammar allows no next token"))
+            return true
+        }
+        var raw = request.logprobs.map { _ in Array(UnsafeBufferPointer(start: logits, count: vocab)) }
+        if let allowed, raw != nil { raw!.withUnsafeMutableBufferPointer { Sampler.restrict($0.baseAddress!, n: vocab, to: allowed) } }
+        let token = sampler.sample(logits, n: vocab, allowed: allowed)
+        if constraint != nil && !constraint!.accept(token) {
+            handle.send(.failed("token \(token) was sampled outside the output's grammar"))
+            return true
+        }
         sampler.accept(token)
         usage.completionTokens += 1
         let now = ProcessInfo.processInfo.systemUptime

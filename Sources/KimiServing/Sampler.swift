@@ -1,8 +1,10 @@
 import Foundation
+import KimiConstraints
 
 /// Chooses tokens from logits, reproducibly: the same seed, parameters and logits always give
 /// the same token. Order, as OpenAI and vLLM apply them: logit bias, presence and frequency
-/// penalties over the tokens generated so far, temperature, top-k, top-p, then a draw.
+/// penalties over the tokens generated so far, the grammar's mask (a token it forbids can never
+/// be drawn, whatever the bias), temperature, top-k, top-p, then a draw.
 public struct Sampler {
     public let parameters: SamplingParameters
     private var rng: SplitMix64
@@ -22,8 +24,9 @@ public struct Sampler {
         counts[token, default: 0] += 1
     }
 
-    /// The next token from `logits` (n entries), which it may modify.
-    public mutating func sample(_ logits: UnsafeMutablePointer<Float>, n: Int) -> Int {
+    /// The next token from `logits` (n entries), which it may modify; only a token `allowed`
+    /// admits (when given, it must admit at least one).
+    public mutating func sample(_ logits: UnsafeMutablePointer<Float>, n: Int, allowed: Constraint.Allowed? = nil) -> Int {
         let p = parameters
         for (token, bias) in p.logitBias where token < n { logits[token] += bias }
         if p.presencePenalty != 0 || p.frequencyPenalty != 0 {
@@ -31,12 +34,19 @@ public struct Sampler {
                 logits[token] -= p.presencePenalty + p.frequencyPenalty * Float(count)
             }
         }
-        if p.temperature == 0 { return Self.argmax(logits, n: n) }
+        if let allowed { Self.restrict(logits, n: n, to: allowed) }
+        // Every allowed logit may be -inf (the model's own); the draw still stays allowed.
+        func fallback() -> Int {
+            let best = Self.argmax(logits, n: n)
+            guard case let .only(mask)? = allowed, !mask.contains(best) else { return best }
+            return mask.ids.first!
+        }
+        if p.temperature == 0 { return fallback() }
 
         // Candidates sorted by logit (then id), cut by top-k.
         order.removeAll(keepingCapacity: true)
         for i in 0..<n where logits[i] > -.infinity { order.append(Int32(i)) }
-        if order.isEmpty { return Self.argmax(logits, n: n) }
+        if order.isEmpty { return fallback() }
         order.sort { logits[Int($0)] > logits[Int($1)] || (logits[Int($0)] == logits[Int($1)] && $0 < $1) }
         if p.topK > 0 && order.count > p.topK { order.removeLast(order.count - p.topK) }
         // Softmax at the temperature, in Double for a stable sum.
@@ -68,6 +78,23 @@ public struct Sampler {
             if r < 0 { return Int(order[i]) }
         }
         return Int(order[kept - 1])
+    }
+
+    /// Sets the logits of the tokens `allowed` forbids to -inf (ids beyond its vocabulary too).
+    public static func restrict(_ logits: UnsafeMutablePointer<Float>, n: Int, to allowed: Constraint.Allowed) {
+        switch allowed {
+        case let .allExcept(banned):
+            for id in banned where id < n { logits[id] = -.infinity }
+        case let .only(mask):
+            mask.words.withUnsafeBufferPointer { words in
+                for w in 0..<words.count {
+                    let bits = words[w]
+                    if bits == ~0 { continue }
+                    for i in (w << 6)..<min((w + 1) << 6, n) where bits & (1 << UInt64(i & 63)) == 0 { logits[i] = -.infinity }
+                }
+            }
+            if n > mask.count { for i in mask.count..<n { logits[i] = -.infinity } }
+        }
     }
 
     /// The index of the largest logit, the lowest on ties.

@@ -4,15 +4,19 @@ import KimiModel
 /// sequences, whatever the prompt: it puts all probability on the scripted token at each step.
 /// Each new cache takes the next script, so run it with prefix caching off (one cache per
 /// generation). Tests use it to drive the API's wire format (tool calls, stop strings) exactly.
+/// An empty script gives random logits instead (seeded by the cache's number and position): a
+/// model that follows nothing, so that only a grammar shapes what is sampled.
 public final class ScriptedModel: InferenceModel {
     final class Cache: SequenceCache {
         let script: [Int]
+        let serial: Int
         let capacity: Int
         var count = 0
         var cursor = 0
 
-        init(script: [Int], capacity: Int) {
+        init(script: [Int], serial: Int, capacity: Int) {
             self.script = script
+            self.serial = serial
             self.capacity = capacity
         }
 
@@ -27,6 +31,7 @@ public final class ScriptedModel: InferenceModel {
     public let lastPass = PassStatistics()
     let scripts: [[Int]]
     private var next = 0
+    private var caches = 0
 
     public init(scripts: [[Int]], vocabSize: Int, maxContext: Int, maxBatchTokens: Int = 80) {
         precondition(!scripts.isEmpty)
@@ -39,8 +44,11 @@ public final class ScriptedModel: InferenceModel {
     public func onProgress(_ handler: @escaping () -> Void) {}
 
     public func makeCache() -> SequenceCache {
-        defer { next = (next + 1) % scripts.count }
-        return Cache(script: scripts[next], capacity: maxContext)
+        defer {
+            next = (next + 1) % scripts.count
+            caches += 1
+        }
+        return Cache(script: scripts[next], serial: caches, capacity: maxContext)
     }
 
     public func forward(_ batch: [(tokens: [Int], cache: SequenceCache, wantsLogits: Bool)], logits: UnsafeMutablePointer<Float>) throws {
@@ -50,8 +58,13 @@ public final class ScriptedModel: InferenceModel {
             cache.count += segment.tokens.count
             guard segment.wantsLogits else { continue }
             let out = logits + row * vocabSize
-            out.update(repeating: 0, count: vocabSize)
-            out[cache.script[min(cache.cursor, cache.script.count - 1)]] = 30
+            if cache.script.isEmpty {
+                var rng = SplitMix64(seed: UInt64(cache.serial) &* 0x1_0000_0001 &+ UInt64(cache.cursor))
+                for i in 0..<vocabSize { out[i] = Float(rng.nextUnit() * 8) }
+            } else {
+                out.update(repeating: 0, count: vocabSize)
+                out[cache.script[min(cache.cursor, cache.script.count - 1)]] = 30
+            }
             cache.cursor += 1
             row += 1
         }

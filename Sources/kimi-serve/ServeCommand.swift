@@ -43,6 +43,9 @@ public struct ServeCommand: ParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: "Web origins allowed to call the API from a browser (CORS), e.g. https://app.example.com (repeatable or comma-separated), or * for any. Default: none, no CORS headers.")
     public var allowedOrigins: [String] = []
 
+    @Option(name: .long, help: "Constrain tool calls to declared functions with arguments valid against their parameters: on or off. Default: on.")
+    public var guidedTools: GuidedTools = .on
+
     @Option(name: .long, help: "Open connections; at the limit a new one displaces the connection idle or stalled the longest, and gets 503 when all are being answered.")
     public var maxConnections = 256
 
@@ -197,6 +200,7 @@ public struct ServeCommand: ParsableCommand {
             apiConfiguration.logger = Logger(label: "kimi-serve.api")
             apiConfiguration.logPrompts = logPrompts
             apiConfiguration.allowedOrigins = allowedOrigins.flatMap { $0.split(separator: ",").map(String.init) }
+            apiConfiguration.guidedTools = guidedTools == .on
             if let interval = notifier.watchdogInterval { apiConfiguration.healthTolerance = max(2 * interval, 10) }
             let api = KimiAPI(engine: engine, tokenizer: tokenizer, configuration: apiConfiguration,
                               stopTokens: Self.stopTokens(directory: directory, config: config, tokenizer: tokenizer))
@@ -234,7 +238,8 @@ public struct ServeCommand: ParsableCommand {
             throw ValidationError("--debug-scripted-output must name a JSON array of strings")
         }
         let end = tokenizer.specialId("<|im_end|>")!
-        return ScriptedModel(scripts: list.map { tokenizer.encode($0.string!) + [end] }, vocabSize: tokenizer.vocabSize,
+        // An empty string: random logits (ScriptedModel).
+        return ScriptedModel(scripts: list.map { $0.string!.isEmpty ? [] : tokenizer.encode($0.string!) + [end] }, vocabSize: tokenizer.vocabSize,
                              maxContext: maxContext, maxBatchTokens: batchTokens)
     }
 
@@ -252,4 +257,9 @@ public struct ServeCommand: ParsableCommand {
         }
         return ids.filter { $0 >= 0 && $0 < tokenizer.vocabSize }
     }
+}
+
+/// `--guided-tools`: whether tool calls are generated under their grammar.
+public enum GuidedTools: String, ExpressibleByArgument, Sendable {
+    case on, off
 }
