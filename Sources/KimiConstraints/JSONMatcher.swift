@@ -30,16 +30,19 @@ struct Frame: Equatable {
     var count: Int32 = 0
     /// string/key: the content automaton's state (a key off its object's names: -1).
     var dfa: Int32 = 0
-    /// string/key: escape digits or the UTF-8 continuation expected; number: 1 when negative;
+    /// string/key: escape digits or the UTF-8 continuation expected; number: bit 0 negative,
+    /// bit 1 the magnitude overflowed 64 bits (integer) or 2^53 (number);
     /// object: the property whose value is open (-1: an undeclared key).
     var aux: Int32 = 0
     /// object: the properties given.
     var seen = Bits128()
-    /// integer: magnitude so far; string/key: a high surrogate awaiting its pair.
+    /// integer: magnitude so far; bounded number: all its digits as one integer (exact below
+    /// 2^53); string/key: a high surrogate awaiting its pair.
     var int: Int64 = 0
-    /// bounded number: value so far and the weight of the next fraction digit.
+    /// bounded number: its magnitude so far (approximate once `int` is not exact).
     var value: Double = 0
-    var scale: Double = 1
+    /// bounded number: digits after the point.
+    var fraction: Int32 = 0
 
     init(_ kind: Kind, node: Int32) {
         self.kind = kind
@@ -359,16 +362,29 @@ struct JSONMatcher {
     enum Outcome { case consumed, rejected, ended }
 
     func numberCanEnd(_ f: Frame) -> Bool {
-        guard [2, 3, 5, 8].contains(f.phase) else { return false }
+        guard f.phase == 2 || f.phase == 3 || f.phase == 5 || f.phase == 8 else { return false }
+        let negative = f.aux & 1 != 0, overflow = f.aux & 2 != 0
         switch schema.nodes[Int(f.node)] {
         case let .integer(rule):
             guard rule.bounded else { return true }
-            let v = f.aux == 1 ? -f.int : f.int
+            if overflow { return negative ? rule.lo == nil : rule.hi == nil }
+            let v = negative ? -f.int : f.int
             return (rule.lo.map { v >= $0 } ?? true) && (rule.hi.map { v <= $0 } ?? true)
         case let .number(rule):
-            return !rule.bounded || rule.admits(f.aux == 1 ? -f.value : f.value)
+            guard rule.bounded else { return true }
+            let v = Self.magnitude(f)
+            return rule.admits(negative ? -v : v)
         default: return false
         }
+    }
+
+    /// A bounded number's magnitude: its digits over 10^fraction, exact (as Python's float of
+    /// the same text) while the digits fit in 53 bits.
+    static func magnitude(_ f: Frame) -> Double {
+        guard f.aux & 2 == 0, f.fraction <= 22 else { return f.value }
+        var p = 1.0
+        for _ in 0..<f.fraction { p *= 10 }
+        return Double(f.int) / p
     }
 
     /// Number phases: 0 start, 1 after '-', 2 a leading 0, 3 integer digits, 4 after '.',
@@ -376,11 +392,13 @@ struct JSONMatcher {
     private func number(_ f: inout Frame, _ b: UInt8) -> Outcome {
         let isDigit = b >= 0x30 && b <= 0x39
         let d = Int64(b) - 0x30
-        let node = schema.nodes[Int(f.node)]
         var integerRule: IntegerRule?
         var numberRule: NumberRule?
-        if case let .integer(r) = node { integerRule = r }
-        if case let .number(r) = node { numberRule = r }
+        switch schema.nodes[Int(f.node)] {
+        case let .integer(r): integerRule = r
+        case let .number(r): numberRule = r
+        default: return .rejected
+        }
         let isInteger = integerRule != nil
         let bounded = integerRule?.bounded ?? numberRule!.bounded
         switch (f.phase, b) {
@@ -390,39 +408,33 @@ struct JSONMatcher {
             if let r = integerRule, let lo = r.lo, lo > 0 { return .rejected }
             if let r = numberRule, !r.meets(-.infinity, 0) { return .rejected }
             return .consumed
-        case (0, _) where isDigit, (1, _) where isDigit:
-            f.phase = d == 0 ? 2 : 3
-            f.count = 1
-            f.int = d
-            f.value = Double(d)
-            return integerFeasible(f, integerRule) && numberIntegerPartFeasible(f, numberRule) ? .consumed : .rejected
-        case (3, _) where isDigit:
+        case (0, _) where isDigit, (1, _) where isDigit, (3, _) where isDigit, (4, _) where isDigit, (5, _) where isDigit:
+            if f.phase == 0 || f.phase == 1 {
+                f.phase = d == 0 ? 2 : 3
+                f.count = 0
+            } else if f.phase == 4 {
+                f.phase = 5
+                f.count = 0
+            }
             guard f.count < Self.maxDigits else { return .rejected }
             f.count += 1
-            if bounded {
-                let (m, o1) = f.int.multipliedReportingOverflow(by: 10)
-                let (v, o2) = m.addingReportingOverflow(d)
-                if isInteger && (o1 || o2) { return .rejected }
-                f.int = (o1 || o2) ? Int64.max : v
+            if f.phase == 5 { f.fraction += 1 }
+            guard bounded else { return .consumed }
+            let limit: Int64 = isInteger ? Int64.max : 1 << 53
+            let (m, o1) = f.int.multipliedReportingOverflow(by: 10)
+            let (v, o2) = m.addingReportingOverflow(d)
+            if o1 || o2 || v > limit { f.aux |= 2 } else { f.int = v }
+            if f.phase == 5 {
+                var w = 1.0
+                for _ in 0..<f.fraction { w /= 10 }
+                f.value += Double(d) * w
+            } else {
                 f.value = f.value * 10 + Double(d)
             }
-            return integerFeasible(f, integerRule) && numberIntegerPartFeasible(f, numberRule) ? .consumed : .rejected
+            return (integerRule.map { integerFeasible(f, $0) } ?? numberFeasible(f, numberRule!)) ? .consumed : .rejected
         case (2, UInt8(ascii: ".")), (3, UInt8(ascii: ".")):
             guard !isInteger else { return .rejected }
             f.phase = 4
-            f.count = 0
-            f.scale = 0.1
-            return .consumed
-        case (4, _) where isDigit, (5, _) where isDigit:
-            guard f.count < Self.maxDigits else { return .rejected }
-            f.phase = 5
-            f.count += 1
-            if let r = numberRule, r.bounded {
-                f.value += Double(d) * f.scale
-                f.scale /= 10
-                let lo = f.value, hi = f.value + f.scale * 10
-                if !(f.aux == 1 ? r.meets(-hi, -lo) : r.meets(lo, hi)) { return .rejected }
-            }
             return .consumed
         case (2, UInt8(ascii: "e")), (3, UInt8(ascii: "e")), (5, UInt8(ascii: "e")),
              (2, UInt8(ascii: "E")), (3, UInt8(ascii: "E")), (5, UInt8(ascii: "E")):
@@ -443,35 +455,46 @@ struct JSONMatcher {
         }
     }
 
-    /// Whether some completion of the integer digits so far lies within the bounds.
-    private func integerFeasible(_ f: Frame, _ rule: IntegerRule?) -> Bool {
-        guard let rule, rule.bounded else { return true }
+    /// Whether some completion of the integer's digits so far lies within the bounds: with k
+    /// more digits the magnitude is in m·10^k ... m·10^k + 10^k - 1 (none after a leading 0).
+    private func integerFeasible(_ f: Frame, _ rule: IntegerRule) -> Bool {
+        let negative = f.aux & 1 != 0
+        // Beyond 64 bits only an open side can still be met.
+        let unboundedAway = negative ? rule.lo == nil : rule.hi == nil
+        if f.aux & 2 != 0 { return unboundedAway }
         let lo = rule.lo ?? Int64.min, hi = rule.hi ?? Int64.max
-        var low = f.int, width: Int64 = 1  // completions with k more digits: low ... low + width - 1
-        let more = f.phase == 2 ? 0 : 19 - Int(f.count)
+        var low = f.int, width: Int64 = 1
+        let more = f.phase == 2 ? 0 : Int(Self.maxDigits - f.count)
         for _ in 0...max(more, 0) {
             let high = low.addingReportingOverflow(width - 1)
             let top = high.overflow ? Int64.max : high.partialValue
-            let a = f.aux == 1 ? -top : low, b = f.aux == 1 ? -low : top
+            let a = negative ? -top : low, b = negative ? -low : top
             if a <= hi && b >= lo { return true }
             let (l, o1) = low.multipliedReportingOverflow(by: 10)
             let (w, o2) = width.multipliedReportingOverflow(by: 10)
-            if o1 || o2 { break }
+            if o1 || o2 { return unboundedAway }
             low = l
             width = w
         }
         return false
     }
 
-    /// Whether some completion of a bounded number's integer part (with any fraction) may lie
-    /// within the bounds.
-    private func numberIntegerPartFeasible(_ f: Frame, _ rule: NumberRule?) -> Bool {
-        guard let rule, rule.bounded else { return true }
+    /// Whether some completion of a bounded number may lie within the bounds: in the integer
+    /// part, m·10^k ... (m+1)·10^k for k more digits (any fraction after); in the fraction,
+    /// the value so far ... plus one unit of its last digit.
+    private func numberFeasible(_ f: Frame, _ rule: NumberRule) -> Bool {
+        let negative = f.aux & 1 != 0
+        func meets(_ a: Double, _ b: Double) -> Bool { negative ? rule.meets(-b, -a) : rule.meets(a, b) }
+        if f.phase == 5 {
+            var unit = 1.0
+            for _ in 0..<f.fraction { unit /= 10 }
+            let v = Self.magnitude(f)
+            return meets(v, v + unit)
+        }
         var low = f.value, width = 1.0
-        let more = f.phase == 2 ? 0 : 20 - Int(f.count)
+        let more = f.phase == 2 ? 0 : Int(Self.maxDigits - f.count)
         for _ in 0...max(more, 0) {
-            let a = f.aux == 1 ? -(low + width) : low, b = f.aux == 1 ? -low : low + width
-            if rule.meets(a, b) { return true }
+            if meets(low, low + width) { return true }
             low *= 10
             width *= 10
         }

@@ -242,10 +242,11 @@ final class SchemaCompiler {
                 if count < (o["minLength"]?.int ?? 0) || count > (o["maxLength"]?.int ?? Int.max) { continue }
                 if let dfa = stringRule, !Self.matches(dfa, bytes) { continue }
                 if !strings.contains(bytes) { strings.append(bytes) }
-            case .null where types.contains("null"), .bool where types.contains("boolean"),
-                 .object where types.contains("object"), .array where types.contains("array"):
+            case .null where types.contains("null"), .bool where types.contains("boolean"):
                 let text = Array(JSONWriter().string(v).utf8)
                 if texts.insert(text).inserted { alternatives.append(try add(.literal(text))) }
+            case .object where types.contains("object"), .array where types.contains("array"):
+                if texts.insert(Array(JSONWriter().string(v).utf8)).inserted { alternatives.append(try constant(v)) }
             case let .number(text):
                 guard let d = Double(text) else { continue }
                 let isInteger = d.rounded() == d && !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
@@ -261,6 +262,46 @@ final class SchemaCompiler {
         }
         if alternatives.isEmpty { return nil }
         return alternatives.count == 1 ? alternatives[0] : try add(.union(alternatives))
+    }
+
+    /// A node admitting exactly `value`, written with any whitespace and, for objects, its
+    /// keys in any order (numbers keep their literal text).
+    private func constant(_ value: JSONValue) throws -> Int32 {
+        switch value {
+        case let .string(s):
+            dfas.append(ByteDFA.trie([Array(s.utf8)]).dfa)
+            return try add(.string(StringRule(dfa: Int32(dfas.count - 1))))
+        case let .array(items):
+            let nodes = try items.map(constant)
+            return try add(.array(ArrayRule(prefix: nodes, items: nil, minItems: nodes.count, maxItems: nodes.count)))
+        case let .object(o):
+            guard o.count <= Bits128.capacity else { throw SchemaError.tooComplex("a constant object of more than \(Bits128.capacity) members") }
+            var required = Bits128()
+            for k in 0..<o.count { required.insert(k) }
+            let values = try o.values.map(constant)
+            let trie = ByteDFA.trie(o.keys.map { Array($0.utf8) })
+            dfas.append(trie.dfa)
+            return try add(.object(ObjectRule(names: o.keys, values: values, required: required, additional: nil,
+                                              keys: Int32(dfas.count - 1), nameAt: trie.value, below: Self.below(trie))))
+        default:
+            return try add(.literal(Array(JSONWriter().string(value).utf8)))
+        }
+    }
+
+    /// For each trie state, the names whose spelling passes through it (children have higher
+    /// indices than their parents).
+    static func below(_ trie: (dfa: ByteDFA, value: [Int32])) -> [Bits128] {
+        var below = trie.value.map { v -> Bits128 in
+            var b = Bits128()
+            if v >= 0 { b.insert(Int(v)) }
+            return b
+        }
+        for s in stride(from: trie.dfa.stateCount - 1, through: 0, by: -1) {
+            for i in Int(trie.dfa.edgeStart[s])..<Int(trie.dfa.edgeStart[s + 1]) {
+                below[s] = below[s].union(below[Int(trie.dfa.edges[i].target)])
+            }
+        }
+        return below
     }
 
     static func matches(_ dfa: ByteDFA, _ bytes: [UInt8]) -> Bool {
@@ -430,19 +471,8 @@ final class SchemaCompiler {
         }
         let trie = ByteDFA.trie(names.map { Array($0.utf8) })
         dfas.append(trie.dfa)
-        // below[s]: the names reachable from trie state s (children have higher indices).
-        var below = trie.value.map { v -> Bits128 in
-            var b = Bits128()
-            if v >= 0 { b.insert(Int(v)) }
-            return b
-        }
-        for s in stride(from: trie.dfa.stateCount - 1, through: 0, by: -1) {
-            for i in Int(trie.dfa.edgeStart[s])..<Int(trie.dfa.edgeStart[s + 1]) {
-                below[s] = below[s].union(below[Int(trie.dfa.edges[i].target)])
-            }
-        }
         nodes[Int(index)] = .object(ObjectRule(names: names, values: values, required: required, additional: additional,
-                                               keys: Int32(dfas.count - 1), nameAt: trie.value, below: below))
+                                               keys: Int32(dfas.count - 1), nameAt: trie.value, below: Self.below(trie)))
         return index
     }
 

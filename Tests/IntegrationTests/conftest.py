@@ -101,12 +101,14 @@ SCRIPTS = [
 ]
 
 
-def start_scripted(tmp_path, scripts):
+def start_scripted(tmp_path, scripts, guided=False):
     """A server that answers requests with `scripts` in turn (a scripted token source instead of
-    the weights; each script is encoded with the special tokens, so its markers are real ones)."""
+    the weights; each script is encoded with the special tokens, so its markers are real ones).
+    Tool calls are unguided unless `guided`: the scripts are what a model might write, and the
+    tests of the parsers need them to come out as written; an empty script is random logits."""
     path = tmp_path / "scripts.json"
     path.write_text(json.dumps(scripts))
-    return Server("--debug-scripted-output", str(path))
+    return Server("--debug-scripted-output", str(path), "--guided-tools", "on" if guided else "off")
 
 
 @pytest.fixture()

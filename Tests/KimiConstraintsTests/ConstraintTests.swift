@@ -59,7 +59,7 @@ import Testing
     static let walks: [(String, [String])] = [
         (#"{"type":"object","properties":{"city":{"type":"string"},"unit":{"enum":["c","f"]},"days":{"type":"integer","minimum":1,"maximum":14},"tags":{"type":"array","items":{"type":"string","maxLength":5},"maxItems":3},"when":{"type":"string","format":"date"},"opt":{"anyOf":[{"type":"number"},{"type":"null"}]}},"required":["city","unit"],"additionalProperties":false}"#,
          [#"{"city": "Beijing", "unit": "c"}"#, #"{"unit":"f","city":"B\u00e9\ud83d\ude00 é","days":14,"tags":["a","bcdef"],"when":"2024-02-29","opt":-1.5e3}"#]),
-        (#"{"$defs":{"n":{"type":"object","properties":{"v":{"type":"integer"},"next":{"anyOf":[{"$ref":"#/$defs/n"},{"type":"null"}]}},"required":["v","next"]}},"$ref":"#/$defs/n"}"#,
+        (##"{"$defs":{"n":{"type":"object","properties":{"v":{"type":"integer"},"next":{"anyOf":[{"$ref":"#/$defs/n"},{"type":"null"}]}},"required":["v","next"]}},"$ref":"#/$defs/n"}"##,
          [#"{"v": 1, "next": {"v": -20, "next": null}}"#]),
         (#"{"type":"array","items":{"type":"string","pattern":"^[a-z]+-[0-9]{2}$"},"minItems":1}"#, [#"["ab-12", "x-00"]"#]),
     ]
@@ -71,6 +71,26 @@ import Testing
             for d in documents {
                 #expect(Self.checkMasks(c, along: d), "\(d)")
                 #expect(Self.accepts(c, d, checkMasks: true), "\(d)")
+            }
+        }
+    }
+
+    @Test("every valid instance of the corpus is taken token by token; every invalid one is refused")
+    func corpusInstances() throws {
+        let corpus = try Self.json("schemas/corpus.json")["schemas"]!.array!
+        let instances = try Self.json("schemas/instances.json")["schemas"]!.array!
+        #expect(corpus.count >= 100 && corpus.count == instances.count)
+        for (entry, inst) in zip(corpus, instances) {
+            let name = entry["name"]!.string!
+            #expect(inst["name"]!.string! == name)
+            let c = try Self.constraint(entry["schema"]!)
+            let valid = inst["valid"]!.array!
+            #expect(valid.count >= 40, "\(name)")
+            for (i, text) in valid.enumerated() where !Self.accepts(c, text.string!, checkMasks: i < 2) {
+                Issue.record("\(name): valid instance refused: \(text.string!.prefix(300))")
+            }
+            for text in inst["invalid"]!.array! where Self.accepts(c, text.string!) {
+                Issue.record("\(name): invalid instance taken: \(text.string!.prefix(300))")
             }
         }
     }
