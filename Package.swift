@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "KimiJSON", targets: ["KimiJSON"]),
         .library(name: "KimiTokenizer", targets: ["KimiTokenizer"]),
         .library(name: "KimiAPI", targets: ["KimiAPI"]),
+        .library(name: "KimiConstraints", targets: ["KimiConstraints"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
     ],
     dependencies: [

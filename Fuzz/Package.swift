@@ -13,6 +13,11 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("fuzz-json", [.product(name: "KimiJSON", package: "kimi-serve")]),
     ("fuzz-http-request", [.product(name: "HTTPServer", package: "kimi-serve")]),
     ("fuzz-tool-calls", [.product(name: "KimiTokenizer", package: "kimi-serve")]),
+    ("fuzz-constraints", [
+        .product(name: "KimiJSON", package: "kimi-serve"),
+        .product(name: "KimiConstraints", package: "kimi-serve"),
+        .product(name: "KimiTokenizer", package: "kimi-serve"),
+    ]),
     ("fuzz-chat-request", [
         .product(name: "KimiJSON", package: "kimi-serve"),
         .product(name: "KimiAPI", package: "kimi-serve"),

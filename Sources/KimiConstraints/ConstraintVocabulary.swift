@@ -22,11 +22,69 @@ public final class ConstraintVocabulary: @unchecked Sendable {
     let tokenBytes: [[UInt8]]
     let all: [Node]
     let special: [Node]
+    let plain: [Node]
     let maxTokenBytes: Int
     /// Plain tokens grouped by their number of characters.
     private let plainByCount: [[Int32]]
     private let lock = NSLock()
     private var plainUpTo: [Int: TokenMask] = [:]
+    /// Masks of ordinary tokens by schema and (normalized) state: documents revisit the same
+    /// states — inside a string, after a comma of the same array — so most steps are lookups.
+    private var masks = BoundedCache<MaskKey, TokenMask>(capacity: 1024)
+    /// The plain tokens a string automaton takes from a state, by schema, automaton and state.
+    private var plainMasks = BoundedCache<DFAKey, TokenMask>(capacity: 1024)
+
+    struct DFAKey: Hashable {
+        let schema: CompiledSchema
+        let dfa: Int32
+        let state: Int32
+        static func == (a: DFAKey, b: DFAKey) -> Bool { a.schema === b.schema && a.dfa == b.dfa && a.state == b.state }
+        func hash(into h: inout Hasher) {
+            h.combine(ObjectIdentifier(schema))
+            h.combine(dfa)
+            h.combine(state)
+        }
+    }
+
+    struct MaskKey: Hashable {
+        let schema: CompiledSchema
+        let state: MatcherState
+        static func == (a: MaskKey, b: MaskKey) -> Bool { a.schema === b.schema && a.state == b.state }
+        func hash(into h: inout Hasher) {
+            h.combine(ObjectIdentifier(schema))
+            h.combine(state)
+        }
+    }
+
+    func cachedMask(_ key: MaskKey) -> TokenMask? {
+        lock.lock()
+        defer { lock.unlock() }
+        return masks[key]
+    }
+
+    func storeMask(_ mask: TokenMask, for key: MaskKey) {
+        lock.lock()
+        defer { lock.unlock() }
+        masks[key] = mask
+    }
+
+    /// The plain tokens whose characters string automaton `dfa` of `schema` takes from `state`.
+    func plainTokens(_ schema: CompiledSchema, dfa: Int32, state: Int32) -> TokenMask {
+        let key = DFAKey(schema: schema, dfa: dfa, state: state)
+        lock.lock()
+        if let hit = plainMasks[key] {
+            lock.unlock()
+            return hit
+        }
+        lock.unlock()
+        var mask = TokenMask(count: size)
+        var levels: [Int32] = []
+        walk(plain, DFAMachine(dfa: schema.dfas[Int(dfa)]), from: state, into: &mask, levels: &levels)
+        lock.lock()
+        plainMasks[key] = mask
+        lock.unlock()
+        return mask
+    }
 
     public convenience init(tokenizer: Tokenizer) {
         self.init(tokens: (0..<tokenizer.mergeableCount).map { Array(tokenizer.bytes(of: $0) ?? []) }, size: tokenizer.vocabSize)
@@ -40,17 +98,22 @@ public final class ConstraintVocabulary: @unchecked Sendable {
         maxTokenBytes = tokens.map(\.count).max() ?? 0
         var byCount: [[Int32]] = []
         var specials: [Int32] = []
+        var plains: [Int32] = []
         for (id, bytes) in tokens.enumerated() {
             if let n = Self.plainCharacters(bytes) {
                 while byCount.count <= n { byCount.append([]) }
                 byCount[n].append(Int32(id))
+                plains.append(Int32(id))
             } else {
                 specials.append(Int32(id))
             }
         }
         plainByCount = byCount
-        all = Self.trie(tokens, ids: (0..<tokens.count).map(Int32.init))
-        special = Self.trie(tokens, ids: specials)
+        let sorted = Self.sortedByBytes(tokens)
+        let isPlain = Set(plains)
+        all = Self.trie(tokens, sorted: sorted)
+        special = Self.trie(tokens, sorted: sorted.filter { !isPlain.contains($0) })
+        plain = Self.trie(tokens, sorted: sorted.filter { isPlain.contains($0) })
     }
 
     /// The number of characters of a plain token, or nil.
@@ -70,8 +133,21 @@ public final class ConstraintVocabulary: @unchecked Sendable {
         return n
     }
 
-    static func trie(_ tokens: [[UInt8]], ids: [Int32]) -> [Node] {
-        let sorted = ids.sorted { tokens[Int($0)].lexicographicallyPrecedes(tokens[Int($1)]) }
+    /// Token ids in the byte order of their spellings (memcmp, shorter first on a tie).
+    static func sortedByBytes(_ tokens: [[UInt8]]) -> [Int32] {
+        (0..<Int32(tokens.count)).sorted { a, b in
+            tokens[Int(a)].withUnsafeBufferPointer { x in
+                tokens[Int(b)].withUnsafeBufferPointer { y in
+                    guard let p = x.baseAddress, let q = y.baseAddress else { return x.count < y.count }
+                    let c = memcmp(p, q, min(x.count, y.count))
+                    return c != 0 ? c < 0 : x.count < y.count
+                }
+            }
+        }
+    }
+
+    /// The trie of the tokens `sorted` (ids in byte order), in preorder.
+    static func trie(_ tokens: [[UInt8]], sorted: [Int32]) -> [Node] {
         var nodes: [Node] = []
         var path: [Int] = []  // node indices of the current path
         var previous: [UInt8] = []
@@ -141,5 +217,23 @@ struct DFAMachine: ByteMachine {
     func step(_ from: Int32, _ byte: UInt8, into: inout Int32) -> Bool {
         into = dfa.step(from, byte)
         return into >= 0
+    }
+}
+
+/// A dictionary that forgets its oldest entries beyond `capacity`.
+struct BoundedCache<Key: Hashable, Value> {
+    private var entries: [Key: Value] = [:]
+    private var order: [Key] = []
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    subscript(key: Key) -> Value? {
+        get { entries[key] }
+        set {
+            guard let newValue else { return }
+            if entries.updateValue(newValue, forKey: key) == nil { order.append(key) }
+            if order.count > capacity { entries[order.removeFirst()] = nil }
+        }
     }
 }

@@ -135,11 +135,20 @@ public struct Constraint {
     /// The ordinary tokens `matcher` allows from `state`: inside a free string, every plain
     /// token short enough, and a walk of the others; elsewhere a walk of all.
     private mutating func walk(_ matcher: JSONMatcher, _ state: MatcherState, _ mask: inout TokenMask) {
-        if state.ends.count == 1, let top = state.frames.last, top.kind == .string, top.phase == 0,
-           case let .string(rule) = matcher.schema.nodes[Int(top.node)], rule.dfa == nil {
-            mask = vocabulary.plainTokens(upTo: rule.maxLength.map { $0 - Int(top.count) })
+        let key = ConstraintVocabulary.MaskKey(schema: matcher.schema, state: matcher.normalized(state))
+        if let hit = vocabulary.cachedMask(key) {
+            mask = hit
+            return
+        }
+        defer { vocabulary.storeMask(mask, for: key) }
+        switch matcher.plainContent(state) {
+        case let .free(characters)?:
+            mask = vocabulary.plainTokens(upTo: characters)
             vocabulary.walk(vocabulary.special, matcher, from: state, into: &mask, levels: &jsonLevels)
-        } else {
+        case let .automaton(dfa, at)?:
+            mask = vocabulary.plainTokens(matcher.schema, dfa: dfa, state: at)
+            vocabulary.walk(vocabulary.special, matcher, from: state, into: &mask, levels: &jsonLevels)
+        case nil:
             vocabulary.walk(vocabulary.all, matcher, from: state, into: &mask, levels: &jsonLevels)
         }
     }

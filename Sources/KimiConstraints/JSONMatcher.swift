@@ -4,7 +4,7 @@
 /// stack per live alternative. A byte is allowed exactly when some stack survives it, and
 /// every surviving stack can still be completed to a valid document (unsatisfiable branches
 /// are pruned at compile time; partial characters and escapes are checked for a completion).
-struct MatcherState: Equatable {
+struct MatcherState: Hashable {
     var frames: [Frame] = []
     /// The end index (into `frames`) of each stack.
     var ends: [Int32] = []
@@ -15,7 +15,7 @@ struct MatcherState: Equatable {
     }
 }
 
-struct Frame: Equatable {
+struct Frame: Hashable {
     enum Kind: UInt8 { case document, value, literal, number, string, key, object, array }
 
     var kind: Kind
@@ -68,6 +68,39 @@ struct JSONMatcher {
         s.frames = [Frame(.document, node: -1), Frame(.value, node: schema.root)]
         s.ends = [2]
         return s
+    }
+
+    /// The state with what cannot change any later decision cleared (the character count of a
+    /// string without length bounds), so that equal keys mean equal masks.
+    func normalized(_ s: MatcherState) -> MatcherState {
+        var s = s
+        for i in s.frames.indices where s.frames[i].kind == .string {
+            if case let .string(r) = schema.nodes[Int(s.frames[i].node)], r.dfa == nil, r.minLength == 0, r.maxLength == nil {
+                s.frames[i].count = 0
+            }
+        }
+        return s
+    }
+
+    /// Inside a string between characters, what decides the "plain" tokens (complete UTF-8
+    /// without a quote, a backslash or a control character), which cannot leave the string:
+    /// only their number of characters, or the string's automaton. nil elsewhere.
+    enum PlainContent {
+        case free(maxCharacters: Int?)
+        case automaton(Int32, state: Int32)
+    }
+
+    func plainContent(_ s: MatcherState) -> PlainContent? {
+        guard s.ends.count == 1, let top = s.frames.last, top.phase == 0 else { return nil }
+        switch (top.kind, schema.nodes[Int(top.node)]) {
+        case let (.string, .string(rule)):
+            guard let d = rule.dfa else { return .free(maxCharacters: rule.maxLength.map { $0 - Int(top.count) }) }
+            return .automaton(d, state: top.dfa)
+        case let (.key, .object(rule)) where rule.additional != nil:
+            return .free(maxCharacters: nil)
+        default:
+            return nil
+        }
     }
 
     /// Whether the document may end here.
@@ -160,12 +193,18 @@ struct JSONMatcher {
                     guard Self.takeWhitespace(&out.frames[t].ws, b) else { return drop() }
                     return keep()
                 }
-                let candidates = schema.leaves[Int(f.node)].filter { canStart($0, b) }
-                if candidates.isEmpty { return drop() }
-                if candidates.count == 1 {
-                    out.frames[t] = leafFrame(candidates[0])
+                let leaves = schema.leaves[Int(f.node)]
+                var only: Int32 = -1, matching = 0
+                for leaf in leaves where canStart(leaf, b) {
+                    only = leaf
+                    matching += 1
+                }
+                if matching == 0 { return drop() }
+                if matching == 1 {
+                    out.frames[t] = leafFrame(only)
                     continue
                 }
+                let candidates = leaves.filter { canStart($0, b) }
                 let saved = Array(out.frames[start...])
                 out.frames.removeSubrange(start...)
                 for c in candidates {
@@ -350,11 +389,8 @@ struct JSONMatcher {
 
     /// Whether trie state `s` leads to a declared name not yet given whose value is allowed.
     private func keyLive(_ rule: ObjectRule, _ s: Int32, _ seen: Bits128) -> Bool {
-        var names = rule.below[Int(s)].subtracting(seen)
-        for k in rule.values.indices where rule.values[k] < 0 && names.contains(k) {
-            names = names.subtracting({ var x = Bits128(); x.insert(k); return x }())
-        }
-        return !names.isEmpty
+        let names = rule.below[Int(s)].subtracting(seen)
+        return !Bits128(low: names.low & rule.allowed.low, high: names.high & rule.allowed.high).isEmpty
     }
 
     // MARK: - Numbers

@@ -43,10 +43,9 @@ final class SchemaCompiler {
             switch built[i] {
             case let .union(alternatives):
                 built[i] = .union(alternatives.filter { productive[Int($0)] })
-            case var .object(rule):
-                for k in rule.values.indices where rule.values[k] >= 0 && !productive[Int(rule.values[k])] { rule.values[k] = -1 }
-                if let a = rule.additional, !productive[Int(a)] { rule.additional = nil }
-                built[i] = .object(rule)
+            case let .object(rule):
+                let values = rule.values.map { $0 >= 0 && productive[Int($0)] ? $0 : -1 }
+                built[i] = .object(rule.with(values: values, additional: rule.additional.flatMap { productive[Int($0)] ? $0 : nil }))
             case var .array(rule):
                 if let items = rule.items, !productive[Int(items)] { rule.items = nil }
                 built[i] = .array(rule)

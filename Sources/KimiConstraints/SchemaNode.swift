@@ -50,17 +50,39 @@ struct StringRule: Sendable {
 }
 
 /// An object: the declared properties (in any order, each at most once), the required ones,
-/// and what any other key's value must be (nil: no other key).
-struct ObjectRule: Sendable {
-    var names: [String]
-    var values: [Int32]
-    var required: Bits128
-    var additional: Int32?
+/// and what any other key's value must be (nil: no other key). A class, so that the matcher's
+/// per-byte look at it copies one reference, not its arrays.
+final class ObjectRule: Sendable {
+    let names: [String]
+    /// Each property's value node; -1: the property may not appear.
+    let values: [Int32]
+    let required: Bits128
+    let additional: Int32?
     /// The trie of the names' UTF-8, which property ends at each trie state, and the set of
     /// properties whose name continues through it.
-    var keys: Int32
-    var nameAt: [Int32]
-    var below: [Bits128]
+    let keys: Int32
+    let nameAt: [Int32]
+    let below: [Bits128]
+    /// The properties that may appear.
+    let allowed: Bits128
+
+    init(names: [String], values: [Int32], required: Bits128, additional: Int32?, keys: Int32, nameAt: [Int32], below: [Bits128]) {
+        self.names = names
+        self.values = values
+        self.required = required
+        self.additional = additional
+        self.keys = keys
+        self.nameAt = nameAt
+        self.below = below
+        var allowed = Bits128()
+        for (k, v) in values.enumerated() where v >= 0 { allowed.insert(k) }
+        self.allowed = allowed
+    }
+
+    /// The same object with other values and other-key schema.
+    func with(values: [Int32], additional: Int32?) -> ObjectRule {
+        ObjectRule(names: names, values: values, required: required, additional: additional, keys: keys, nameAt: nameAt, below: below)
+    }
 }
 
 /// An array: items by position (prefixItems), then `items` for the rest (nil: no more).

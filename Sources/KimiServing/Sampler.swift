@@ -87,10 +87,20 @@ public struct Sampler {
             for id in banned where id < n { logits[id] = -.infinity }
         case let .only(mask):
             mask.words.withUnsafeBufferPointer { words in
-                for w in 0..<words.count {
+                for w in 0..<min(words.count, (n + 63) >> 6) {
                     let bits = words[w]
+                    let start = w << 6, end = min(start + 64, n)
                     if bits == ~0 { continue }
-                    for i in (w << 6)..<min((w + 1) << 6, n) where bits & (1 << UInt64(i & 63)) == 0 { logits[i] = -.infinity }
+                    if bits == 0 {
+                        (logits + start).update(repeating: -.infinity, count: end - start)
+                        continue
+                    }
+                    var clear = ~bits
+                    while clear != 0 {
+                        let i = start + clear.trailingZeroBitCount
+                        if i < end { logits[i] = -.infinity }
+                        clear &= clear - 1
+                    }
                 }
             }
             if n > mask.count { for i in mask.count..<n { logits[i] = -.infinity } }

@@ -33,6 +33,9 @@ struct ConstrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the compile time and per-token mask timings as one JSON object.")
     var bench = false
 
+    @Flag(name: .long, help: "Each line of standard input is a document of its own, walked in turn (one process, one mask cache, as in a server).")
+    var eachLine = false
+
     func run() throws {
         let tokenizer: Tokenizer
         let schemaJSON: JSONValue
@@ -43,7 +46,8 @@ struct ConstrainCommand: ParsableCommand {
             printError("error: \(error)")
             throw ExitCode(2)
         }
-        let document = [UInt8](readStandardInput())
+        let input = [UInt8](readStandardInput())
+        let documents = eachLine ? input.split(separator: UInt8(ascii: "\n")).map(Array.init) : [input]
         let vocabulary = ConstraintVocabulary(tokenizer: tokenizer)
         let end = tokenizer.specialId("<|im_end|>") ?? tokenizer.vocabSize - 1
 
@@ -59,7 +63,6 @@ struct ConstrainCommand: ParsableCommand {
             return compiled
         }
         let grammar: Grammar
-        var pieces: [OutputPiece]
         do {
             if let tool {
                 let list = schemaJSON.array ?? schemaJSON["tools"]?.array ?? [schemaJSON]
@@ -71,45 +74,48 @@ struct ConstrainCommand: ParsableCommand {
                 }
                 guard functions.contains(where: { $0.name == tool }) else { throw ValidationError("no tool named '\(tool)' in \(schema)") }
                 grammar = Grammar(content: .text, calls: .allowed, functions: functions, parallel: true, firstIndex: 0)
-                pieces = [.marker(.sectionBegin), .marker(.callBegin), .text("functions.\(tool):0"), .marker(.argumentBegin),
-                          .text(String(decoding: document, as: UTF8.self)), .marker(.callEnd), .marker(.sectionEnd)]
             } else {
                 grammar = Grammar(content: .json(try compile(schemaJSON)), calls: .forbidden, functions: [], parallel: false, firstIndex: 0)
-                pieces = [.text(String(decoding: document, as: UTF8.self))]
             }
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
         }
-        let ids = tokenizer.encode(pieces: pieces) + [end]
 
-        var constraint = Constraint(grammar, vocabulary: vocabulary, tokenizer: tokenizer, endTokens: [end])
         var timings: [Double] = []
-        var offset = 0  // bytes of the output before the current token
-        for (i, id) in ids.enumerated() {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            let allowed = constraint.allowed()
-            let ok: Bool
-            switch allowed {
-            case let .allExcept(banned): ok = !banned.contains(id)
-            case let .only(mask): ok = mask.contains(id)
+        /// Walks one document's tokens (as the model would write them, then the end token).
+        func walk(_ document: [UInt8], number: Int) throws {
+            let text = String(decoding: document, as: UTF8.self)
+            let pieces: [OutputPiece] = tool.map { [.marker(.sectionBegin), .marker(.callBegin), .text("functions.\($0):0"),
+                                                    .marker(.argumentBegin), .text(text), .marker(.callEnd), .marker(.sectionEnd)] } ?? [.text(text)]
+            var constraint = Constraint(grammar, vocabulary: vocabulary, tokenizer: tokenizer, endTokens: [end])
+            var offset = 0  // bytes of the output before the current token
+            for (i, id) in (tokenizer.encode(pieces: pieces) + [end]).enumerated() {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let ok: Bool
+                switch constraint.allowed() {
+                case let .allExcept(banned): ok = !banned.contains(id)
+                case let .only(mask): ok = mask.contains(id)
+                }
+                let accepted = ok && constraint.accept(id)
+                timings.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3)
+                let bytes = tokenizer.bytes(of: id).map(Array.init) ?? []
+                guard accepted else {
+                    let what = id == end ? "<|im_end|> (the document is incomplete)"
+                        : id < vocabulary.ordinary ? JSONWriter().string(.string(String(decoding: bytes, as: UTF8.self))) : "a special token"
+                    printError((eachLine ? "document \(number): " : "") + "rejected at byte offset \(offset + (constraint.firstRejectedByte(id) ?? 0)): "
+                               + "token \(i) (id \(id), \(what))" + (ok ? " [mask and advance disagree]" : ""))
+                    throw ExitCode(1)
+                }
+                offset += id < vocabulary.ordinary ? bytes.count : 0
             }
-            let accepted = ok && constraint.accept(id)
-            timings.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3)
-            let bytes = tokenizer.bytes(of: id).map(Array.init) ?? []
-            guard accepted else {
-                let text = id == end ? "<|im_end|> (the document is incomplete)" : id < vocabulary.ordinary ? JSONWriter().string(.string(String(decoding: bytes, as: UTF8.self))) : "a special token"
-                let within = constraint.firstRejectedByte(id) ?? 0
-                printError("rejected at byte offset \(offset + within): token \(i) (id \(id), \(text))" + (ok ? " [mask and advance disagree]" : ""))
-                throw ExitCode(1)
-            }
-            offset += id < vocabulary.ordinary ? bytes.count : 0
         }
+        for (d, document) in documents.enumerated() { try walk(document, number: d + 1) }
         if bench {
             let sorted = timings.sorted()
             func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
             let report: JSONValue = .object(JSONObject([
-                "tokens": JSONValue(ids.count), "vocabulary": JSONValue(vocabulary.size),
+                "tokens": JSONValue(timings.count), "documents": JSONValue(documents.count), "vocabulary": JSONValue(vocabulary.size),
                 "compile_ms": JSONValue(compileSeconds.sorted()[compileSeconds.count / 2] * 1000),
                 "per_token_us": .object(JSONObject(["median": JSONValue(pct(0.5)), "p99": JSONValue(pct(0.99)), "max": JSONValue(sorted.last!)])),
                 "samples_us": .array(timings.map { JSONValue(($0 * 10).rounded() / 10) }),

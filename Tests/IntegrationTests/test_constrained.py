@@ -170,3 +170,35 @@ def test_unenforceable_keyword_is_a_400_when_strict(random_server):
     r = requests.post(random_server.base_url + "/chat/completions", timeout=60,
                       json={"messages": [{"role": "user", "content": "x"}], "tools": tools})
     assert r.status_code == 400 and r.json()["error"]["param"] == "tools[0].function.parameters", r.text
+
+
+def test_openai_parse_with_a_pydantic_model(demo_server):
+    """The official client's structured-output helper: it sends the model's strict JSON Schema and
+    parses the reply into the model class, which raises unless the content is valid. (The demo was
+    never trained to write JSON, so it mostly runs into max_tokens inside a string; a cut reply is
+    the client's LengthFinishReasonError, anything else invalid would be a ValidationError.)"""
+    from enum import Enum
+    from typing import Optional
+
+    import openai
+    from pydantic import BaseModel
+
+    class Sky(str, Enum):
+        sunny = "sunny"
+        rainy = "rainy"
+
+    class Weather(BaseModel):
+        city: str
+        temperature_c: int
+        sky: Sky
+        note: Optional[str]
+
+    client = openai.OpenAI(api_key="none", base_url=demo_server.base_url, max_retries=0)
+    for seed in range(4):
+        try:
+            completion = client.chat.completions.parse(
+                model="kimi-k2-demo", messages=[{"role": "user", "content": "What's the weather like in Beijing today?"}],
+                response_format=Weather, temperature=0.6, max_tokens=400, seed=seed)
+        except openai.LengthFinishReasonError:
+            continue  # the demo wrote a string until max_tokens: cut short, not invalid
+        assert isinstance(completion.choices[0].message.parsed, Weather)
