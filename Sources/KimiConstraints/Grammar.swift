@@ -141,16 +141,20 @@ public struct Constraint {
             return
         }
         defer { vocabulary.storeMask(mask, for: key) }
-        switch matcher.plainContent(state) {
-        case let .free(characters)?:
-            mask = vocabulary.plainTokens(upTo: characters)
-            vocabulary.walk(vocabulary.special, matcher, from: state, into: &mask, levels: &jsonLevels)
-        case let .automaton(dfa, at)?:
-            mask = vocabulary.plainTokens(matcher.schema, dfa: dfa, state: at)
-            vocabulary.walk(vocabulary.special, matcher, from: state, into: &mask, levels: &jsonLevels)
-        case nil:
-            vocabulary.walk(vocabulary.all, matcher, from: state, into: &mask, levels: &jsonLevels)
+        let stacks = matcher.stacks(state)
+        guard stacks.allSatisfy(matcher.isBetweenCharacters) else {
+            return vocabulary.walk(vocabulary.all, matcher, from: state, into: &mask, levels: &jsonLevels)
         }
+        // Inside strings only: a plain token stays in its string, so each stack takes it or not
+        // on its own; the others (quotes, escapes, partial characters) are walked with all stacks.
+        for stack in stacks {
+            switch matcher.plainContent(stack) {
+            case let .free(characters)?: mask.formUnion(vocabulary.plainTokens(upTo: characters))
+            case let .automaton(dfa, at)?: mask.formUnion(vocabulary.plainTokens(matcher.schema, dfa: dfa, state: at))
+            case nil: vocabulary.walk(vocabulary.plain, matcher, from: stack, into: &mask, levels: &jsonLevels)
+            }
+        }
+        vocabulary.walk(vocabulary.special, matcher, from: state, into: &mask, levels: &jsonLevels)
     }
 
     /// The call headers allowed for the next call: `functions.NAME:IDX` for each function the

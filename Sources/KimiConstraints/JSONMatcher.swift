@@ -90,6 +90,24 @@ struct JSONMatcher {
         case automaton(Int32, state: Int32)
     }
 
+    /// Each stack of `s` as a state of its own.
+    func stacks(_ s: MatcherState) -> [MatcherState] {
+        guard s.ends.count > 1 else { return [s] }
+        var out: [MatcherState] = []
+        var start = 0
+        for e in s.ends {
+            out.append(MatcherState(frames: Array(s.frames[start..<Int(e)]), ends: [e - Int32(start)]))
+            start = Int(e)
+        }
+        return out
+    }
+
+    /// Whether a one-stack state is inside a string or key, between characters.
+    func isBetweenCharacters(_ s: MatcherState) -> Bool {
+        guard let top = s.frames.last else { return false }
+        return (top.kind == .string || top.kind == .key) && top.phase == 0
+    }
+
     func plainContent(_ s: MatcherState) -> PlainContent? {
         guard s.ends.count == 1, let top = s.frames.last, top.phase == 0 else { return nil }
         switch (top.kind, schema.nodes[Int(top.node)]) {
@@ -117,6 +135,16 @@ struct JSONMatcher {
 
     /// Advances every stack of `from` by `b` into `out`; false when none survives.
     func step(_ from: MatcherState, _ b: UInt8, into out: inout MatcherState) -> Bool {
+        if from.ends.count == 1 && out.frames.count == from.frames.count {
+            // One stack into a buffer of its size (the common case in a trie walk): copied in place.
+            out.frames.withUnsafeMutableBufferPointer { dst in
+                from.frames.withUnsafeBufferPointer { src in dst.baseAddress!.update(from: src.baseAddress!, count: src.count) }
+            }
+            if out.ends.count == 1 && ordinaryCharacter(&out.frames[out.frames.count - 1], b) { return true }
+            out.ends.removeAll(keepingCapacity: true)
+            run(b, &out, start: 0)
+            return !out.ends.isEmpty
+        }
         out.removeAll()
         var start = 0
         for e in from.ends {
@@ -647,6 +675,24 @@ struct JSONMatcher {
         case 0x41...0x46: return Int32(b - 0x41 + 10)
         case 0x61...0x66: return Int32(b - 0x61 + 10)
         default: return nil
+        }
+    }
+
+    /// The walk's most frequent step: a printable ASCII character inside a string without an
+    /// automaton (or a key that may be any string), taken in the frame alone. False: not that
+    /// case (the general path decides).
+    @inline(__always)
+    private func ordinaryCharacter(_ f: inout Frame, _ b: UInt8) -> Bool {
+        guard f.phase == 0, b >= 0x20, b < 0x7F, b != UInt8(ascii: "\""), b != UInt8(ascii: "\\") else { return false }
+        switch (f.kind, schema.nodes[Int(f.node)]) {
+        case let (.string, .string(rule)) where rule.dfa == nil:
+            if let max = rule.maxLength, Int(f.count) >= max { return false }
+            f.count += 1
+            return true
+        case let (.key, .object(rule)) where rule.additional != nil && f.dfa < 0:
+            return true
+        default:
+            return false
         }
     }
 

@@ -36,6 +36,9 @@ struct ConstrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Each line of standard input is a document of its own, walked in turn (one process, one mask cache, as in a server).")
     var eachLine = false
 
+    @Flag(name: .long, help: "Print, before each token, one JSON line with the allowed token ids (for comparison with other engines).")
+    var dumpMasks = false
+
     func run() throws {
         let tokenizer: Tokenizer
         let schemaJSON: JSONValue
@@ -93,9 +96,18 @@ struct ConstrainCommand: ParsableCommand {
             for (i, id) in (tokenizer.encode(pieces: pieces) + [end]).enumerated() {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 let ok: Bool
-                switch constraint.allowed() {
+                let allowed = constraint.allowed()
+                switch allowed {
                 case let .allExcept(banned): ok = !banned.contains(id)
                 case let .only(mask): ok = mask.contains(id)
+                }
+                if dumpMasks {
+                    let ids: [Int]
+                    switch allowed {
+                    case let .allExcept(banned): ids = (0..<vocabulary.size).filter { !banned.contains($0) }
+                    case let .only(mask): ids = mask.ids
+                    }
+                    writeStandardOutput(#"{"document":\#(number),"step":\#(i),"token":\#(id),"allowed":\#(jsonArray(ids))}"# + "\n")
                 }
                 let accepted = ok && constraint.accept(id)
                 timings.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3)
