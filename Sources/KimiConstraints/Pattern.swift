@@ -1,7 +1,7 @@
 /// The regular expressions of `pattern` and of the formats, compiled to a `ByteDFA` over the
 /// UTF-8 of a string's characters. The subset (README, "Structured output"): literals and
-/// escaped punctuation, `.` (any character but a newline), `\d \w \s` and their negations with
-/// their ASCII meaning, classes `[...]` and `[^...]` with ranges, groups `(...)` and `(?:...)`,
+/// escaped punctuation, `.` (any character but a line break), `\d \w \s` and their negations,
+/// classes `[...]` and `[^...]` with ranges, groups `(...)` and `(?:...)`,
 /// `|`, the quantifiers `* + ? {n} {n,} {n,m}` (a lazy `?` after them changes nothing for a
 /// whole-string match), `^` at the start and `$` at the end of a top-level alternative.
 /// As in JSON Schema, an alternative without `^` or `$` may be preceded or followed by anything.
@@ -83,9 +83,48 @@ struct Pattern {
 
     static func quoted(_ s: String) -> String { "'\(s.prefix(200))'" }
 
-    static let digits = ScalarSet([0x30...0x39])
-    static let word = ScalarSet([0x30...0x39, 0x41...0x5A, 0x5F...0x5F, 0x61...0x7A])
-    static let space = ScalarSet([0x09...0x0D, 0x20...0x20])
+    /// A shorthand's characters where validators disagree: ECMA-262 (JSON Schema's regex
+    /// dialect) reads `\d` and `\w` as ASCII, Python's `re` (jsonschema's) as Unicode, and their
+    /// `\s` differ at the edges. `narrow` is what both accept, used where the shorthand matches;
+    /// `wide` is what either accepts, used where it is negated (`\D`, `[^\s]`), so that what is
+    /// generated matches under both.
+    struct Shorthand {
+        let narrow: ScalarSet
+        let wide: ScalarSet
+
+        init(narrow: ScalarSet, wide: ScalarSet) {
+            self.narrow = narrow
+            self.wide = wide
+        }
+
+        /// Characters every dialect agrees on.
+        init(exactly set: ScalarSet) { self.init(narrow: set, wide: set) }
+    }
+
+    static let digits = Shorthand(narrow: ScalarSet([0x30...0x39]), wide: unicode { $0.properties.numericType == .decimal })
+    static let word = Shorthand(narrow: ScalarSet([0x30...0x39, 0x41...0x5A, 0x5F...0x5F, 0x61...0x7A]), wide: unicode { s in
+        s == "_" || s.properties.numericType != nil || [.uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter].contains(s.properties.generalCategory)
+    })
+    static let space = Shorthand(
+        narrow: ScalarSet([0x09...0x0D, 0x20...0x20, 0xA0...0xA0, 0x1680...0x1680, 0x2000...0x200A, 0x2028...0x2029, 0x202F...0x202F,
+                           0x205F...0x205F, 0x3000...0x3000]),
+        wide: ScalarSet([0x09...0x0D, 0x1C...0x20, 0x85...0x85, 0xA0...0xA0, 0x1680...0x1680, 0x2000...0x200A, 0x2028...0x2029,
+                         0x202F...0x202F, 0x205F...0x205F, 0x3000...0x3000, 0xFEFF...0xFEFF]))
+
+    /// The scalars with a property, and the ASCII ones of the narrow sets.
+    static func unicode(_ has: (Unicode.Scalar) -> Bool) -> ScalarSet {
+        var set = ScalarSet()
+        var start: UInt32?
+        for v in UInt32(0)...ScalarSet.maxScalar + 1 {
+            let inSet = v <= ScalarSet.maxScalar && Unicode.Scalar(v).map(has) == true
+            if inSet && start == nil { start = v }
+            if !inSet, let s = start {
+                set.insert(s...(v - 1))
+                start = nil
+            }
+        }
+        return set
+    }
 
     struct Parser {
         let scalars: [Unicode.Scalar]
@@ -197,50 +236,52 @@ struct Pattern {
                 return inner
             case ")": throw fail("unbalanced parenthesis")
             case "[": return .set(try characterClass())
-            case ".": return .set(ScalarSet([0...0x09, 0x0B...ScalarSet.maxScalar]))
-            case "\\": return .set(try escape(inClass: false))
+            case ".": return .set(ScalarSet([0...0x09, 0x0B...0x0C, 0x0E...0x2027, 0x202A...ScalarSet.maxScalar]))
+            case "\\": return .set(try escape(inClass: false).narrow)
             case "^", "$": throw fail("'\(c)' is supported only at the start or end of the pattern")
             case "*", "+", "?": throw fail("nothing to repeat")
             default: return .set(ScalarSet(c))
             }
         }
 
-        mutating func escape(inClass: Bool) throws -> ScalarSet {
+        /// An escape's characters where it matches (`narrow`) and where it is negated (`wide`).
+        mutating func escape(inClass: Bool) throws -> Shorthand {
             guard let c = peek else { throw fail("a trailing backslash") }
             at += 1
             switch c {
             case "d": return Pattern.digits
-            case "D": return Pattern.digits.complement
+            case "D": return Shorthand(narrow: Pattern.digits.wide.complement, wide: Pattern.digits.narrow.complement)
             case "w": return Pattern.word
-            case "W": return Pattern.word.complement
+            case "W": return Shorthand(narrow: Pattern.word.wide.complement, wide: Pattern.word.narrow.complement)
             case "s": return Pattern.space
-            case "S": return Pattern.space.complement
-            case "t": return ScalarSet("\t")
-            case "n": return ScalarSet("\n")
-            case "r": return ScalarSet("\r")
-            case "f": return ScalarSet([0x0C...0x0C])
-            case "v": return ScalarSet([0x0B...0x0B])
-            case "0": return ScalarSet([0...0])
+            case "S": return Shorthand(narrow: Pattern.space.wide.complement, wide: Pattern.space.narrow.complement)
+            case "t": return Shorthand(exactly: ScalarSet("\t"))
+            case "n": return Shorthand(exactly: ScalarSet("\n"))
+            case "r": return Shorthand(exactly: ScalarSet("\r"))
+            case "f": return Shorthand(exactly: ScalarSet([0x0C...0x0C]))
+            case "v": return Shorthand(exactly: ScalarSet([0x0B...0x0B]))
+            case "0": return Shorthand(exactly: ScalarSet([0...0]))
             case "x", "u":
                 let n = c == "x" ? 2 : 4
                 guard at + n <= scalars.count, let v = UInt32(String(String.UnicodeScalarView(scalars[at..<at + n])), radix: 16) else {
                     throw fail("\\\(c) needs \(n) hex digits")
                 }
                 at += n
-                return ScalarSet([v...v])
-            case "b" where inClass: return ScalarSet([0x08...0x08])
+                return Shorthand(exactly: ScalarSet([v...v]))
+            case "b" where inClass: return Shorthand(exactly: ScalarSet([0x08...0x08]))
             default:
                 if c.properties.isAlphabetic || c.properties.numericType != nil {
                     throw fail("the escape \\\(c) is not supported")
                 }
-                return ScalarSet(c)
+                return Shorthand(exactly: ScalarSet(c))
             }
         }
 
         mutating func characterClass() throws -> ScalarSet {
             var negate = false
             if peek == "^" { at += 1; negate = true }
-            var set = ScalarSet()
+            var set = ScalarSet()  // narrow: what the class matches when it is not negated
+            var wide = ScalarSet()  // what it must exclude when it is
             var first = true
             while true {
                 guard let c = peek else { throw fail("an unterminated character class") }
@@ -250,8 +291,12 @@ struct Pattern {
                 var lo: UInt32
                 if c == "\\" {
                     let e = try escape(inClass: true)
-                    guard e.ranges.count == 1, e.ranges[0].count == 1 else { set.formUnion(e); continue }
-                    lo = e.ranges[0].lowerBound
+                    guard e.narrow == e.wide, e.narrow.ranges.count == 1, e.narrow.ranges[0].count == 1 else {
+                        set.formUnion(e.narrow)
+                        wide.formUnion(e.wide)
+                        continue
+                    }
+                    lo = e.narrow.ranges[0].lowerBound
                 } else {
                     lo = c.value
                 }
@@ -261,17 +306,19 @@ struct Pattern {
                     at += 1
                     var hi = d.value
                     if d == "\\" {
-                        let e = try escape(inClass: true)
+                        let e = try escape(inClass: true).narrow
                         guard e.ranges.count == 1, e.ranges[0].count == 1 else { throw fail("a class shorthand cannot end a range") }
                         hi = e.ranges[0].lowerBound
                     }
                     guard lo <= hi else { throw fail("a range out of order") }
                     set.insert(lo...hi)
+                    wide.insert(lo...hi)
                 } else {
                     set.insert(lo...lo)
+                    wide.insert(lo...lo)
                 }
             }
-            return negate ? set.complement : set
+            return negate ? wide.complement : set
         }
     }
 }
