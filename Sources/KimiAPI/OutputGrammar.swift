@@ -44,11 +44,9 @@ extension KimiAPI {
         case .required: calls = .required
         case let .function(name): calls = .named(name)
         }
-        if case .text = content {
-            // Without guidance only tool_choice "none" constrains (the section may not open).
-            if !guided && !(request.toolChoice == .none && !functions.isEmpty) { return nil }
-            if functions.isEmpty { return nil }
-        }
+        // Free text with no tools, or unguided tools that may be called: nothing to constrain
+        // (unguided, only tool_choice "none" is, by keeping the section shut).
+        if case .text = content, functions.isEmpty || (!guided && request.toolChoice != .none) { return nil }
         return Grammar(content: content, calls: calls, functions: functions, parallel: request.parallelToolCalls,
                        firstIndex: request.earlierCalls)
     }

@@ -225,15 +225,6 @@ struct NFA {
         }
         return seen.sorted()
     }
-
-    /// The automaton of a finite set of strings (enum values, property names).
-    static func strings(_ values: [[UInt8]]) throws -> NFA {
-        var nfa = NFA()
-        nfa.start = try nfa.state()
-        nfa.accept = try nfa.state()
-        for v in values { try nfa.literal(v, from: nfa.start, to: nfa.accept) }
-        return nfa
-    }
 }
 
 extension ByteDFA {

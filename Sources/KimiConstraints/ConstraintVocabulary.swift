@@ -118,19 +118,9 @@ public final class ConstraintVocabulary: @unchecked Sendable {
 
     /// The number of characters of a plain token, or nil.
     static func plainCharacters(_ bytes: [UInt8]) -> Int? {
-        guard !bytes.isEmpty else { return nil }
-        var n = 0
-        var i = 0
-        while i < bytes.count {
-            let b = bytes[i]
-            if b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F { return nil }
-            let len = b < 0x80 ? 1 : b >= 0xC2 && b < 0xE0 ? 2 : b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xF0 && b <= 0xF4 ? 4 : 0
-            guard len > 0, i + len <= bytes.count else { return nil }
-            guard String(validating: bytes[i..<i + len], as: UTF8.self) != nil else { return nil }
-            i += len
-            n += 1
-        }
-        return n
+        guard !bytes.isEmpty, !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }),
+              String(validating: bytes, as: UTF8.self) != nil else { return nil }
+        return bytes.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
     }
 
     /// Token ids in the byte order of their spellings (memcmp, shorter first on a tie).

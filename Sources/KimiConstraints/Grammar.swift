@@ -66,6 +66,13 @@ public struct Constraint {
     let vocabulary: ConstraintVocabulary
     let endTokens: [Int]
     let markers: [ToolCallMarker: Int]
+    /// The marker each marker id is (the reverse of `markers`).
+    let markerOf: [Int: ToolCallMarker]
+    /// The matcher of the JSON content (response_format), if any.
+    let content: JSONMatcher?
+    /// What free text may not contain: the markers inside a section, and the section's opening
+    /// when calls are forbidden.
+    let bannedInText: [Int]
     private(set) var phase: Phase
     private var jsonLevels: [MatcherState] = []
     private var headerLevels: [Int32] = []
@@ -78,17 +85,27 @@ public struct Constraint {
         var markers: [ToolCallMarker: Int] = [:]
         for m in ToolCallMarker.allCases { markers[m] = tokenizer.specialId(m.text) }
         self.markers = markers
+        markerOf = Dictionary(uniqueKeysWithValues: markers.map { ($0.value, $0.key) })
+        if case let .json(schema) = grammar.content { content = JSONMatcher(schema) } else { content = nil }
+        var banned = [ToolCallMarker.sectionEnd, .callBegin, .argumentBegin, .callEnd]
+        if case .forbidden = grammar.calls { banned.append(.sectionBegin) }
+        bannedInText = banned.compactMap { markers[$0] }.sorted()
         switch grammar.calls {
         case .required: phase = .section(calls: 0)
         case let .named(name):
             let f = grammar.functions.firstIndex { $0.name == name } ?? 0
             phase = .arguments(function: f, JSONMatcher(grammar.functions[f].parameters).initial, calls: 0)
         case .forbidden, .allowed:
-            if case let .json(schema) = grammar.content {
-                phase = .json(JSONMatcher(schema).initial, started: false)
-            } else {
-                phase = .text
-            }
+            phase = content.map { .json($0.initial, started: false) } ?? .text
+        }
+    }
+
+    /// The matcher of the JSON the phase is writing, and where it stands.
+    private func json(_ phase: Phase) -> (JSONMatcher, MatcherState)? {
+        switch phase {
+        case let .json(state, _): return (content!, state)
+        case let .arguments(f, state, _): return (JSONMatcher(grammar.functions[f].parameters), state)
+        default: return nil
         }
     }
 
@@ -99,16 +116,14 @@ public struct Constraint {
 
     /// The tokens allowed next.
     public mutating func allowed() -> Allowed {
+        if case .text = phase { return .allExcept(bannedInText) }
         var mask = TokenMask(count: vocabulary.size)
         switch phase {
         case .text:
-            var banned = [ToolCallMarker.sectionEnd, .callBegin, .argumentBegin, .callEnd].compactMap { markers[$0] }
-            if !callsOpen, let id = markers[.sectionBegin] { banned.append(id) }
-            return .allExcept(banned.sorted())
+            break
         case let .json(state, started):
-            let matcher = JSONMatcher(schemaOf(grammar.content))
-            walk(matcher, state, &mask)
-            if matcher.canEnd(state) { endTokens.forEach { mask.insert($0) } }
+            walk(content!, state, &mask)
+            if content!.canEnd(state) { endTokens.forEach { mask.insert($0) } }
             if !started && callsOpen, let id = markers[.sectionBegin] { mask.insert(id) }
         case let .section(calls):
             if calls == 0 || grammar.parallel, let id = markers[.callBegin] { mask.insert(id) }
@@ -125,11 +140,6 @@ public struct Constraint {
             endTokens.forEach { mask.insert($0) }
         }
         return .only(mask)
-    }
-
-    private func schemaOf(_ content: Grammar.Content) -> CompiledSchema {
-        if case let .json(s) = content { return s }
-        return CompiledSchema.anyObject
     }
 
     /// The ordinary tokens `matcher` allows from `state`: inside a free string, every plain
@@ -174,7 +184,7 @@ public struct Constraint {
 
     /// Advances past `token`; false when the grammar does not allow it (the state is unchanged).
     public mutating func accept(_ token: Int) -> Bool {
-        let marker = markers.first { $0.value == token }?.key
+        let marker = markerOf[token]
         switch phase {
         case .text:
             switch marker {
@@ -185,9 +195,8 @@ public struct Constraint {
             return true
         case let .json(state, started):
             if marker == .sectionBegin && !started && callsOpen { phase = .section(calls: 0); return true }
-            let matcher = JSONMatcher(schemaOf(grammar.content))
-            if endTokens.contains(token) { return matcher.canEnd(state) }
-            guard token < vocabulary.ordinary, let next = matcher.advance(state, vocabulary.tokenBytes[token]) else { return false }
+            if endTokens.contains(token) { return content!.canEnd(state) }
+            guard token < vocabulary.ordinary, let next = content!.advance(state, vocabulary.tokenBytes[token]) else { return false }
             phase = .json(next, started: started || !vocabulary.tokenBytes[token].isEmpty)
             return true
         case let .section(calls):
@@ -228,15 +237,6 @@ public struct Constraint {
             return endTokens.contains(token)
         }
     }
-
-    /// Whether the output so far is complete: the turn may end here.
-    public var canEnd: Bool {
-        switch phase {
-        case .text, .done: return true
-        case let .json(state, _): return JSONMatcher(schemaOf(grammar.content)).canEnd(state)
-        default: return false
-        }
-    }
 }
 
 extension Constraint {
@@ -245,18 +245,12 @@ extension Constraint {
     public func firstRejectedByte(_ token: Int) -> Int? {
         guard token < vocabulary.ordinary else { return nil }
         let bytes = vocabulary.tokenBytes[token]
-        switch phase {
-        case let .json(state, _), let .arguments(_, state, _):
-            let matcher: JSONMatcher
-            if case let .arguments(f, _, _) = phase { matcher = JSONMatcher(grammar.functions[f].parameters) } else { matcher = JSONMatcher(schemaOf(grammar.content)) }
-            var s = state, next = MatcherState()
-            for (i, b) in bytes.enumerated() {
-                guard matcher.step(s, b, into: &next) else { return i }
-                swap(&s, &next)
-            }
-            return nil
-        default:
-            return 0
+        guard let (matcher, state) = json(phase) else { return 0 }
+        var s = state, next = MatcherState()
+        for (i, b) in bytes.enumerated() {
+            guard matcher.step(s, b, into: &next) else { return i }
+            swap(&s, &next)
         }
+        return nil
     }
 }

@@ -34,7 +34,7 @@ struct Frame: Hashable {
     /// bit 1 the magnitude overflowed 64 bits (integer) or 2^53 (number);
     /// object: the property whose value is open (-1: an undeclared key).
     var aux: Int32 = 0
-    /// object: the properties given.
+    /// object: the properties given; key: its object's, copied when the key opens.
     var seen = Bits128()
     /// integer: magnitude so far; bounded number: all its digits as one integer (exact below
     /// 2^53); string/key: a high surrogate awaiting its pair.
@@ -211,6 +211,11 @@ struct JSONMatcher {
         while true {
             let t = out.frames.count - 1
             var f = out.frames[t]
+            // An object or array between its members (past its opening bracket) takes whitespace.
+            if (f.kind == .object || f.kind == .array) && f.phase != 1 && Self.isWhitespace(b) {
+                guard Self.takeWhitespace(&out.frames[t].ws, b) else { return drop() }
+                return keep()
+            }
             switch f.kind {
             case .document:
                 guard f.phase == 1, Self.isWhitespace(b), Self.takeWhitespace(&out.frames[t].ws, b) else { return drop() }
@@ -288,10 +293,6 @@ struct JSONMatcher {
 
             case .object:
                 guard case let .object(rule) = schema.nodes[Int(f.node)] else { return drop() }
-                if Self.isWhitespace(b) && f.phase != 1 {
-                    guard Self.takeWhitespace(&out.frames[t].ws, b) else { return drop() }
-                    return keep()
-                }
                 switch (f.phase, b) {
                 case (1, UInt8(ascii: "{")):
                     f.phase = 0
@@ -329,10 +330,6 @@ struct JSONMatcher {
 
             case .array:
                 guard case let .array(rule) = schema.nodes[Int(f.node)] else { return drop() }
-                if Self.isWhitespace(b) && f.phase != 1 {
-                    guard Self.takeWhitespace(&out.frames[t].ws, b) else { return drop() }
-                    return keep()
-                }
                 switch (f.phase, b) {
                 case (1, UInt8(ascii: "[")):
                     f.phase = 0
@@ -417,8 +414,7 @@ struct JSONMatcher {
 
     /// Whether trie state `s` leads to a declared name not yet given whose value is allowed.
     private func keyLive(_ rule: ObjectRule, _ s: Int32, _ seen: Bits128) -> Bool {
-        let names = rule.below[Int(s)].subtracting(seen)
-        return !Bits128(low: names.low & rule.allowed.low, high: names.high & rule.allowed.high).isEmpty
+        !rule.below[Int(s)].subtracting(seen).intersection(rule.allowed).isEmpty
     }
 
     // MARK: - Numbers
@@ -726,7 +722,7 @@ struct JSONMatcher {
             guard case let .object(rule) = schema.nodes[Int(f.node)] else { return false }
             if f.dfa < 0 { return true }
             let next = schema.dfas[Int(rule.keys)].step(f.dfa, b)
-            if next >= 0 && (rule.additional != nil || keyLive(rule, next, seenOfParent(f))) {
+            if next >= 0 && (rule.additional != nil || keyLive(rule, next, f.seen)) {
                 f.dfa = next
                 return true
             }
@@ -747,15 +743,12 @@ struct JSONMatcher {
         if f.kind == .key {
             guard case let .object(rule) = schema.nodes[Int(f.node)] else { return false }
             if f.dfa < 0 || rule.additional != nil { return true }
-            return schema.dfas[Int(rule.keys)].targets(from: f.dfa, scalars: lo, hi).contains { keyLive(rule, $0, seenOfParent(f)) }
+            return schema.dfas[Int(rule.keys)].targets(from: f.dfa, scalars: lo, hi).contains { keyLive(rule, $0, f.seen) }
         }
         guard let r = rule(f) else { return false }
         guard let d = r.dfa else { return r.maxLength.map { Int(f.count) < $0 } ?? true }
         return !schema.dfas[Int(d)].targets(from: f.dfa, scalars: lo, hi).isEmpty
     }
-
-    /// A key frame carries its object's given properties in `seen` (copied when it opens).
-    private func seenOfParent(_ f: Frame) -> Bits128 { f.seen }
 
     /// The closing quote: whether the content is complete; for a key, which property it names.
     private func close(_ f: inout Frame) -> Bool {

@@ -255,10 +255,7 @@ final class SchemaCompiler {
             default: continue
             }
         }
-        if !strings.isEmpty {
-            dfas.append(ByteDFA.trie(strings).dfa)
-            alternatives.append(try add(.string(StringRule(dfa: Int32(dfas.count - 1)))))
-        }
+        if !strings.isEmpty { alternatives.append(try oneOfStrings(strings)) }
         if alternatives.isEmpty { return nil }
         return alternatives.count == 1 ? alternatives[0] : try add(.union(alternatives))
     }
@@ -268,8 +265,7 @@ final class SchemaCompiler {
     private func constant(_ value: JSONValue) throws -> Int32 {
         switch value {
         case let .string(s):
-            dfas.append(ByteDFA.trie([Array(s.utf8)]).dfa)
-            return try add(.string(StringRule(dfa: Int32(dfas.count - 1))))
+            return try oneOfStrings([Array(s.utf8)])
         case let .array(items):
             let nodes = try items.map(constant)
             return try add(.array(ArrayRule(prefix: nodes, items: nil, minItems: nodes.count, maxItems: nodes.count)))
@@ -277,14 +273,24 @@ final class SchemaCompiler {
             guard o.count <= Bits128.capacity else { throw SchemaError.tooComplex("a constant object of more than \(Bits128.capacity) members") }
             var required = Bits128()
             for k in 0..<o.count { required.insert(k) }
-            let values = try o.values.map(constant)
-            let trie = ByteDFA.trie(o.keys.map { Array($0.utf8) })
-            dfas.append(trie.dfa)
-            return try add(.object(ObjectRule(names: o.keys, values: values, required: required, additional: nil,
-                                              keys: Int32(dfas.count - 1), nameAt: trie.value, below: Self.below(trie))))
+            return try add(.object(objectRule(names: o.keys, values: try o.values.map(constant), required: required, additional: nil)))
         default:
             return try add(.literal(Array(JSONWriter().string(value).utf8)))
         }
+    }
+
+    /// A string that is one of `values` (their characters, however escaped).
+    private func oneOfStrings(_ values: [[UInt8]]) throws -> Int32 {
+        dfas.append(ByteDFA.trie(values).dfa)
+        return try add(.string(StringRule(dfa: Int32(dfas.count - 1))))
+    }
+
+    /// An object's rule, with the trie of its property names added to the automata.
+    private func objectRule(names: [String], values: [Int32], required: Bits128, additional: Int32?) -> ObjectRule {
+        let trie = ByteDFA.trie(names.map { Array($0.utf8) })
+        dfas.append(trie.dfa)
+        return ObjectRule(values: values, required: required, additional: additional, keys: Int32(dfas.count - 1),
+                          nameAt: trie.value, below: Self.below(trie))
     }
 
     /// For each trie state, the names whose spelling passes through it (children have higher
@@ -326,8 +332,7 @@ final class SchemaCompiler {
         if let anyNode { return anyNode }
         let n = try add(.union([]))
         anyNode = n
-        let object = try add(.object(ObjectRule(names: [], values: [], required: Bits128(), additional: n, keys: try keyTrie([]),
-                                                nameAt: [-1], below: [Bits128()])))
+        let object = try add(.object(objectRule(names: [], values: [], required: Bits128(), additional: n)))
         let array = try add(.array(ArrayRule(prefix: [], items: n, minItems: 0, maxItems: nil)))
         let alternatives = [try literal("null"), try literal("true"), try literal("false"), try add(.number(NumberRule())),
                             try add(.string(StringRule())), object, array]
@@ -408,10 +413,8 @@ final class SchemaCompiler {
         let minLength = try length(o, "minLength", path: path) ?? 0
         let maxLength = try length(o, "maxLength", path: path)
         if let maxLength, maxLength < minLength { return nil }
+        // Automata by pattern, format and length bounds (free strings never enter the index).
         let key = "p:\(o["pattern"]?.string ?? "")|f:\(o["format"]?.string ?? "")|\(minLength)|\(maxLength ?? -1)"
-        if o["pattern"] == nil && (o["format"]?.string).map({ Self.formats.contains($0) }) != true {
-            return try add(.string(StringRule(dfa: nil, minLength: minLength, maxLength: maxLength)))
-        }
         if let i = dfaIndex[key] { return try add(.string(StringRule(dfa: i))) }
         guard var dfa = try stringDFA(o, path: path) else { return try add(.string(StringRule(minLength: minLength, maxLength: maxLength))) }
         if minLength > 0 || maxLength != nil {
@@ -424,11 +427,6 @@ final class SchemaCompiler {
     }
 
     // MARK: - Objects and arrays
-
-    private func keyTrie(_ names: [String]) throws -> Int32 {
-        dfas.append(ByteDFA.trie(names.map { Array($0.utf8) }).dfa)
-        return Int32(dfas.count - 1)
-    }
 
     private func object(_ o: JSONObject, path: String) throws -> Int32? {
         var names: [String] = []
@@ -468,10 +466,7 @@ final class SchemaCompiler {
                 required.insert(k)
             }
         }
-        let trie = ByteDFA.trie(names.map { Array($0.utf8) })
-        dfas.append(trie.dfa)
-        nodes[Int(index)] = .object(ObjectRule(names: names, values: values, required: required, additional: additional,
-                                               keys: Int32(dfas.count - 1), nameAt: trie.value, below: Self.below(trie)))
+        nodes[Int(index)] = .object(objectRule(names: names, values: values, required: required, additional: additional))
         return index
     }
 

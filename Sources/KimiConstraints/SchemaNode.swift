@@ -53,7 +53,6 @@ struct StringRule: Sendable {
 /// and what any other key's value must be (nil: no other key). A class, so that the matcher's
 /// per-byte look at it copies one reference, not its arrays.
 final class ObjectRule: Sendable {
-    let names: [String]
     /// Each property's value node; -1: the property may not appear.
     let values: [Int32]
     let required: Bits128
@@ -66,8 +65,7 @@ final class ObjectRule: Sendable {
     /// The properties that may appear.
     let allowed: Bits128
 
-    init(names: [String], values: [Int32], required: Bits128, additional: Int32?, keys: Int32, nameAt: [Int32], below: [Bits128]) {
-        self.names = names
+    init(values: [Int32], required: Bits128, additional: Int32?, keys: Int32, nameAt: [Int32], below: [Bits128]) {
         self.values = values
         self.required = required
         self.additional = additional
@@ -81,7 +79,7 @@ final class ObjectRule: Sendable {
 
     /// The same object with other values and other-key schema.
     func with(values: [Int32], additional: Int32?) -> ObjectRule {
-        ObjectRule(names: names, values: values, required: required, additional: additional, keys: keys, nameAt: nameAt, below: below)
+        ObjectRule(values: values, required: required, additional: additional, keys: keys, nameAt: nameAt, below: below)
     }
 }
 
@@ -106,6 +104,7 @@ struct Bits128: Equatable, Hashable, Sendable {
     mutating func insert(_ i: Int) { if i < 64 { low |= 1 << UInt64(i) } else { high |= 1 << UInt64(i - 64) } }
     func union(_ o: Bits128) -> Bits128 { Bits128(low: low | o.low, high: high | o.high) }
     func subtracting(_ o: Bits128) -> Bits128 { Bits128(low: low & ~o.low, high: high & ~o.high) }
+    func intersection(_ o: Bits128) -> Bits128 { Bits128(low: low & o.low, high: high & o.high) }
     func isSubset(of o: Bits128) -> Bool { subtracting(o).isEmpty }
     var isEmpty: Bool { low == 0 && high == 0 }
 }

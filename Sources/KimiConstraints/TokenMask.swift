@@ -13,16 +13,12 @@ public struct TokenMask: Equatable, Sendable {
     }
 
     @inline(__always) public mutating func insert(_ id: Int) { words[id >> 6] |= 1 << UInt64(id & 63) }
-    public mutating func remove(_ id: Int) { words[id >> 6] &= ~(1 << UInt64(id & 63)) }
 
     public mutating func formUnion(_ other: TokenMask) {
         for i in words.indices { words[i] |= other.words[i] }
     }
 
-    public mutating func removeAll() { for i in words.indices { words[i] = 0 } }
-
     public var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
-    public var population: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 
     /// The ids in the set, ascending.
     public var ids: [Int] {

@@ -48,8 +48,6 @@ struct ScalarSet: Equatable, Sendable {
         }
         return out
     }
-
-    func contains(_ v: UInt32) -> Bool { ranges.contains { $0.contains(v) } }
 }
 
 /// The UTF-8 encodings of a range of scalar values as sequences of byte ranges: each sequence
