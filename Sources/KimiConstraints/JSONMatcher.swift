@@ -31,16 +31,15 @@ struct Frame: Hashable {
     /// string/key: the content automaton's state (a key off its object's names: -1).
     var dfa: Int32 = 0
     /// string/key: escape digits or the UTF-8 continuation expected; number: bit 0 negative,
-    /// bit 1 the magnitude overflowed 64 bits (integer) or 2^53 (number);
+    /// bit 1 the magnitude overflowed 64 bits (integer) or its integer part 2^53 (bounded
+    /// number), bits 2-5 a bounded number's `DigitOrder`s against its range's edges;
     /// object: the property whose value is open (-1: an undeclared key).
     var aux: Int32 = 0
     /// object: the properties given; key: its object's, copied when the key opens.
     var seen = Bits128()
-    /// integer: magnitude so far; bounded number: all its digits as one integer (exact below
-    /// 2^53); string/key: a high surrogate awaiting its pair.
+    /// integer: magnitude so far; bounded number: its integer part (to 2^53); string/key: a
+    /// high surrogate awaiting its pair.
     var int: Int64 = 0
-    /// bounded number: its magnitude so far (approximate once `int` is not exact).
-    var value: Double = 0
     /// bounded number: digits after the point.
     var fraction: Int32 = 0
 
@@ -431,20 +430,34 @@ struct JSONMatcher {
             let v = negative ? -f.int : f.int
             return (rule.lo.map { v >= $0 } ?? true) && (rule.hi.map { v <= $0 } ?? true)
         case let .number(rule):
-            guard rule.bounded else { return true }
-            let v = Self.magnitude(f)
-            return rule.admits(negative ? -v : v)
+            guard let bounds = rule.digits else { return true }
+            guard let range = negative ? bounds.negative : bounds.positive else { return false }
+            if f.phase == 5 {
+                let (lo, hi) = Self.orders(f)
+                return range.admits(fractionDigits: Int(f.fraction), lo, hi)
+            }
+            // An integer text is read exactly, not rounded: above 2^53 a fraction must follow.
+            guard !overflow else { return false }
+            let (lo, hi) = Self.closedOrders(f, range)
+            return range.admits(fractionDigits: 0, lo, hi)
         default: return false
         }
     }
 
-    /// A bounded number's magnitude: its digits over 10^fraction, exact (as Python's float of
-    /// the same text) while the digits fit in 53 bits.
-    static func magnitude(_ f: Frame) -> Double {
-        guard f.aux & 2 == 0, f.fraction <= 22 else { return f.value }
-        var p = 1.0
-        for _ in 0..<f.fraction { p *= 10 }
-        return Double(f.int) / p
+    /// A bounded number's digit orders against its range's lower and upper edge (aux bits 2-5).
+    static func orders(_ f: Frame) -> (DigitOrder, DigitOrder) {
+        (DigitOrder(rawValue: f.aux >> 2 & 3)!, DigitOrder(rawValue: f.aux >> 4 & 3)!)
+    }
+
+    static func setOrders(_ f: inout Frame, _ o: (DigitOrder, DigitOrder)) {
+        f.aux = f.aux & 3 | o.0.rawValue << 2 | o.1.rawValue << 4
+    }
+
+    /// The orders of the integer part written so far, taken as complete.
+    static func closedOrders(_ f: Frame, _ range: MagnitudeRange) -> (DigitOrder, DigitOrder) {
+        let n = f.phase == 2 ? 0 : Int(f.count)
+        let (lo, hi) = orders(f)
+        return (range.lower.map { $0.closeInteger(lo, digits: n) } ?? lo, range.upper.map { $0.closeInteger(hi, digits: n) } ?? hi)
     }
 
     /// Number phases: 0 start, 1 after '-', 2 a leading 0, 3 integer digits, 4 after '.',
@@ -453,22 +466,29 @@ struct JSONMatcher {
         let isDigit = b >= 0x30 && b <= 0x39
         let d = Int64(b) - 0x30
         var integerRule: IntegerRule?
-        var numberRule: NumberRule?
+        var bounds: NumberBounds?
         switch schema.nodes[Int(f.node)] {
         case let .integer(r): integerRule = r
-        case let .number(r): numberRule = r
+        case let .number(r): bounds = r.digits
         default: return .rejected
         }
         let isInteger = integerRule != nil
-        let bounded = integerRule?.bounded ?? numberRule!.bounded
+        let bounded = integerRule?.bounded ?? (bounds != nil)
         switch (f.phase, b) {
         case (0, UInt8(ascii: "-")):
             f.aux = 1
             f.phase = 1
             if let r = integerRule, let lo = r.lo, lo > 0 { return .rejected }
-            if let r = numberRule, !r.meets(-.infinity, 0) { return .rejected }
+            if let bounds {
+                guard let range = bounds.negative else { return .rejected }
+                Self.setOrders(&f, range.initialOrders)
+            }
             return .consumed
         case (0, _) where isDigit, (1, _) where isDigit, (3, _) where isDigit, (4, _) where isDigit, (5, _) where isDigit:
+            if f.phase == 0, let bounds {
+                guard let range = bounds.positive else { return .rejected }
+                Self.setOrders(&f, range.initialOrders)
+            }
             if f.phase == 0 || f.phase == 1 {
                 f.phase = d == 0 ? 2 : 3
                 f.count = 0
@@ -480,22 +500,25 @@ struct JSONMatcher {
             f.count += 1
             if f.phase == 5 { f.fraction += 1 }
             guard bounded else { return .consumed }
-            let limit: Int64 = isInteger ? Int64.max : 1 << 53
-            let (m, o1) = f.int.multipliedReportingOverflow(by: 10)
-            let (v, o2) = m.addingReportingOverflow(d)
-            if o1 || o2 || v > limit { f.aux |= 2 } else { f.int = v }
-            if f.phase == 5 {
-                var w = 1.0
-                for _ in 0..<f.fraction { w /= 10 }
-                f.value += Double(d) * w
-            } else {
-                f.value = f.value * 10 + Double(d)
+            if f.phase != 5 {
+                let limit: Int64 = isInteger ? Int64.max : 1 << 53
+                let (m, o1) = f.int.multipliedReportingOverflow(by: 10)
+                let (v, o2) = m.addingReportingOverflow(d)
+                if o1 || o2 || v > limit { f.aux |= 2 } else { f.int = v }
             }
-            return (integerRule.map { integerFeasible(f, $0) } ?? numberFeasible(f, numberRule!)) ? .consumed : .rejected
+            if let integerRule { return integerFeasible(f, integerRule) ? .consumed : .rejected }
+            return boundedDigit(&f, UInt8(d), bounds!) ? .consumed : .rejected
         case (2, UInt8(ascii: ".")), (3, UInt8(ascii: ".")):
             guard !isInteger else { return .rejected }
+            guard let bounds else {
+                f.phase = 4
+                return .consumed
+            }
+            let range = (f.aux & 1 != 0 ? bounds.negative : bounds.positive)!
+            let (lo, hi) = Self.closedOrders(f, range)
+            Self.setOrders(&f, (lo, hi))
             f.phase = 4
-            return .consumed
+            return range.reachable(fractionDigits: 0, more: Int(Self.maxDigits), lo, hi) ? .consumed : .rejected
         case (2, UInt8(ascii: "e")), (3, UInt8(ascii: "e")), (5, UInt8(ascii: "e")),
              (2, UInt8(ascii: "E")), (3, UInt8(ascii: "E")), (5, UInt8(ascii: "E")):
             guard !isInteger && !bounded else { return .rejected }
@@ -539,26 +562,29 @@ struct JSONMatcher {
         return false
     }
 
-    /// Whether some completion of a bounded number may lie within the bounds: in the integer
-    /// part, m·10^k ... (m+1)·10^k for k more digits (any fraction after); in the fraction,
-    /// the value so far ... plus one unit of its last digit.
-    private func numberFeasible(_ f: Frame, _ rule: NumberRule) -> Bool {
-        let negative = f.aux & 1 != 0
-        func meets(_ a: Double, _ b: Double) -> Bool { negative ? rule.meets(-b, -a) : rule.meets(a, b) }
-        if f.phase == 5 {
-            var unit = 1.0
-            for _ in 0..<f.fraction { unit /= 10 }
-            let v = Self.magnitude(f)
-            return meets(v, v + unit)
+    /// A bounded number's digit `d` just written: its orders against the edges at its place,
+    /// and whether some completion still lies in the range.
+    private func boundedDigit(_ f: inout Frame, _ d: UInt8, _ bounds: NumberBounds) -> Bool {
+        let range = (f.aux & 1 != 0 ? bounds.negative : bounds.positive)!
+        var (lo, hi) = Self.orders(f)
+        let more = Int(Self.maxDigits - f.count)
+        switch f.phase {
+        case 2:
+            return range.reachable(integerDigits: 0, more: 0, lo, hi)
+        case 3:
+            // The integer part is compared place by place while no longer than the edge's.
+            let i = Int(f.count) - 1
+            if let e = range.lower, i < e.integerDigits { lo = e.order(lo, after: d, at: i) }
+            if let e = range.upper, i < e.integerDigits { hi = e.order(hi, after: d, at: i) }
+            Self.setOrders(&f, (lo, hi))
+            return range.reachable(integerDigits: Int(f.count), more: more, lo, hi)
+        default:
+            let j = Int(f.fraction) - 1
+            if let e = range.lower { lo = e.order(lo, after: d, at: e.integerDigits + j) }
+            if let e = range.upper { hi = e.order(hi, after: d, at: e.integerDigits + j) }
+            Self.setOrders(&f, (lo, hi))
+            return range.reachable(fractionDigits: Int(f.fraction), more: more, lo, hi)
         }
-        var low = f.value, width = 1.0
-        let more = f.phase == 2 ? 0 : Int(Self.maxDigits - f.count)
-        for _ in 0...max(more, 0) {
-            if meets(low, low + width) { return true }
-            low *= 10
-            width *= 10
-        }
-        return false
     }
 
     // MARK: - Strings

@@ -342,25 +342,45 @@ final class SchemaCompiler {
 
     // MARK: - Numbers
 
-    private func bound(_ o: JSONObject, _ key: String, path: String) throws -> (text: String, value: Double)? {
+    /// The bound under `key` as a double and whether it is exclusive. A validator compares an
+    /// integer bound exactly (Python's int against the number's float), so an integer bound
+    /// that no double equals becomes its nearest double, exclusive when that double is on the
+    /// side the bound forbids and inclusive when it is on the side the bound admits.
+    private func bound(_ o: JSONObject, _ key: String, lower: Bool, exclusive: Bool, path: String) throws -> (Double, Bool)? {
         guard let v = o[key], !v.isNull else { return nil }
         if case .bool = v { return nil }  // Draft 4's exclusiveMinimum: true, read with minimum
         guard case let .number(text) = v, let d = Double(text), d.isFinite else { throw SchemaError.invalid("\(path).\(key) must be a number") }
-        return (text, d)
+        guard !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), abs(d) >= 0x1p53 else { return (d, exclusive) }
+        // The sign of d - bound, from d's exact digits and the bound's.
+        let digits = text.drop { $0 == "-" || $0 == "0" }.map { UInt8($0.asciiValue! - 48) }
+        let own = ExactDecimal(magnitudeOf: d).integer.drop { $0 == 0 }
+        let magnitudeOrder = own.count != digits.count ? (own.count < digits.count ? -1 : 1)
+            : own.elementsEqual(digits) ? 0 : own.lexicographicallyPrecedes(digits) ? -1 : 1
+        let difference = d < 0 ? -magnitudeOrder : magnitudeOrder
+        if difference == 0 { return (d, exclusive) }
+        // The double lies beyond the bound on the forbidden side or within it on the admitted.
+        return (d, lower ? difference < 0 : difference > 0)
     }
 
     private func numberRule(_ o: JSONObject, path: String) throws -> NumberRule? {
         var r = NumberRule()
-        if let m = try bound(o, "minimum", path: path) { r.lo = m.value; r.loExclusive = o["exclusiveMinimum"] == .bool(true) }
-        if let m = try bound(o, "maximum", path: path) { r.hi = m.value; r.hiExclusive = o["exclusiveMaximum"] == .bool(true) }
-        if let e = try bound(o, "exclusiveMinimum", path: path), r.lo.map({ e.value >= $0 }) ?? true { r.lo = e.value; r.loExclusive = true }
-        if let e = try bound(o, "exclusiveMaximum", path: path), r.hi.map({ e.value <= $0 }) ?? true { r.hi = e.value; r.hiExclusive = true }
+        let draft4Lower = o["exclusiveMinimum"] == .bool(true), draft4Upper = o["exclusiveMaximum"] == .bool(true)
+        for (key, lower, exclusive) in [("minimum", true, draft4Lower), ("exclusiveMinimum", true, true),
+                                        ("maximum", false, draft4Upper), ("exclusiveMaximum", false, true)] {
+            guard let (v, exclusive) = try bound(o, key, lower: lower, exclusive: exclusive, path: path) else { continue }
+            if lower, r.lo.map({ v > $0 || (v == $0 && exclusive) }) ?? true { (r.lo, r.loExclusive) = (v, exclusive) }
+            if !lower, r.hi.map({ v < $0 || (v == $0 && exclusive) }) ?? true { (r.hi, r.hiExclusive) = (v, exclusive) }
+        }
         return r
     }
 
     private func number(_ o: JSONObject, path: String) throws -> Int32? {
-        guard let r = try numberRule(o, path: path) else { return nil }
-        if let lo = r.lo, let hi = r.hi, lo > hi || (lo == hi && (r.loExclusive || r.hiExclusive)) { return nil }
+        guard var r = try numberRule(o, path: path) else { return nil }
+        if r.bounded {
+            let digits = NumberBounds(r)
+            if digits.positive == nil && digits.negative == nil { return nil }
+            r.digits = digits
+        }
         return try add(.number(r))
     }
 

@@ -19,24 +19,20 @@ struct IntegerRule: Sendable {
     var bounded: Bool { lo != nil || hi != nil }
 }
 
-/// A number within the bounds; a bounded number is written without an exponent.
+/// A number within the bounds, each a double compared with the double of the number's text
+/// (exclusive or not); a bounded number is written without an exponent.
 struct NumberRule: Sendable {
     var lo: Double?
     var loExclusive = false
     var hi: Double?
     var hiExclusive = false
+    /// The bounds as conditions on the digits (set by the compiler when there is a bound).
+    var digits: NumberBounds?
     var bounded: Bool { lo != nil || hi != nil }
 
     func admits(_ v: Double) -> Bool {
         if let lo, loExclusive ? !(v > lo) : !(v >= lo) { return false }
         if let hi, hiExclusive ? !(v < hi) : !(v <= hi) { return false }
-        return true
-    }
-
-    /// Whether some value in the closed interval a...b may satisfy the bounds.
-    func meets(_ a: Double, _ b: Double) -> Bool {
-        if let lo, loExclusive ? b <= lo : b < lo { return false }
-        if let hi, hiExclusive ? a >= hi : a > hi { return false }
         return true
     }
 }

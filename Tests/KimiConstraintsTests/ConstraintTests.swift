@@ -95,6 +95,64 @@ import Testing
         }
     }
 
+    /// Whether `text` is in the form the engine writes a bounded number in: no exponent, at most
+    /// 40 digits in the integer part and in the fraction, and a fraction when the integer is
+    /// beyond 2^53 (a validator reads an integer text exactly, not as a double).
+    static func inBoundedForm(_ text: String) -> Bool {
+        guard text.wholeMatch(of: try! Regex(#"-?(0|[1-9][0-9]{0,39})(\.[0-9]{1,40})?"#)) != nil else { return false }
+        let digits = text.drop { $0 == "-" }
+        return text.contains(".") || digits.count < 16 || (digits.count == 16 && digits <= "9007199254740992")
+    }
+
+    @Test("bounded numbers: texts next to each bound, where the double's rounding decides, are taken exactly when jsonschema validates them")
+    func numberBounds() throws {
+        var verdicts = [0, 0]
+        for case_ in try Self.json("schemas/numbers.json")["cases"]!.array! {
+            let c = try Self.constraint(case_["schema"]!)
+            var taken = [0, 0]
+            for pair in case_["texts"]!.array! {
+                let text = pair.array![0].string!, reference = pair.array![1] == .bool(true)
+                guard Self.inBoundedForm(text) else {
+                    #expect(!Self.accepts(c, text), "\(JSONWriter().string(case_["schema"]!)): \(text) is not in the written form")
+                    continue
+                }
+                taken[reference ? 1 : 0] += 1
+                #expect(Self.accepts(c, text) == reference, "\(JSONWriter().string(case_["schema"]!)): \(text) (jsonschema: \(reference))")
+            }
+            #expect(taken[0] > 0 && taken[1] > 0, "\(JSONWriter().string(case_["schema"]!))")
+            verdicts = zip(verdicts, taken).map { $0 + $1 }
+        }
+        #expect(verdicts[0] >= 1000 && verdicts[1] >= 1000, "\(verdicts)")
+    }
+
+    @Test("bounded numbers: from any prefix of a text near a bound the masks always lead to an end")
+    func numberBoundsHaveNoDeadEnds() throws {
+        var random = SplitMix64(seed: 28)
+        for case_ in try Self.json("schemas/numbers.json")["cases"]!.array! {
+            let c = try Self.constraint(case_["schema"]!)
+            for pair in case_["texts"]!.array!.prefix(200) {
+                var walk = c
+                // Follow the text while it is allowed, then take allowed tokens at random.
+                for id in Self.tokenizer.encodeOrdinary(pair.array![0].string!) {
+                    guard case let .only(mask) = walk.allowed(), mask.contains(id) else { break }
+                    _ = walk.accept(id)
+                }
+                var ended = false
+                for _ in 0..<300 where !ended {
+                    guard case let .only(mask) = walk.allowed() else { Issue.record("unconstrained"); break }
+                    let ids = mask.ids
+                    guard let id = ids.randomElement(using: &random) else {
+                        Issue.record("dead end after a prefix of \(pair.array![0].string!) under \(JSONWriter().string(case_["schema"]!))")
+                        break
+                    }
+                    let taken = walk.accept(id)
+                    #expect(taken)
+                    ended = id == Self.end
+                }
+            }
+        }
+    }
+
     @Test("a keyword the engine cannot enforce is refused under strict and ignored otherwise")
     func strictness() throws {
         let schema = try JSONParser.parse(Array(#"{"type":"object","properties":{"n":{"type":"integer","multipleOf":3}}}"#.utf8))
@@ -123,5 +181,18 @@ import Testing
         #expect(!walk([.marker(.sectionBegin)] + call("functions.get_weather:2", #"{"town": "Lima"}"#) + [.marker(.sectionEnd)]))
         #expect(!walk([.marker(.sectionBegin)] + call("functions.get_weather:2", #"{"city": "Lima"}"#)))
         #expect(!walk([.marker(.sectionBegin), .marker(.sectionEnd)]))
+    }
+}
+
+/// A seeded generator (SplitMix64), so that a failing walk can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
