@@ -45,7 +45,14 @@ SEED = 20250815
 TARGET = 260
 MODEL = "kimi-k2-demo"
 TEMPERATURE = 0.6
-MAX_TOKENS = 4096
+MAX_TOKENS = 512
+# The samples must fit the context of the model they run against here, the demo checkpoint:
+# 4096 tokens, with a small vocabulary that spends about 2.3 bytes of the request's JSON per
+# prompt token (1.8 at worst, measured with its server's usage.prompt_tokens). A request's
+# messages and tools are kept under that budget, dropping tools the conversation does not use.
+CONTEXT = 4096
+BYTES_PER_TOKEN = 1.8
+TEMPLATE_TOKENS = 200
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "Tests", "Fixtures", "verifier", "samples.jsonl")
@@ -1620,6 +1627,12 @@ def render(rng, system, turns, cut):
     return msgs, used
 
 
+def prompt_estimate(messages, tools):
+    """An upper estimate of the prompt's tokens for the demo's tokenizer."""
+    size = len(json.dumps(messages, ensure_ascii=False).encode()) + len(json.dumps(tools, ensure_ascii=False).encode())
+    return size / BYTES_PER_TOKEN + TEMPLATE_TOKENS
+
+
 def generate():
     rng = random.Random(SEED)
     gens = [g for g, w in EPISODES for _ in range(w)]
@@ -1645,6 +1658,10 @@ def generate():
                 kind = rng.choices(["auto", "absent"], [70, 30])[0]
             needed = list(dict.fromkeys(used + next_tools))
             names = choose_tools(rng, profile, needed)
+            while prompt_estimate(msgs, [TOOLS[n] for n in names]) > CONTEXT - MAX_TOKENS and len(names) > len(needed):
+                names.remove(next(n for n in reversed(names) if n not in needed))
+            if prompt_estimate(msgs, [TOOLS[n] for n in names]) > CONTEXT - MAX_TOKENS:
+                continue
             req = {"model": MODEL, "messages": msgs, "tools": [TOOLS[n] for n in names]}
             if kind == "auto":
                 req["tool_choice"] = "auto"
