@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KimiConstraintsTests",
-            dependencies: ["KimiConstraints", "KimiTokenizer", "KimiJSON"]
+            dependencies: ["KimiConstraints", "KimiTokenizer", "KimiJSON", "TestSupport"]
         ),
         .testTarget(
             name: "DemoTests",

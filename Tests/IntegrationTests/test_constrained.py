@@ -105,7 +105,7 @@ def test_json_object_random_model(random_server):
 ID = re.compile(r"^functions\.([\w.-]+):(\d+)$")
 
 
-def tool_bodies(choice_kind, reps):
+def tool_bodies(choice_kind, reps, temperature=1.0):
     entries = tool_schemas()
     bodies = []
     for i, entry in enumerate(entries):
@@ -115,17 +115,18 @@ def tool_bodies(choice_kind, reps):
         choice = {"auto": "auto", "required": "required", "named": {"type": "function", "function": {"name": "tool_b"}}}[choice_kind]
         for rep in range(reps):
             bodies.append({"messages": [{"role": "user", "content": "Call a tool."}], "tools": tools, "tool_choice": choice,
-                           "temperature": 1.0, "max_tokens": 600, "seed": i * 1000 + rep, "stream": rep % 2 == 0,
+                           "temperature": temperature, "max_tokens": 600, "seed": i * 1000 + rep, "stream": rep % 2 == 0,
                            "_schemas": {"tool_a": entry["schema"], "tool_b": other["schema"]}})
     return bodies
 
 
-@pytest.mark.parametrize("choice_kind", ["auto", "required", "named"])
-def test_tool_calls_random_model_always_valid(random_server, choice_kind):
-    bodies = tool_bodies(choice_kind, 6 * SCALE)
+def check_tool_calls(server, choice_kind, bodies):
+    """Every call of a response ending in tool_calls names a declared tool (the named one when
+    named) with the running index, and its arguments validate; required and named never stop
+    without a call."""
     schemas = [b.pop("_schemas") for b in bodies]
     counts = {}
-    for schema, (finish, content, calls) in zip(schemas, run_all(random_server, bodies)):
+    for schema, (finish, content, calls) in zip(schemas, run_all(server, bodies)):
         counts[finish] = counts.get(finish, 0) + 1
         if choice_kind != "auto" and finish == "stop":
             pytest.fail(f"tool_choice {choice_kind} ended without a call")
@@ -139,9 +140,20 @@ def test_tool_calls_random_model_always_valid(random_server, choice_kind):
             if choice_kind == "named":
                 assert name == "tool_b"
             validator(schema[name]).validate(json.loads(call["function"]["arguments"]))
-    print(f"tool_choice {choice_kind}, random logits:", counts)
-    if choice_kind != "auto":  # under auto a random model rarely opens the section; what it writes is still checked
+    if choice_kind != "auto":  # under auto a model that cannot follow rarely opens the section; what it writes is still checked
         assert counts.get("tool_calls", 0) >= 1, counts
+    return counts
+
+
+@pytest.mark.parametrize("choice_kind", ["auto", "required", "named"])
+def test_tool_calls_random_model_always_valid(random_server, choice_kind):
+    print(f"tool_choice {choice_kind}, random logits:", check_tool_calls(random_server, choice_kind, tool_bodies(choice_kind, 6 * SCALE)))
+
+
+@pytest.mark.parametrize("choice_kind", ["auto", "required", "named"])
+def test_tool_calls_demo_hot_temperature_always_valid(demo_server, choice_kind):
+    bodies = tool_bodies(choice_kind, SCALE, temperature=1.5)[:40 * SCALE]
+    print(f"tool_choice {choice_kind}, demo at 1.5:", check_tool_calls(demo_server, choice_kind, bodies))
 
 
 def test_tool_choice_none_never_calls(random_server):
@@ -153,7 +165,7 @@ def test_tool_choice_none_never_calls(random_server):
 
 
 def test_demo_hot_temperature_always_valid(demo_server):
-    counts = check_response_format(demo_server, response_format_bodies(1.5, 1, 300)[:60])
+    counts = check_response_format(demo_server, response_format_bodies(1.5, SCALE, 300)[:60 * SCALE])
     print("response_format, demo at 1.5:", counts)
 
 
@@ -174,31 +186,29 @@ def test_unenforceable_keyword_is_a_400_when_strict(random_server):
 
 def test_openai_parse_with_a_pydantic_model(demo_server):
     """The official client's structured-output helper: it sends the model's strict JSON Schema and
-    parses the reply into the model class, which raises unless the content is valid. (The demo was
-    never trained to write JSON, so it mostly runs into max_tokens inside a string; a cut reply is
-    the client's LengthFinishReasonError, anything else invalid would be a ValidationError.)"""
+    parses the reply into the model class (pydantic validates it). The demo was never trained to
+    write JSON; every field here is bounded (string lengths, the integer's range, an enum), so
+    every document the grammar admits ends within max_tokens and each reply must parse."""
     from enum import Enum
     from typing import Optional
 
     import openai
-    from pydantic import BaseModel
+    from pydantic import BaseModel, Field
 
     class Sky(str, Enum):
         sunny = "sunny"
         rainy = "rainy"
 
     class Weather(BaseModel):
-        city: str
-        temperature_c: int
+        city: str = Field(max_length=24)
+        temperature_c: int = Field(ge=-90, le=60)
         sky: Sky
-        note: Optional[str]
+        note: Optional[str] = Field(max_length=40)
 
     client = openai.OpenAI(api_key="none", base_url=demo_server.base_url, max_retries=0)
     for seed in range(4):
-        try:
-            completion = client.chat.completions.parse(
-                model="kimi-k2-demo", messages=[{"role": "user", "content": "What's the weather like in Beijing today?"}],
-                response_format=Weather, temperature=0.6, max_tokens=400, seed=seed)
-        except openai.LengthFinishReasonError:
-            continue  # the demo wrote a string until max_tokens: cut short, not invalid
+        completion = client.chat.completions.parse(
+            model="kimi-k2-demo", messages=[{"role": "user", "content": "What's the weather like in Beijing today?"}],
+            response_format=Weather, temperature=0.6, max_tokens=3000, seed=seed)
+        assert completion.choices[0].finish_reason == "stop"
         assert isinstance(completion.choices[0].message.parsed, Weather)

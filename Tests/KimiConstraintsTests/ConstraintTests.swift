@@ -3,6 +3,7 @@ import KimiConstraints
 import KimiJSON
 import KimiTokenizer
 import Testing
+import TestSupport
 
 /// The constraint's masks against the constraint's own byte-by-byte advance (the scalar
 /// reference: a token is allowed exactly when its bytes can be taken one at a time), and its
@@ -127,7 +128,7 @@ import Testing
 
     @Test("bounded numbers: from any prefix of a text near a bound the masks always lead to an end")
     func numberBoundsHaveNoDeadEnds() throws {
-        var random = SplitMix64(seed: 28)
+        var random = SplitMix(seed: 28)
         for case_ in try Self.json("schemas/numbers.json")["cases"]!.array! {
             let c = try Self.constraint(case_["schema"]!)
             for pair in case_["texts"]!.array!.prefix(200) {
@@ -181,18 +182,5 @@ import Testing
         #expect(!walk([.marker(.sectionBegin)] + call("functions.get_weather:2", #"{"town": "Lima"}"#) + [.marker(.sectionEnd)]))
         #expect(!walk([.marker(.sectionBegin)] + call("functions.get_weather:2", #"{"city": "Lima"}"#)))
         #expect(!walk([.marker(.sectionBegin), .marker(.sectionEnd)]))
-    }
-}
-
-/// A seeded generator (SplitMix64), so that a failing walk can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import KimiModel
 import Testing
+import TestSupport
 
 /// Every kernel against a scalar reference written from the definition, in Double where the
 /// kernel sums.
@@ -321,19 +322,4 @@ import Testing
         axpy(&y, 0.5, x, n: n)
         for i in 0..<n { #expect(abs(Double(y[i]) - (Double(w[i]) + 0.5 * Double(x[i]))) <= 1e-6) }
     }
-}
-
-/// A small deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import KimiModel
 import Testing
+import TestSupport
 
 /// The router against a sort-based reference written from transformers' DeepseekV3TopkRouter.
 @Suite struct MoERouterTests {
