@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 Scripts/install-deps.sh
 swift build -c release
 swift test -c release
-if ! .venv-tests/bin/python -c "import openai, pytest, requests, jsonschema, rfc3339_validator" 2>/dev/null; then
+if ! .venv-tests/bin/python -c "import openai, anthropic, pytest, requests, jsonschema, rfc3339_validator" 2>/dev/null; then
   python3 -m venv .venv-tests
-  .venv-tests/bin/pip install --quiet --disable-pip-version-check openai pytest requests jsonschema rfc3339-validator
+  .venv-tests/bin/pip install --quiet --disable-pip-version-check openai anthropic pytest requests jsonschema rfc3339-validator
 fi
 KIMI_SERVE_BINARY=.build/release/kimi-serve .venv-tests/bin/python -m pytest -q Tests/IntegrationTests
 # Every libFuzzer target of Fuzz/ for 60 s over its seed corpus (its own debug build with

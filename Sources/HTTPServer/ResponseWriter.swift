@@ -168,10 +168,11 @@ public final class EventStream: @unchecked Sendable {
 
     public var open: Bool { body.open }
 
-    /// Sends `data: <line>\n\n`. Returns false if the client is gone.
+    /// Sends `data: <line>\n\n`, or `event: <name>\n` before it for a named event. Returns
+    /// false if the client is gone.
     @discardableResult
-    public func send(data: String) -> Bool {
-        body.write(Array(("data: " + data + "\n\n").utf8))
+    public func send(event: String? = nil, data: String) -> Bool {
+        body.write(Array(((event.map { "event: \($0)\n" } ?? "") + "data: " + data + "\n\n").utf8))
     }
 
     /// Sends an SSE comment (`: text`), which clients ignore: a keep-alive while nothing else

@@ -47,6 +47,30 @@ public struct APIError: Error, CustomStringConvertible, Equatable {
         HTTPResponse(status: status, contentType: "application/json", body: JSONWriter().string(json), headers: headers)
     }
 
+    /// Anthropic's type for this status (its error shapes name no parameter or code).
+    var anthropicType: String {
+        switch status {
+        case 401: return "authentication_error"
+        case 403: return "permission_error"
+        case 404: return "not_found_error"
+        case 413: return "request_too_large"
+        case 429: return "rate_limit_error"
+        case 503, 529: return "overloaded_error"
+        case 500...: return "api_error"
+        default: return "invalid_request_error"
+        }
+    }
+
+    /// The error in Anthropic's shape, `{"type": "error", "error": {"type", "message"}}`.
+    var anthropicJSON: JSONValue {
+        .object(JSONObject(["type": .string("error"),
+                            "error": .object(JSONObject(["type": .string(anthropicType), "message": .string(message)]))]))
+    }
+
+    var anthropicResponse: HTTPResponse {
+        HTTPResponse(status: status, contentType: "application/json", body: JSONWriter().string(anthropicJSON), headers: headers)
+    }
+
     /// The error for a status the HTTP layer produced.
     public static func http(status: Int, message: String) -> APIError {
         switch status {

@@ -9,18 +9,53 @@ import KimiTokenizer
 extension KimiAPI {
     func chatCompletions(_ http: HTTPRequest, _ writer: ResponseWriter, record: inout RequestRecord) throws {
         let start = ProcessInfo.processInfo.systemUptime
+        let request = try ChatCompletionRequest(json: try jsonBody(http), vocabSize: tokenizer.vocabSize)
+        let modelName = try servedModel(request.model)
+        let prepared = try prepare(request)
+        let context = CompletionContext(id: "chatcmpl-" + Self.randomID(), created: Int(Date().timeIntervalSince1970),
+                                        model: modelName, request: request, start: start)
+        record.id = context.id
+        logPrompt(prepared, id: context.id)
+        // Submit the first choice now, so that a full queue is a 429 before any SSE byte.
+        let first = try submit(prepared.generation(0))
+        let outcome: Outcome
+        if request.stream {
+            outcome = stream(context, first: first, next: { try self.submit(prepared.generation($0)) }, writer)
+        } else {
+            outcome = try complete(context, first: first, next: { try self.submit(prepared.generation($0)) }, writer)
+        }
+        record.finish(with: outcome, start: start)
+        logOutput(outcome, id: context.id)
+    }
+
+    /// The body of a JSON request.
+    func jsonBody(_ http: HTTPRequest) throws -> JSONValue {
         if let type = http.header("Content-Type"), !type.lowercased().hasPrefix("application/json") {
             throw APIError(status: 415, type: "invalid_request_error",
                            message: "Content-Type must be application/json; got \(type.prefix(100))", code: "unsupported_media_type")
         }
-        let body: JSONValue
-        do { body = try JSONParser.parse(http.body) } catch {
+        do { return try JSONParser.parse(http.body) } catch {
             throw APIError.invalid("", "the request body is not valid JSON: \(error)", code: "invalid_json")
         }
-        let request = try ChatCompletionRequest(json: body, vocabSize: tokenizer.vocabSize)
-        let modelName = request.model ?? configuration.servedModelNames[0]
-        guard configuration.servedModelNames.contains(modelName) else { throw modelNotFound(modelName) }
+    }
 
+    /// The name a request's `model` selects (the first served name when it gives none).
+    func servedModel(_ requested: String?) throws -> String {
+        let name = requested ?? configuration.servedModelNames[0]
+        guard configuration.servedModelNames.contains(name) else { throw modelNotFound(name) }
+        return name
+    }
+
+    /// A chat request made ready for the engine: its prompt's tokens and each choice's generation.
+    struct Prepared {
+        let prompt: ChatTemplate.Prompt
+        let promptTokens: [Int]
+        let generation: (Int) -> GenerationRequest
+    }
+
+    /// Renders and tokenises the prompt, compiles the output's grammar and checks the context
+    /// length: every wire format's requests go through here.
+    func prepare(_ request: ChatCompletionRequest) throws -> Prepared {
         // With tool_choice "none" the tools stay in the prompt; the grammar keeps the section shut.
         let prompt = ChatTemplate.render(messages: request.messages, tools: request.tools)
         let grammar = try grammar(for: request)
@@ -44,33 +79,25 @@ extension KimiAPI {
         sampling.frequencyPenalty = request.frequencyPenalty
         sampling.logitBias = request.logitBias
         let seed = request.seed ?? UInt64.random(in: 0...UInt64.max)
-        let generation = { (choice: Int) -> GenerationRequest in
+        let stopTokens = self.stopTokens
+        return Prepared(prompt: prompt, promptTokens: promptTokens, generation: { choice in
             var s = sampling
             s.seed = seed &+ UInt64(choice)
-            return GenerationRequest(prompt: promptTokens, sampling: s, maxTokens: maxTokens, stopTokens: self.stopTokens,
+            return GenerationRequest(prompt: promptTokens, sampling: s, maxTokens: maxTokens, stopTokens: stopTokens,
                                      stopStrings: request.stop, logprobs: request.logprobs, ignoreStopTokens: request.ignoreEOS,
                                      grammar: grammar)
-        }
-        let context = CompletionContext(id: "chatcmpl-" + Self.randomID(), created: Int(Date().timeIntervalSince1970),
-                                        model: modelName, request: request, start: start)
-        record.id = context.id
+        })
+    }
+
+    func logPrompt(_ prepared: Prepared, id: String) {
         if configuration.logPrompts {
-            configuration.logger.info("prompt", metadata: ["id": "\(context.id)", "text": "\(prompt.text)"])
+            configuration.logger.info("prompt", metadata: ["id": "\(id)", "text": "\(prepared.prompt.text)"])
         }
-        // Submit the first choice now, so that a full queue is a 429 before any SSE byte.
-        let first = try submit(generation(0))
-        let outcome: Outcome
-        if request.stream {
-            outcome = stream(context, first: first, next: { try self.submit(generation($0)) }, writer)
-        } else {
-            outcome = try complete(context, first: first, next: { try self.submit(generation($0)) }, writer)
-        }
-        record.usage = outcome.usage
-        record.ttft = outcome.firstToken.map { $0 - start }
-        record.finish = outcome.finish
-        if outcome.finish == nil { record.status = 499 }  // the client left
+    }
+
+    func logOutput(_ outcome: Outcome, id: String) {
         if configuration.logPrompts, let text = outcome.text {
-            configuration.logger.info("output", metadata: ["id": "\(context.id)", "text": "\(text)"])
+            configuration.logger.info("output", metadata: ["id": "\(id)", "text": "\(text)"])
         }
     }
 
@@ -180,7 +207,7 @@ extension KimiAPI {
                         body.append((entries == 0 ? "" : ",") + json.string(logprobJSON(entry)))
                         entries += 1
                     }
-                case let .finished(reason, u):
+                case let .finished(reason, u, _):
                     finish = reason
                     usage.promptTokens = u.promptTokens
                     usage.completionTokens += u.completionTokens
@@ -327,7 +354,7 @@ extension KimiAPI {
                     streamed += pieces
                     pendingLogprobs += lps
                     emit(parser.feed(pieces))
-                case let .finished(reason, u):
+                case let .finished(reason, u, _):
                     emit(parser.finish())
                     if !pendingLogprobs.isEmpty {
                         chunk([choice(index, delta: JSONObject(["content": .string("")]), logprobs: pendingLogprobs)])

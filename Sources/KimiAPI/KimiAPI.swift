@@ -72,6 +72,13 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         var ttft: Double?
         var finish: String?
         var error: String?
+
+        mutating func finish(with outcome: Outcome, start: Double) {
+            usage = outcome.usage
+            ttft = outcome.firstToken.map { $0 - start }
+            finish = outcome.finish
+            if outcome.finish == nil { status = 499 }  // the client left
+        }
     }
 
     public func handle(_ request: HTTPRequest, _ writer: ResponseWriter) {
@@ -102,14 +109,15 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
             case .models: models(writer, id: nil)
             case let .model(id): models(writer, id: id)
             case .chatCompletions: try chatCompletions(request, writer, record: &record)
+            case .messages: try messages(request, writer, record: &record)
+            case .countTokens: try countTokens(request, writer)
             }
-        } catch let error as APIError {
+        } catch {
+            let error = error as? APIError ?? APIError(status: 500, type: "server_error", message: "internal error")
             record.status = error.status
             record.error = error.code ?? error.type
-            writer.send(error.response)
-        } catch {
-            record.status = 500
-            writer.send(APIError(status: 500, type: "server_error", message: "internal error").response)
+            // Anthropic's routes answer in Anthropic's error shape.
+            writer.send(path.hasPrefix("/messages") ? error.anthropicResponse : error.response)
         }
     }
 
@@ -131,12 +139,13 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
     }
 
     enum Route: Equatable {
-        case health, metrics, models, model(String), chatCompletions
+        case health, metrics, models, model(String), chatCompletions, messages, countTokens
     }
 
     static func route(method: String, path: String) throws -> Route {
         let routes: [(String, String, Route)] = [("GET", "/health", .health), ("GET", "/metrics", .metrics), ("GET", "/models", .models),
-                                                ("POST", "/chat/completions", .chatCompletions)]
+                                                ("POST", "/chat/completions", .chatCompletions), ("POST", "/messages", .messages),
+                                                ("POST", "/messages/count_tokens", .countTokens)]
         if let match = routes.first(where: { $0.1 == path }) {
             guard method == match.0 || (method == "HEAD" && match.0 == "GET") else {
                 var error = APIError(status: 405, type: "invalid_request_error", message: "\(method) is not allowed on \(path); use \(match.0)", code: "method_not_allowed")

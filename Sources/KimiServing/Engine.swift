@@ -188,7 +188,7 @@ public final class Engine: @unchecked Sendable {
             admit()
             let batch = running
             lock.unlock()
-            for s in finishedInQueue { s.handle.send(.finished(s.handle.cancellation!, s.usage)) }
+            for s in finishedInQueue { s.handle.send(.finished(s.handle.cancellation!, s.usage, stopString: nil)) }
             let began = ProcessInfo.processInfo.systemUptime
             let (ended, tokens, decodeOnly) = step(batch)
             if !ended.isEmpty { release(ended) }

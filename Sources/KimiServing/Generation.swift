@@ -79,7 +79,8 @@ public enum GenerationEvent: Sendable {
     /// character or stop string is pending), and the log-probabilities of the tokens generated
     /// since the last event.
     case output([OutputPiece], logprobs: [TokenLogprob])
-    case finished(FinishReason, Usage)
+    /// The reason, the usage, and the stop string that ended the output (nil for any other end).
+    case finished(FinishReason, Usage, stopString: String?)
     case failed(String)
 }
 

@@ -40,7 +40,7 @@ final class GenerationState {
     func finish(_ reason: FinishReason) {
         let rest = stops.finish() + detokenizer.finish()
         send(rest.isEmpty ? [] : [.text(rest)])
-        handle.send(.finished(reason, usage))
+        handle.send(.finished(reason, usage, stopString: nil))
     }
 
     /// Sends output with the log-probabilities gathered since the last event, if there is either.
@@ -52,8 +52,8 @@ final class GenerationState {
 
     /// This token's pieces with stop strings applied to their text: a marker releases the text
     /// held back before it (a stop string is text and cannot continue across a marker).
-    /// `stopped`: a stop string completed; the pieces are what came before it.
-    private func release(_ token: Int) -> (pieces: [OutputPiece], stopped: Bool) {
+    /// `stopped`: the stop string that completed, if one did; the pieces are what came before it.
+    private func release(_ token: Int) -> (pieces: [OutputPiece], stopped: String?) {
         var out: [OutputPiece] = []
         func add(_ text: String) { if !text.isEmpty { out.append(.text(text)) } }
         for piece in detokenizer.append(token) {
@@ -62,16 +62,16 @@ final class GenerationState {
                 switch stops.append(text) {
                 case let .text(ready):
                     add(ready)
-                case let .stopped(before):
+                case let .stopped(before, stop):
                     add(before)
-                    return (out, true)
+                    return (out, stop)
                 }
             case .marker:
                 add(stops.finish())
                 out.append(piece)
             }
         }
-        return (out, false)
+        return (out, nil)
     }
 
     /// Draws the next token from its logits row (vocab) and sends what it releases; true when
@@ -110,8 +110,8 @@ final class GenerationState {
         }
         let (pieces, stopped) = release(token)
         send(pieces)
-        if stopped {
-            handle.send(.finished(.stop, usage))
+        if let stopped {
+            handle.send(.finished(.stop, usage, stopString: stopped))
             return true
         }
         if usage.completionTokens >= request.maxTokens || cache.count >= cache.capacity {

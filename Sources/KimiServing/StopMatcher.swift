@@ -13,21 +13,21 @@ public struct StopMatcher {
         /// Text that is safe to release (possibly empty).
         case text(String)
         /// A stop string completed: the text before it is released and generation ends.
-        case stopped(before: String)
+        case stopped(before: String, stop: String)
     }
 
     public mutating func append(_ text: String) -> Outcome {
         guard !stops.isEmpty else { return .text(text) }
         pending += text.utf8
         // The earliest complete stop string wins.
-        var earliest: Int?
+        var earliest: (at: Int, stop: [UInt8])?
         for stop in stops {
-            if let at = Self.find(stop, in: pending), earliest.map({ at < $0 }) ?? true { earliest = at }
+            if let at = Self.find(stop, in: pending), earliest.map({ at < $0.at }) ?? true { earliest = (at, stop) }
         }
-        if let at = earliest {
+        if let (at, stop) = earliest {
             let before = String(decoding: pending[..<at], as: UTF8.self)
             pending.removeAll()
-            return .stopped(before: before)
+            return .stopped(before: before, stop: String(decoding: stop, as: UTF8.self))
         }
         // Hold back the longest suffix that is a proper prefix of a stop string.
         var hold = 0

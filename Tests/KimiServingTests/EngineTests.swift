@@ -48,7 +48,7 @@ import Testing
             case let .output(_, logprobs):
                 out.tokens += logprobs.map(\.token)
                 out.logprobs += logprobs.map(\.logprob)
-            case let .finished(reason, usage):
+            case let .finished(reason, usage, _):
                 out.finish = reason
                 out.usage = usage
                 return out
@@ -250,7 +250,7 @@ import Testing
                 pieces += p
                 tokens += logprobs.map(\.token)
             }
-            if case let .finished(reason, _) = event { finish = reason }
+            if case let .finished(reason, _, _) = event { finish = reason }
         }
         // The output as written, up to the stop string, with its five markers as marker pieces.
         #expect(pieces.text == "Sure.<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>"

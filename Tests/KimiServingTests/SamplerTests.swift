@@ -104,7 +104,7 @@ import Testing
         for p in pieces {
             switch m.append(p) {
             case let .text(t): out += t
-            case let .stopped(before): return (out + before, true)
+            case let .stopped(before, _): return (out + before, true)
             }
         }
         return (out + m.finish(), false)
