@@ -39,7 +39,8 @@ extension KimiAPI {
             throw AnthropicRequest.anthropicTerms(error)
         }
         _ = try servedModel(request.model)
-        let prompt = ChatTemplate.render(messages: request.messages, tools: request.tools)
+        let prompt = ChatTemplate.render(messages: request.messages, tools: request.tools, addGenerationPrompt: !request.continuesFinalMessage,
+                                         continuingFinalMessage: request.continuesFinalMessage)
         let count = tokenizer.encode(prompt: prompt).count + tokenizer.encode(pieces: request.forcedPrefix).count
         writer.send(HTTPResponse(status: 200, contentType: "application/json", body: #"{"input_tokens":\#(count)}"#))
     }

@@ -20,8 +20,9 @@ import KimiJSON
 ///   model does not think), an assistant turn's `thinking` / `redacted_thinking` blocks, a
 ///   `tool_result`'s `is_error` (Kimi's template has no place for it), `anthropic-version` and
 ///   `anthropic-beta` headers.
-/// - Refused with a 400: images and documents (the model reads text only), server tools
-///   (`type` other than `custom`), and a final assistant turn (prefill).
+/// - A final assistant turn is a prefill: the answer continues it (partial mode).
+/// - Refused with a 400: images and documents (the model reads text only) and server tools
+///   (`type` other than `custom`).
 struct AnthropicRequest {
     /// The equivalent chat completions body.
     let chat: JSONValue
@@ -56,8 +57,13 @@ struct AnthropicRequest {
         for (i, turn) in turns.enumerated() {
             messages += try Self.translate(turn, path: "messages.\(i)")
         }
-        guard turns.last?["role"]?.string == "user" else {
-            throw APIError.unsupported("messages", "messages: the last turn must be the user's; continuing a final assistant turn (prefill) is not supported")
+        // A final assistant turn is a prefill, which the answer continues.
+        if turns.last?["role"]?.string == "assistant" {
+            guard var final = messages.last?.object, final["tool_calls"] == nil else {
+                throw APIError.invalid("messages", "messages: a final assistant turn (prefill) may hold text only")
+            }
+            final["partial"] = .bool(true)
+            messages[messages.count - 1] = .object(final)
         }
         chat["messages"] = .array(messages)
 

@@ -64,6 +64,8 @@ public struct ChatCompletionRequest {
     public var seed: UInt64?
     public var stream: Bool
     public var includeUsage: Bool
+    /// The final message is the assistant's start, which the answer continues (partial mode).
+    public var continuesFinalMessage: Bool
     public var ignoreEOS: Bool
 
     /// The model card's recommended temperature for Kimi-K2-Instruct.
@@ -105,7 +107,26 @@ public struct ChatCompletionRequest {
             guard let s = m.string else { throw APIError.invalid("model", "'model' must be a string") }
             model = s
         }
-        messages = try Self.validateMessages(o["messages"])
+        let list = try Self.validateMessages(o["messages"])
+        messages = list
+        // Continuing the final assistant message: Moonshot's "partial", DeepSeek's "prefix" on that
+        // message, or vLLM's request-level "continue_final_message".
+        let last = list[list.count - 1]
+        let path = "messages[\(list.count - 1)]"
+        let marked = try ["partial", "prefix"].contains { key in
+            guard let v = last[key], !v.isNull else { return false }
+            guard let b = v.bool else { throw APIError.invalid("\(path).\(key)", "'\(path).\(key)' must be true or false") }
+            return b
+        }
+        continuesFinalMessage = try marked || bool("continue_final_message", default: false)
+        if continuesFinalMessage {
+            guard last["role"]?.string == "assistant" else {
+                throw APIError.invalid(path, "continuing the final message needs it to be the assistant's ('\(path).role' is '\(last["role"]?.string ?? "")')")
+            }
+            if let calls = last["tool_calls"], !calls.isNull {
+                throw APIError.unsupported("\(path).tool_calls", "a partial assistant message continues text; it cannot hold tool_calls")
+            }
+        }
 
         // Tools and tool_choice.
         toolNames = []
@@ -255,6 +276,9 @@ public struct ChatCompletionRequest {
             }
         }
 
+        if continuesFinalMessage && responseFormat != .text {
+            throw APIError.unsupported("response_format", "'response_format' cannot constrain the continuation of a partial assistant message")
+        }
         stream = try bool("stream", default: false)
         includeUsage = false
         if let options = o["stream_options"], !options.isNull {

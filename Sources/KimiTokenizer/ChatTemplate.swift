@@ -51,8 +51,12 @@ public enum ChatTemplate {
     }
 
     /// Renders `messages` (OpenAI chat messages) and `tools` (the request's tools list, as sent)
-    /// with the generation prompt `<|im_assistant|>assistant<|im_middle|>` when asked.
-    public static func render(messages: [JSONValue], tools: JSONValue?, addGenerationPrompt: Bool = true) -> Prompt {
+    /// with the generation prompt `<|im_assistant|>assistant<|im_middle|>` when asked. With
+    /// `continuingFinalMessage` the last message is left open (no `<|im_end|>` after it and no
+    /// generation prompt), so the model continues it: what the template renders with the final
+    /// end marker cut off, as vLLM's `continue_final_message` does.
+    public static func render(messages: [JSONValue], tools: JSONValue?, addGenerationPrompt: Bool = true,
+                              continuingFinalMessage: Bool = false) -> Prompt {
         var p = Prompt()
         if let tools, truthy(tools) {
             p.control("<|im_system|>")
@@ -97,6 +101,7 @@ public enum ChatTemplate {
             } else {
                 renderContent(message, into: &p)
             }
+            if continuingFinalMessage && i == messages.count - 1 { return p }
             p.control("<|im_end|>")
         }
         if addGenerationPrompt {

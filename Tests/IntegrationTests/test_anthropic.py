@@ -182,7 +182,8 @@ def test_errors_in_anthropic_shape(demo_server):
                           messages=[{"role": "user", "content": "hi"}])
     assert "server tools" in e.value.body["error"]["message"]
     with pytest.raises(anthropic.BadRequestError) as e:
-        c.messages.create(model="kimi-k2-demo", max_tokens=10, messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Sure"}])
+        c.messages.create(model="kimi-k2-demo", max_tokens=10, messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": [
+            {"type": "tool_use", "id": "functions.f:0", "name": "f", "input": {}}]}])
     assert "prefill" in e.value.body["error"]["message"]
 
 

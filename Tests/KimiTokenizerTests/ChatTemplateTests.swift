@@ -19,6 +19,18 @@ import Testing
         #expect(try Self.render(chat).text == chat["prompt"]!.string!, "\(chat["name"]!.string!)")
     }
 
+    @Test("continuing the final message is the jinja2-verified rendering without its generation prompt, final <|im_end|> cut off",
+          arguments: 0..<chats.count)
+    func continuingFinalMessage(_ i: Int) throws {
+        let request = try JSONParser.parse(Self.chats[i]["request"]!.string!)
+        let messages = request["messages"]!.array!
+        guard !messages.isEmpty else { return }
+        let closed = ChatTemplate.render(messages: messages, tools: request["tools"], addGenerationPrompt: false)
+        let open = ChatTemplate.render(messages: messages, tools: request["tools"], addGenerationPrompt: false, continuingFinalMessage: true)
+        #expect(closed.segments.last == .control("<|im_end|>"))
+        #expect(open.segments == Array(closed.segments.dropLast()))
+    }
+
     @Test("prompt ids equal tiktoken's encoding of the rendered text, except where a client typed markup",
           arguments: 0..<chats.count)
     func ids(_ i: Int) throws {
