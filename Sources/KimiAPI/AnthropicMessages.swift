@@ -34,14 +34,10 @@ extension KimiAPI {
 
     func countTokens(_ http: HTTPRequest, _ writer: ResponseWriter) throws {
         let anthropic = try AnthropicRequest(json: try jsonBody(http), counting: true)
-        let request: ChatCompletionRequest
-        do { request = try ChatCompletionRequest(json: anthropic.chat, vocabSize: tokenizer.vocabSize) } catch let error as APIError {
+        let count: Int
+        do { count = try chatTokens(anthropic.chat, addGenerationPrompt: true).count } catch let error as APIError {
             throw AnthropicRequest.anthropicTerms(error)
         }
-        _ = try servedModel(request.model)
-        let prompt = ChatTemplate.render(messages: request.messages, tools: request.tools, addGenerationPrompt: !request.continuesFinalMessage,
-                                         continuingFinalMessage: request.continuesFinalMessage)
-        let count = tokenizer.encode(prompt: prompt).count + tokenizer.encode(pieces: request.forcedPrefix).count
         writer.send(HTTPResponse(status: 200, contentType: "application/json", body: #"{"input_tokens":\#(count)}"#))
     }
 
