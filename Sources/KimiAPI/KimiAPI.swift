@@ -112,6 +112,7 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
             case .messages: try messages(request, writer, record: &record)
             case .countTokens: try countTokens(request, writer)
             case .completions: try completions(request, writer, record: &record)
+            case .responses: try responses(request, writer, record: &record)
             case .tokenize: try tokenize(request, writer)
             case .detokenize: try detokenize(request, writer)
             case .estimateTokenCount: try estimateTokenCount(request, writer)
@@ -144,13 +145,13 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
 
     enum Route: Equatable {
         case health, metrics, models, model(String), chatCompletions, messages, countTokens
-        case completions, tokenize, detokenize, estimateTokenCount
+        case completions, responses, tokenize, detokenize, estimateTokenCount
     }
 
     static func route(method: String, path: String) throws -> Route {
         let routes: [(String, String, Route)] = [("GET", "/health", .health), ("GET", "/metrics", .metrics), ("GET", "/models", .models),
                                                 ("POST", "/chat/completions", .chatCompletions), ("POST", "/messages", .messages),
-                                                ("POST", "/messages/count_tokens", .countTokens), ("POST", "/completions", .completions), ("POST", "/tokenize", .tokenize),
+                                                ("POST", "/messages/count_tokens", .countTokens), ("POST", "/completions", .completions), ("POST", "/responses", .responses), ("POST", "/tokenize", .tokenize),
                                                 ("POST", "/detokenize", .detokenize), ("POST", "/tokenizers/estimate-token-count", .estimateTokenCount)]
         if let match = routes.first(where: { $0.1 == path }) {
             guard method == match.0 || (method == "HEAD" && match.0 == "GET") else {

@@ -1,0 +1,226 @@
+import Foundation
+import HTTPServer
+import KimiJSON
+import KimiServing
+import KimiTokenizer
+
+/// `POST /v1/responses`: the chat endpoint's path answered as a `response` object whose output
+/// holds a `message` item (the text) and a `function_call` item per call, or as the Responses
+/// API's semantic events (`response.created`, `response.output_item.added`,
+/// `response.output_text.delta`, `response.function_call_arguments.delta`,
+/// `response.output_item.done`, `response.completed` / `response.incomplete`, …). A response cut
+/// by `max_output_tokens` is `incomplete`.
+extension KimiAPI {
+    func responses(_ http: HTTPRequest, _ writer: ResponseWriter, record: inout RequestRecord) throws {
+        let start = ProcessInfo.processInfo.systemUptime
+        let responses = try ResponsesRequest(json: try jsonBody(http))
+        let request = try ChatCompletionRequest(json: responses.chat, vocabSize: tokenizer.vocabSize)
+        let prepared = try prepare(request)
+        let context = CompletionContext(id: "resp_" + Self.randomID(), created: Int(Date().timeIntervalSince1970),
+                                        model: try servedModel(request.model), request: request, start: start)
+        record.id = context.id
+        logPrompt(prepared, id: context.id)
+        let handle = try submit(prepared.generation(0))
+        let outcome = responses.stream ? streamResponse(context, responses, handle, writer) : completeResponse(context, responses, handle, writer)
+        record.finish(with: outcome, start: start)
+        logOutput(outcome, id: context.id)
+    }
+
+    /// The `response` object; `status` in_progress, completed or incomplete.
+    func responseJSON(_ c: CompletionContext, _ r: ResponsesRequest, status: String, output: [JSONValue], usage: Usage?) -> JSONObject {
+        var tools: [JSONValue] = []
+        for (i, name) in c.request.toolNames.enumerated() {
+            tools.append(.object(JSONObject(["type": .string("function"), "name": .string(name),
+                                             "parameters": c.request.toolSchemas[i].parameters ?? .null,
+                                             "strict": .bool(c.request.toolSchemas[i].strict)])))
+        }
+        let choice: JSONValue
+        switch c.request.toolChoice {
+        case .none: choice = .string("none")
+        case .auto: choice = .string("auto")
+        case .required: choice = .string("required")
+        case let .function(name): choice = .object(JSONObject(["type": .string("function"), "name": .string(name)]))
+        }
+        return JSONObject([
+            "id": .string(c.id), "object": .string("response"), "created_at": JSONValue(c.created), "status": .string(status),
+            "error": .null, "incomplete_details": status == "incomplete" ? .object(JSONObject(["reason": .string("max_output_tokens")])) : .null,
+            "instructions": r.instructions, "max_output_tokens": c.request.maxTokens.map { JSONValue($0) } ?? .null, "model": .string(c.model),
+            "output": .array(output), "parallel_tool_calls": .bool(c.request.parallelToolCalls), "previous_response_id": .null,
+            "store": .bool(false), "temperature": JSONValue(Double(c.request.temperature)), "text": .object(JSONObject(["format": r.textFormat])),
+            "tool_choice": choice, "tools": .array(tools), "top_p": JSONValue(Double(c.request.topP)), "truncation": .string("disabled"),
+            "metadata": r.metadata,
+            "usage": usage.map { u in .object(JSONObject([
+                "input_tokens": JSONValue(u.promptTokens), "input_tokens_details": .object(JSONObject(["cached_tokens": JSONValue(u.cachedTokens)])),
+                "output_tokens": JSONValue(u.completionTokens), "output_tokens_details": .object(JSONObject(["reasoning_tokens": JSONValue(0)])),
+                "total_tokens": JSONValue(u.totalTokens),
+            ])) } ?? .null,
+        ])
+    }
+
+    static func messageItem(id: String, text: String, status: String) -> JSONValue {
+        .object(JSONObject(["type": .string("message"), "id": .string(id), "status": .string(status), "role": .string("assistant"),
+                            "content": .array(status == "in_progress" ? [] : [outputText(text)])]))
+    }
+
+    static func outputText(_ text: String) -> JSONValue {
+        .object(JSONObject(["type": .string("output_text"), "text": .string(text), "annotations": .array([])]))
+    }
+
+    static func functionCallItem(id: String, callID: String, name: String, arguments: String, status: String) -> JSONValue {
+        .object(JSONObject(["type": .string("function_call"), "id": .string(id), "call_id": .string(callID), "name": .string(name),
+                            "arguments": .string(arguments), "status": .string(status)]))
+    }
+
+    // MARK: - Non-streaming
+
+    func completeResponse(_ c: CompletionContext, _ r: ResponsesRequest, _ handle: GenerationHandle, _ writer: ResponseWriter) -> Outcome {
+        var outcome = Outcome()
+        var output: [OutputPiece] = []
+        var lastCheck = -Double.infinity
+        while let event = nextEvent(handle, clientGone: { writer.clientGone }, lastCheck: &lastCheck) {
+            switch event {
+            case .started: break
+            case let .output(pieces, _):
+                if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
+                output += pieces
+            case let .finished(reason, usage, _):
+                guard reason != .cancelled else { return outcome }
+                let parsed = ToolCallParser.parse(c.request.forcedPrefix + output)
+                var calls = parsed.toolCalls.filter { $0.complete && Self.returnsCall(named: $0.name, for: c.request) }
+                if !c.request.parallelToolCalls { calls = Array(calls.prefix(1)) }
+                var items: [JSONValue] = []
+                if !parsed.content.isEmpty { items.append(Self.messageItem(id: "msg_" + Self.randomID(), text: parsed.content, status: "completed")) }
+                items += calls.map { Self.functionCallItem(id: "fc_" + Self.randomID(), callID: $0.id, name: $0.name, arguments: $0.arguments, status: "completed") }
+                let status = reason == .length ? "incomplete" : "completed"
+                writer.send(HTTPResponse(status: 200, contentType: "application/json",
+                                         body: JSONWriter().string(.object(responseJSON(c, r, status: status, output: items, usage: usage)))))
+                outcome.usage = usage
+                outcome.finish = Self.finishReason(reason, toolCalls: !calls.isEmpty)
+                outcome.text = output.text
+                return outcome
+            case let .failed(message):
+                writer.send(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").response)
+                outcome.finish = "error"
+                return outcome
+            }
+        }
+        return outcome
+    }
+
+    // MARK: - Streaming
+
+    func streamResponse(_ c: CompletionContext, _ r: ResponsesRequest, _ handle: GenerationHandle, _ writer: ResponseWriter) -> Outcome {
+        var outcome = Outcome()
+        var streamed: [OutputPiece] = []
+        let events = writer.startEventStream()
+        var sequence = 0
+        var lastWrite = ProcessInfo.processInfo.systemUptime
+        func send(_ type: String, _ fields: JSONObject) {
+            var o = fields
+            o["type"] = .string(type)
+            o["sequence_number"] = JSONValue(sequence)
+            sequence += 1
+            events.send(event: type, data: JSONWriter().string(.object(o)))
+            lastWrite = ProcessInfo.processInfo.systemUptime
+        }
+        let initial = responseJSON(c, r, status: "in_progress", output: [], usage: nil)
+        send("response.created", JSONObject(["response": .object(initial)]))
+        send("response.in_progress", JSONObject(["response": .object(initial)]))
+        // The finished items, and the open one: a message's text or a call's arguments so far.
+        var items: [JSONValue] = []
+        var open: (id: String, callID: String?, name: String, text: String)?
+        func close() {
+            guard let item = open else { return }
+            let index = JSONValue(items.count)
+            let done: JSONValue
+            if let callID = item.callID {
+                done = Self.functionCallItem(id: item.id, callID: callID, name: item.name, arguments: item.text, status: "completed")
+                send("response.function_call_arguments.done", JSONObject(["item_id": .string(item.id), "output_index": index, "arguments": .string(item.text)]))
+            } else {
+                done = Self.messageItem(id: item.id, text: item.text, status: "completed")
+                let where_ = JSONObject(["item_id": .string(item.id), "output_index": index, "content_index": JSONValue(0)])
+                send("response.output_text.done", where_.merging(["text": .string(item.text)]))
+                send("response.content_part.done", where_.merging(["part": Self.outputText(item.text)]))
+            }
+            send("response.output_item.done", JSONObject(["output_index": index, "item": done]))
+            items.append(done)
+            open = nil
+        }
+        var parser = StreamingToolCallParser()
+        var returned: Set<Int> = []
+        func emit(_ parsed: [StreamingToolCallParser.Event]) {
+            for event in parsed {
+                switch event {
+                case let .content(text):
+                    if open == nil || open?.callID != nil {
+                        close()
+                        let id = "msg_" + Self.randomID()
+                        open = (id, nil, "", "")
+                        send("response.output_item.added", JSONObject(["output_index": JSONValue(items.count),
+                                                                       "item": Self.messageItem(id: id, text: "", status: "in_progress")]))
+                        send("response.content_part.added", JSONObject(["item_id": .string(id), "output_index": JSONValue(items.count),
+                                                                        "content_index": JSONValue(0), "part": Self.outputText("")]))
+                    }
+                    open!.text += text
+                    send("response.output_text.delta", JSONObject(["item_id": .string(open!.id), "output_index": JSONValue(items.count),
+                                                                   "content_index": JSONValue(0), "delta": .string(text)]))
+                case let .callBegin(i, callID, name):
+                    guard Self.returnsCall(named: name, for: c.request), c.request.parallelToolCalls || returned.isEmpty else { continue }
+                    close()
+                    returned.insert(i)
+                    let id = "fc_" + Self.randomID()
+                    open = (id, callID, name, "")
+                    send("response.output_item.added", JSONObject(["output_index": JSONValue(items.count),
+                                                                   "item": Self.functionCallItem(id: id, callID: callID, name: name, arguments: "", status: "in_progress")]))
+                case let .arguments(i, fragment):
+                    guard returned.contains(i), open?.callID != nil else { continue }
+                    open!.text += fragment
+                    send("response.function_call_arguments.delta", JSONObject(["item_id": .string(open!.id), "output_index": JSONValue(items.count),
+                                                                               "delta": .string(fragment)]))
+                case let .callEnd(i, _):
+                    if returned.contains(i), open?.callID != nil { close() }
+                }
+            }
+        }
+        emit(parser.feed(c.request.forcedPrefix))
+        var lastCheck = -Double.infinity
+        while let event = nextEvent(handle, clientGone: { events.clientGone }, lastCheck: &lastCheck, idle: {
+            if ProcessInfo.processInfo.systemUptime - lastWrite >= configuration.pingInterval {
+                events.comment("ping")
+                lastWrite = ProcessInfo.processInfo.systemUptime
+            }
+        }) {
+            switch event {
+            case .started: break
+            case let .output(pieces, _):
+                if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
+                streamed += pieces
+                emit(parser.feed(pieces))
+            case let .finished(reason, usage, _):
+                guard reason != .cancelled else { break }
+                emit(parser.finish())
+                close()
+                let status = reason == .length ? "incomplete" : "completed"
+                send(status == "completed" ? "response.completed" : "response.incomplete",
+                     JSONObject(["response": .object(responseJSON(c, r, status: status, output: items, usage: usage))]))
+                outcome.usage = usage
+                outcome.finish = Self.finishReason(reason, toolCalls: !returned.isEmpty)
+            case let .failed(message):
+                send("error", JSONObject(["code": .string("server_error"), "message": .string("generation failed: \(message)"), "param": .null]))
+                outcome.finish = "error"
+            }
+        }
+        events.finish()
+        outcome.text = streamed.text
+        return outcome
+    }
+}
+
+extension JSONObject {
+    /// This object with `other`'s keys added.
+    func merging(_ other: [String: JSONValue]) -> JSONObject {
+        var o = self
+        for (k, v) in other { o[k] = v }
+        return o
+    }
+}
