@@ -82,6 +82,7 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.errors import HypothesisException  # noqa: E402
 from hypothesis_jsonschema import from_schema  # noqa: E402
 from jsonschema import Draft202012Validator  # noqa: E402
+from schema_reading import one_of_as_any_of  # noqa: E402
 from jsonschema.exceptions import ValidationError, best_match  # noqa: E402
 from hypothesis.internal.conjecture import utils as _cu  # noqa: E402
 
@@ -2425,29 +2426,6 @@ def _strict_pattern(validator, pattern, instance, schema):
 
 StrictValidator = jsonschema.validators.extend(Draft202012Validator, {"pattern": _strict_pattern})
 FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
-
-
-def one_of_as_any_of(node):
-    """The engine's reading of a schema: oneOf treated as anyOf."""
-    if not isinstance(node, dict):
-        return node
-    out = {}
-    for key, val in node.items():
-        if key in ("properties", "$defs", "definitions"):
-            out[key] = {k: one_of_as_any_of(v) for k, v in val.items()}
-        elif key in ("items", "additionalProperties"):
-            out[key] = one_of_as_any_of(val)
-        elif key in ("anyOf", "allOf", "prefixItems"):
-            out[key] = [one_of_as_any_of(v) for v in val]
-        elif key != "oneOf":
-            out[key] = val
-    if "oneOf" in node:
-        branches = [one_of_as_any_of(v) for v in node["oneOf"]]
-        if "anyOf" in out:
-            out["allOf"] = out.get("allOf", []) + [{"anyOf": branches}]
-        else:
-            out["anyOf"] = branches
-    return out
 
 
 class Judges:
