@@ -58,12 +58,17 @@ public struct ChatCompletionRequest {
     public var stop: [String]
     public var presencePenalty: Float
     public var frequencyPenalty: Float
+    public var repetitionPenalty: Float
+    public var minP: Float
+    public var minTokens: Int
     public var logitBias: [Int: Float]
     /// nil: no logprobs; else how many alternatives per token (0...20).
     public var logprobs: Int?
     public var seed: UInt64?
     public var stream: Bool
     public var includeUsage: Bool
+    /// Echoed in the response (one tier here: "default" when the request names none).
+    public var serviceTier = "default"
     /// The final message is the assistant's start, which the answer continues (partial mode).
     public var continuesFinalMessage: Bool
     public var ignoreEOS: Bool
@@ -107,7 +112,7 @@ public struct ChatCompletionRequest {
             guard let s = m.string else { throw APIError.invalid("model", "'model' must be a string") }
             model = s
         }
-        let list = try Self.validateMessages(o["messages"])
+        let list = Self.kimiCallIDs(try Self.validateMessages(o["messages"]))
         messages = list
         // Continuing the final assistant message: Moonshot's "partial", DeepSeek's "prefix" on that
         // message, or vLLM's request-level "continue_final_message".
@@ -195,6 +200,13 @@ public struct ChatCompletionRequest {
         n = try integer("n", min: 1, max: Self.maxN) ?? 1
         presencePenalty = Float(try number("presence_penalty", -2...2, default: 0))
         frequencyPenalty = Float(try number("frequency_penalty", -2...2, default: 0))
+        // vLLM's extra sampling fields.
+        repetitionPenalty = Float(try number("repetition_penalty", 0.01...10, default: 1))
+        minP = Float(try number("min_p", 0...1, default: 0))
+        minTokens = try integer("min_tokens", min: 0) ?? 0
+        if let maxTokens, minTokens > maxTokens {
+            throw APIError.invalid("min_tokens", "'min_tokens' (\(minTokens)) may not exceed 'max_tokens' (\(maxTokens))")
+        }
 
         // Each stop string is matched against every token's text: its length bounds that work.
         func stopString(_ s: String, _ param: String) throws -> String {
@@ -290,6 +302,20 @@ public struct ChatCompletionRequest {
             }
         }
         ignoreEOS = try bool("ignore_eos", default: false)
+        // Output the model cannot make: refused rather than silently ignored.
+        if let m = o["modalities"], !m.isNull {
+            guard let list = m.array, list.allSatisfy({ $0.string != nil }) else { throw APIError.invalid("modalities", "'modalities' must be an array of strings") }
+            if list.contains(where: { $0.string != "text" }) {
+                throw APIError.unsupported("modalities", "Kimi K2 Instruct writes text only; 'modalities' may only hold \"text\"")
+            }
+        }
+        for key in ["audio", "prediction"] where o[key] != nil && o[key] != .null {
+            throw APIError.unsupported(key, "'\(key)' is not supported: Kimi K2 Instruct writes text only, without predicted outputs")
+        }
+        if let tier = o["service_tier"], !tier.isNull {
+            guard let t = tier.string else { throw APIError.invalid("service_tier", "'service_tier' must be a string") }
+            serviceTier = t
+        }
         if o["functions"] != nil || o["function_call"] != nil {
             throw APIError.unsupported(o["functions"] != nil ? "functions" : "function_call", "the deprecated 'functions' / 'function_call' are not supported; use 'tools'")
         }
@@ -352,6 +378,41 @@ public struct ChatCompletionRequest {
             }
         }
         return list
+    }
+
+    /// The messages with every earlier tool call's id in Kimi's form, `functions.NAME:IDX` (IDX
+    /// counting the conversation's calls from 0), and each tool result's `tool_call_id` renamed
+    /// with its call. K2 was trained on that form and copies what it sees, so ids that clients
+    /// make up (`call_abc123`, `toolu_…`) are renamed before rendering, as Moonshot's API does;
+    /// ids already in the form are kept.
+    static func kimiCallIDs(_ messages: [JSONValue]) -> [JSONValue] {
+        var renamed: [String: String] = [:]
+        var index = 0
+        return messages.map { message in
+            guard var m = message.object else { return message }
+            if m["role"]?.string == "assistant", let calls = m["tool_calls"]?.array {
+                m["tool_calls"] = .array(calls.map { call in
+                    defer { index += 1 }
+                    guard var c = call.object, let id = c["id"]?.string, let name = c["function"]?["name"]?.string,
+                          !isKimiCallID(id, name: name) else { return call }
+                    let kimi = "functions.\(name):\(index)"
+                    renamed[id] = kimi
+                    c["id"] = .string(kimi)
+                    return .object(c)
+                })
+            } else if m["role"]?.string == "tool", let id = m["tool_call_id"]?.string, let kimi = renamed[id] {
+                m["tool_call_id"] = .string(kimi)
+            }
+            return .object(m)
+        }
+    }
+
+    /// `functions.NAME:IDX` for this call's name.
+    static func isKimiCallID(_ id: String, name: String) -> Bool {
+        let prefix = "functions.\(name):"
+        guard id.hasPrefix(prefix) else { return false }
+        let digits = id.dropFirst(prefix.count)
+        return !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
     }
 
     /// A string, or an array of text parts (the model has no image or audio input).

@@ -16,14 +16,12 @@ extension KimiAPI {
                                         model: modelName, request: request, start: start)
         record.id = context.id
         logPrompt(prepared, id: context.id)
-        // Submit the first choice now, so that a full queue is a 429 before any SSE byte.
-        let first = try submit(prepared.generation(0))
-        let outcome: Outcome
-        if request.stream {
-            outcome = stream(context, first: first, next: { try self.submit(prepared.generation($0)) }, writer)
-        } else {
-            outcome = try complete(context, first: first, next: { try self.submit(prepared.generation($0)) }, writer)
-        }
+        // Every choice is submitted now, so that they decode together as one batch sharing the
+        // prompt's cache, and a full queue is a 429 before any SSE byte.
+        let handles = try submitAll((0..<request.n).map(prepared.generation))
+        // Choices the client did not wait for stop with it.
+        defer { handles.forEach { $0.cancel() } }
+        let outcome = request.stream ? stream(context, handles, writer) : try complete(context, handles, writer)
         record.finish(with: outcome, start: start)
         logOutput(outcome, id: context.id)
     }
@@ -78,6 +76,9 @@ extension KimiAPI {
         sampling.topK = request.topK
         sampling.presencePenalty = request.presencePenalty
         sampling.frequencyPenalty = request.frequencyPenalty
+        sampling.repetitionPenalty = request.repetitionPenalty
+        sampling.minP = request.minP
+        sampling.minTokens = request.minTokens
         sampling.logitBias = request.logitBias
         let seed = request.seed ?? UInt64.random(in: 0...UInt64.max)
         let stopTokens = self.stopTokens
@@ -139,6 +140,18 @@ extension KimiAPI {
         }
     }
 
+    /// Submits generations together; a refusal cancels those already submitted.
+    func submitAll(_ generations: [GenerationRequest]) throws -> [GenerationHandle] {
+        var handles: [GenerationHandle] = []
+        for g in generations {
+            do { handles.append(try submit(g)) } catch {
+                handles.forEach { $0.cancel() }
+                throw error
+            }
+        }
+        return handles
+    }
+
     static func randomID() -> String {
         (0..<24).map { _ in String("0123456789abcdefghijklmnopqrstuvwxyz".randomElement()!) }.joined()
     }
@@ -175,8 +188,7 @@ extension KimiAPI {
     /// logprobs every token carries up to 21 entries with their bytes, so a request of a few
     /// hundred bytes can ask for tens of megabytes, which must not sit in memory whole. So
     /// within a choice `logprobs` comes before `message` (key order means nothing in JSON).
-    func complete(_ c: CompletionContext, first: GenerationHandle, next: (Int) throws -> GenerationHandle,
-                  _ writer: ResponseWriter) throws -> Outcome {
+    func complete(_ c: CompletionContext, _ handles: [GenerationHandle], _ writer: ResponseWriter) throws -> Outcome {
         let json = JSONWriter()
         var body = BufferedBody(writer: writer, contentType: "application/json")
         var usage = Usage(promptTokens: 0, completionTokens: 0, cachedTokens: 0)
@@ -189,10 +201,9 @@ extension KimiAPI {
             return outcome
         }
         body.append(#"{"id":\#(json.string(.string(c.id))),"object":"chat.completion","created":\#(c.created),"#
-                    + #""model":\#(json.string(.string(c.model))),"system_fingerprint":"kimi-serve","choices":["#)
-        for index in 0..<c.request.n {
-            let handle: GenerationHandle
-            do { handle = index == 0 ? first : try next(index) } catch let error as APIError { return try fail(error) }
+                    + #""model":\#(json.string(.string(c.model))),"system_fingerprint":"kimi-serve","#
+                    + #""service_tier":\#(json.string(.string(c.request.serviceTier))),"choices":["#)
+        for (index, handle) in handles.enumerated() {
             body.append((index == 0 ? "" : ",") + #"{"index":\#(index),"logprobs":"# + (c.request.logprobs == nil ? "null" : #"{"content":["#))
             var output: [OutputPiece] = []
             var entries = 0
@@ -223,7 +234,8 @@ extension KimiAPI {
                 return outcome
             }
             let parsed = ToolCallParser.parse(c.request.forcedPrefix + output)
-            var calls = parsed.toolCalls.filter { $0.complete && Self.returnsCall(named: $0.name, for: c.request) }
+            // A call cut off by max_tokens is returned as far as it got, as the stream sent it.
+            var calls = parsed.toolCalls.filter { ($0.complete || finish == .length) && Self.returnsCall(named: $0.name, for: c.request) }
             if !c.request.parallelToolCalls { calls = Array(calls.prefix(1)) }
             var message = JSONObject(["role": .string("assistant")])
             message["content"] = parsed.content.isEmpty && !calls.isEmpty ? .null : .string(parsed.content)
@@ -267,6 +279,8 @@ extension KimiAPI {
             "prompt_tokens": JSONValue(u.promptTokens), "completion_tokens": JSONValue(u.completionTokens),
             "total_tokens": JSONValue(u.totalTokens),
             "prompt_tokens_details": .object(JSONObject(["cached_tokens": JSONValue(u.cachedTokens)])),
+            "completion_tokens_details": .object(JSONObject(["reasoning_tokens": JSONValue(0), "accepted_prediction_tokens": JSONValue(0),
+                                                             "rejected_prediction_tokens": JSONValue(0)])),
         ]))
     }
 
@@ -288,14 +302,14 @@ extension KimiAPI {
 
     // MARK: - Streaming
 
-    func stream(_ c: CompletionContext, first: GenerationHandle, next: (Int) throws -> GenerationHandle,
-                _ writer: ResponseWriter) -> Outcome {
+    func stream(_ c: CompletionContext, _ handles: [GenerationHandle], _ writer: ResponseWriter) -> Outcome {
         var outcome = Outcome()
         var streamed: [OutputPiece] = []
         let events = writer.startEventStream()
         func chunk(_ choices: [JSONValue], usage: JSONValue? = nil) {
             var o = JSONObject(["id": .string(c.id), "object": .string("chat.completion.chunk"), "created": JSONValue(c.created),
-                                "model": .string(c.model), "system_fingerprint": .string("kimi-serve"), "choices": .array(choices)])
+                                "model": .string(c.model), "system_fingerprint": .string("kimi-serve"),
+                                "service_tier": .string(c.request.serviceTier), "choices": .array(choices)])
             if c.request.includeUsage { o["usage"] = usage ?? .null }
             events.send(data: JSONWriter().string(.object(o)))
         }
@@ -306,12 +320,7 @@ extension KimiAPI {
         }
         var usage = Usage(promptTokens: 0, completionTokens: 0, cachedTokens: 0)
         var lastWrite = ProcessInfo.processInfo.systemUptime
-        for index in 0..<c.request.n {
-            let handle: GenerationHandle
-            do { handle = index == 0 ? first : try next(index) } catch {
-                events.send(data: JSONWriter().string((error as? APIError ?? APIError.http(status: 500, message: "\(error)")).json))
-                break
-            }
+        for (index, handle) in handles.enumerated() {
             chunk([choice(index, delta: JSONObject(["role": .string("assistant"), "content": .string("")]))])
             var parser = StreamingToolCallParser()
             // The parser's index of each returned call → the index the client sees (0, 1, …).

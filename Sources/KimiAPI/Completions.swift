@@ -32,7 +32,7 @@ extension KimiAPI {
         // The sampling fields are read as the chat endpoint reads them, from a chat body holding them.
         var chatBody = JSONObject()
         for key in ["model", "max_tokens", "temperature", "top_p", "top_k", "n", "stop", "seed", "presence_penalty",
-                    "frequency_penalty", "logit_bias", "stream", "stream_options"] {
+                    "frequency_penalty", "repetition_penalty", "min_p", "min_tokens", "logit_bias", "stream", "stream_options"] {
             if let v = o[key] { chatBody[key] = v }
         }
         chatBody["messages"] = .array([.object(JSONObject(["role": .string("user"), "content": .string("")]))])
@@ -78,6 +78,9 @@ extension KimiAPI {
         sampling.topK = chat.topK
         sampling.presencePenalty = chat.presencePenalty
         sampling.frequencyPenalty = chat.frequencyPenalty
+        sampling.repetitionPenalty = chat.repetitionPenalty
+        sampling.minP = chat.minP
+        sampling.minTokens = chat.minTokens
         sampling.logitBias = chat.logitBias
         return CompletionsRequest(model: chat.model, prompts: prompts, maxTokens: chat.maxTokens ?? 16, sampling: sampling, seed: chat.seed,
                                   n: chat.n, stop: chat.stop, logprobs: logprobs, echo: echo, stream: chat.stream, includeUsage: chat.includeUsage)
@@ -102,15 +105,9 @@ extension KimiAPI {
         }
         let id = "cmpl-" + Self.randomID()
         record.id = id
-        // All choices run at once, as one batch sharing the prompt's cache; a refusal cancels those
-        // already submitted.
-        var handles: [GenerationHandle] = []
-        for g in generations {
-            do { handles.append(try submit(g)) } catch {
-                handles.forEach { $0.cancel() }
-                throw error
-            }
-        }
+        // All choices run at once, as one batch sharing each prompt's cache.
+        let handles = try submitAll(generations)
+        defer { handles.forEach { $0.cancel() } }
         let outcome = request.stream ? streamCompletions(request, id: id, model: model, handles, writer)
             : completeCompletions(request, id: id, model: model, handles, writer)
         record.finish(with: outcome, start: start)
@@ -164,16 +161,12 @@ extension KimiAPI {
                     usage.completionTokens += u.completionTokens
                     break loop
                 case let .failed(message):
-                    handles.forEach { $0.cancel() }
                     writer.send(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").response)
                     outcome.finish = "error"
                     return outcome
                 }
             }
-            guard let finish, finish != .cancelled else {
-                handles.forEach { $0.cancel() }
-                return outcome
-            }
+            guard let finish, finish != .cancelled else { return outcome }
             let reason = Self.finishReason(finish, toolCalls: false)
             outcome.finish = reason
             choices.append(.object(JSONObject(["text": .string(text), "index": JSONValue(k),
@@ -228,7 +221,6 @@ extension KimiAPI {
                     usage.completionTokens += u.completionTokens
                     break loop
                 case let .failed(message):
-                    handles.forEach { $0.cancel() }
                     events.send(data: JSONWriter().string(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").json))
                     events.send(data: "[DONE]")
                     events.finish()
@@ -237,7 +229,6 @@ extension KimiAPI {
                 }
             }
             guard let finish, finish != .cancelled else {
-                handles.forEach { $0.cancel() }
                 events.finish()
                 return outcome
             }

@@ -67,6 +67,7 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
     /// What one request's log line reports.
     struct RequestRecord {
         var id = ""
+        var requestID = ""
         var status = 200
         var usage: Usage?
         var ttft: Double?
@@ -89,13 +90,21 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         if path.hasPrefix("/v1/") { path.removeFirst(3) }  // /v1/models and /models alike
         let cors = corsHeaders(request)
         writer.headers += cors
+        // Every response names its request: the client's own id if it sent a usable one.
+        record.requestID = Self.requestID(request.header("X-Request-Id"))
+        writer.headers.append(("X-Request-Id", record.requestID))
         if request.method == "OPTIONS" {
             // A preflight: allowed origins learn what they may send; others get no CORS headers,
             // which the browser takes as a refusal.
+            // The browser SDKs send headers of their own (X-Stainless-*, anthropic-version,
+            // anthropic-dangerous-direct-browser-access): every header the preflight asks for is allowed.
             let allowed = cors.contains { $0.name == "Access-Control-Allow-Origin" }
+            let asked = request.header("Access-Control-Request-Headers").flatMap { h -> String? in
+                h.utf8.count <= 2048 && h.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? h : nil
+            }
             writer.send(HTTPResponse(status: 204, headers: [("Allow", "GET, HEAD, POST, OPTIONS")] + (allowed ? [
                 ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-                ("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Api-Key, OpenAI-Organization, OpenAI-Project"),
+                ("Access-Control-Allow-Headers", asked ?? "Authorization, Content-Type, X-Api-Key, OpenAI-Organization, OpenAI-Project"),
                 ("Access-Control-Max-Age", "86400"),
             ] : [])))
             return
@@ -131,6 +140,7 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         var metadata: Logger.Metadata = ["method": "\(request.method)", "route": "\(request.path.prefix(100))",
                                          "status": "\(r.status)", "duration_ms": "\(Int(seconds * 1000))"]
         if !r.id.isEmpty { metadata["id"] = "\(r.id)" }
+        metadata["request_id"] = "\(r.requestID)"
         if let u = r.usage {
             metadata["prompt_tokens"] = "\(u.promptTokens)"
             metadata["completion_tokens"] = "\(u.completionTokens)"
@@ -176,9 +186,11 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
     /// origins the answer depends on the request's, which `Vary: Origin` tells caches.
     func corsHeaders(_ request: HTTPRequest) -> [(name: String, value: String)] {
         guard let origin = request.header("Origin"), !configuration.allowedOrigins.isEmpty else { return [] }
-        if configuration.allowedOrigins.contains("*") { return [("Access-Control-Allow-Origin", "*")] }
+        // Pages may read the request id the server assigns.
+        let expose = ("Access-Control-Expose-Headers", "X-Request-Id")
+        if configuration.allowedOrigins.contains("*") { return [("Access-Control-Allow-Origin", "*"), expose] }
         guard configuration.allowedOrigins.contains(origin) else { return [("Vary", "Origin")] }
-        return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
+        return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin"), expose]
     }
 
     /// Accepts `Authorization: Bearer KEY` or `x-api-key: KEY`, compared in constant time.
@@ -199,6 +211,12 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
             error.headers = [("WWW-Authenticate", presented == nil ? "Bearer" : #"Bearer error="invalid_token""#)]  // RFC 6750 §3
             throw error
         }
+    }
+
+    /// The client's `X-Request-Id` when it is 1 to 128 visible ASCII characters, else a new one.
+    static func requestID(_ sent: String?) -> String {
+        if let sent, (1...128).contains(sent.utf8.count), sent.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) { return sent }
+        return UUID().uuidString.lowercased()
     }
 
     /// Equality whose time depends only on the lengths.

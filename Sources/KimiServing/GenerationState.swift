@@ -30,7 +30,7 @@ final class GenerationState {
         self.handle = handle
         self.reservation = reservation
         usage = Usage(promptTokens: request.prompt.count, completionTokens: 0, cachedTokens: 0)
-        sampler = Sampler(request.sampling)
+        sampler = Sampler(request.sampling, prompt: request.prompt)
         detokenizer = IncrementalDetokenizer(tokenizer: tokenizer, skipping: tokenizer.controlIds)
         stops = StopMatcher(request.stopStrings)
         constraint = request.grammar.map { Constraint($0, vocabulary: vocabulary, tokenizer: tokenizer, endTokens: request.stopTokens) }
@@ -84,6 +84,12 @@ final class GenerationState {
         }
         var raw = request.logprobs.map { _ in Array(UnsafeBufferPointer(start: logits, count: vocab)) }
         if let allowed, raw != nil { raw!.withUnsafeMutableBufferPointer { Sampler.restrict($0.baseAddress!, n: vocab, to: allowed) } }
+        // min_tokens: the stop tokens are out until then, unless the grammar allows nothing else.
+        if usage.completionTokens < request.sampling.minTokens && !request.ignoreStopTokens {
+            let others: Bool
+            if case let .only(mask)? = allowed { others = mask.ids.contains { !request.stopTokens.contains($0) } } else { others = true }
+            if others { for t in request.stopTokens where t < vocab { logits[t] = -.infinity } }
+        }
         let token = sampler.sample(logits, n: vocab, allowed: allowed)
         if constraint != nil && !constraint!.accept(token) {
             handle.send(.failed("token \(token) was sampled outside the output's grammar"))

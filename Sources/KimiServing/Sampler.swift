@@ -2,9 +2,10 @@ import Foundation
 import KimiConstraints
 
 /// Chooses tokens from logits, reproducibly: the same seed, parameters and logits always give
-/// the same token. Order, as OpenAI and vLLM apply them: logit bias, presence and frequency
-/// penalties over the tokens generated so far, the grammar's mask (a token it forbids can never
-/// be drawn, whatever the bias), temperature, top-k, top-p, then a draw.
+/// the same token. Order, as vLLM applies them: logit bias, the repetition penalty over the
+/// prompt's and the generated tokens, presence and frequency penalties over the tokens generated
+/// so far, the grammar's mask (a token it forbids can never be drawn, whatever the bias),
+/// temperature, top-k, top-p, min-p, then a draw.
 public struct Sampler {
     public let parameters: SamplingParameters
     private var rng: SplitMix64
@@ -14,9 +15,13 @@ public struct Sampler {
     private var order: [Int32] = []
     private var probabilities: [Float] = []
 
-    public init(_ parameters: SamplingParameters) {
+    /// The prompt's distinct tokens (for the repetition penalty only).
+    private let promptTokens: Set<Int>
+
+    public init(_ parameters: SamplingParameters, prompt: [Int] = []) {
         self.parameters = parameters
         rng = SplitMix64(seed: parameters.seed)
+        promptTokens = parameters.repetitionPenalty == 1 ? [] : Set(prompt)
     }
 
     /// Records a generated token for the penalties (call once per token produced).
@@ -29,6 +34,11 @@ public struct Sampler {
     public mutating func sample(_ logits: UnsafeMutablePointer<Float>, n: Int, allowed: Constraint.Allowed? = nil) -> Int {
         let p = parameters
         for (token, bias) in p.logitBias where token < n { logits[token] += bias }
+        if p.repetitionPenalty != 1 {
+            for token in promptTokens.union(counts.keys) where token < n {
+                logits[token] = logits[token] > 0 ? logits[token] / p.repetitionPenalty : logits[token] * p.repetitionPenalty
+            }
+        }
         if p.presencePenalty != 0 || p.frequencyPenalty != 0 {
             for (token, count) in counts where token < n {
                 logits[token] -= p.presencePenalty + p.frequencyPenalty * Float(count)
@@ -69,6 +79,11 @@ public struct Sampler {
                     break
                 }
             }
+        }
+        // Min-p: the probabilities are in decreasing order, so those kept are a prefix too.
+        if p.minP > 0 {
+            let floor = probabilities[0] * p.minP
+            kept = min(kept, probabilities.prefix(kept).prefix { $0 >= floor }.count)
         }
         var keptTotal = 0.0
         for i in 0..<kept { keptTotal += Double(probabilities[i]) }

@@ -283,12 +283,18 @@ def test_allowed_origins():
     s = Server("--allowed-origins", "https://app.example,https://other.example")
     try:
         ok = {"Origin": "https://app.example"}
+        # What the OpenAI and Anthropic browser SDKs ask for.
+        asked = "authorization, content-type, x-stainless-os, x-stainless-retry-count, anthropic-version, anthropic-dangerous-direct-browser-access"
         r = requests.options(s.base_url + "/chat/completions", timeout=10,
-                             headers={**ok, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"})
+                             headers={**ok, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": asked})
         assert r.status_code == 204 and r.headers["access-control-allow-origin"] == "https://app.example"
-        assert "POST" in r.headers["access-control-allow-methods"] and "Authorization" in r.headers["access-control-allow-headers"]
+        assert "POST" in r.headers["access-control-allow-methods"] and r.headers["access-control-allow-headers"] == asked
         r = requests.post(s.base_url + "/chat/completions", json=HELLO, headers=ok, timeout=10)
         assert r.headers["access-control-allow-origin"] == "https://app.example" and r.headers["vary"] == "Origin"
+        assert r.headers["access-control-expose-headers"] == "X-Request-Id" and r.headers["x-request-id"]
+        # Errors carry the CORS headers too, or the page could not read them.
+        r = requests.post(s.base_url + "/chat/completions", json={**HELLO, "model": "nope"}, headers=ok, timeout=10)
+        assert r.status_code == 404 and r.headers["access-control-allow-origin"] == "https://app.example"
         r = requests.get(s.base_url + "/models", headers={"Origin": "https://evil.example"}, timeout=10)
         assert "access-control-allow-origin" not in r.headers and r.headers["vary"] == "Origin"
         r = requests.options(s.base_url + "/chat/completions", timeout=10,

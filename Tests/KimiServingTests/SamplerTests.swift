@@ -25,6 +25,34 @@ import Testing
         #expect(sampler.sample(&l, n: l.count) == 1)
     }
 
+    @Test("repetition penalty: logits of prompt and generated tokens divided (positive) or multiplied (negative), as vLLM defines it")
+    func repetitionPenalty() {
+        var p = SamplingParameters()
+        p.temperature = 0
+        p.repetitionPenalty = 2
+        var sampler = Sampler(p, prompt: [1, 4, 4])
+        sampler.accept(6)
+        var l = Self.logits
+        _ = sampler.sample(&l, n: l.count)
+        var expected = Self.logits
+        for t in [1, 4, 6] { expected[t] = expected[t] > 0 ? expected[t] / 2 : expected[t] * 2 }
+        #expect(l == expected)
+    }
+
+    @Test("min-p keeps exactly the tokens at least min_p times as likely as the most likely one, at the temperature")
+    func minP() {
+        var p = SamplingParameters()
+        p.temperature = 0.8
+        p.minP = 0.2
+        // Probabilities relative to the best (logit 3): exp((l - 3) / 0.8).
+        let kept = Set(Self.logits.indices.filter { exp((Double(Self.logits[$0]) - 3) / 0.8) >= 0.2 })
+        let drawn = draw(p, times: 20000)
+        #expect(Set(drawn.keys) == kept)
+        var q = p
+        q.minP = 0
+        #expect(Set(draw(q, times: 20000).keys).isSuperset(of: kept.union([0, 5])))
+    }
+
     @Test("the same seed draws the same tokens; another seed draws others")
     func seeds() {
         var p = SamplingParameters()
