@@ -25,11 +25,11 @@ import re
 import sys
 
 import jinja2
-import jinja2.sandbox
 import tiktoken
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kimi_checkpoint as kc  # noqa: E402
+from chat_template import hf_environment, render  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "Tests", "Fixtures", "tokenizer")
@@ -172,14 +172,6 @@ def ids_record(ids):
     return {"count": len(ids), "fnv1a64": f"{h:016x}", "head": ids[:64]}
 
 
-def hf_environment():
-    def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
-        return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
-    env = jinja2.sandbox.ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-    env.filters["tojson"] = tojson
-    return env
-
-
 WEATHER = {"type": "function", "function": {
     "name": "get_weather", "description": "Get weather information. Call this tool when the user needs to get weather information",
     "parameters": {"type": "object", "required": ["city"], "properties": {"city": {"type": "string", "description": "City name"}}}}}
@@ -280,11 +272,6 @@ def conversations():
     return c
 
 
-def render(env, template, request):
-    messages = [dict(m, role="system") if m.get("role") == "developer" else m for m in request["messages"]]
-    return template.render(messages=messages, tools=request.get("tools"), add_generation_prompt=True)
-
-
 TOOL_OUTPUTS = [
     ("plain", "Hello! I am Kimi, an AI assistant created by Moonshot AI."),
     ("single_call", "<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>{\"city\": \"Beijing\"}<|tool_call_end|><|tool_calls_section_end|>"),
@@ -372,7 +359,7 @@ def main():
     chats = []
     for name, request in conversations():
         text = request if isinstance(request, str) else json.dumps(request, ensure_ascii=False)
-        prompt = render(env, template, json.loads(text))
+        prompt = render(template, json.loads(text))
         chats.append({"name": name, "request": text, "prompt": prompt,
                       "ids": kimi_encode(small_enc, prompt, True)})
     with open(os.path.join(OUT, "chat.json"), "w") as f:
