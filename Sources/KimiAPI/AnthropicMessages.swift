@@ -82,11 +82,9 @@ extension KimiAPI {
                 output += pieces
             case let .finished(reason, usage, stopString):
                 guard reason != .cancelled else { return outcome }
-                let parsed = ToolCallParser.parse(c.request.forcedPrefix + output)
-                var calls = parsed.toolCalls.filter { $0.complete && Self.returnsCall(named: $0.name, for: c.request) }
-                if !c.request.parallelToolCalls { calls = Array(calls.prefix(1)) }
+                let (text, calls) = Self.answer(output, for: c.request, finish: reason)
                 var content: [JSONValue] = []
-                if !parsed.content.isEmpty { content.append(.object(JSONObject(["type": .string("text"), "text": .string(parsed.content)]))) }
+                if !text.isEmpty { content.append(.object(JSONObject(["type": .string("text"), "text": .string(text)]))) }
                 content += calls.map { Self.toolUseBlock(id: $0.id, name: $0.name, arguments: $0.arguments) }
                 let stop = Self.stopReason(reason, stopString: stopString, toolUse: !calls.isEmpty)
                 writer.send(HTTPResponse(status: 200, contentType: "application/json",

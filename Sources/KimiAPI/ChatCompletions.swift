@@ -152,6 +152,13 @@ extension KimiAPI {
         return handles
     }
 
+    /// Ends an OpenAI-style event stream with the error of a failed generation.
+    static func endStream(_ events: EventStream, failure message: String) {
+        events.send(data: JSONWriter().string(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").json))
+        events.send(data: "[DONE]")
+        events.finish()
+    }
+
     static func randomID() -> String {
         (0..<24).map { _ in String("0123456789abcdefghijklmnopqrstuvwxyz".randomElement()!) }.joined()
     }
@@ -233,12 +240,9 @@ extension KimiAPI {
                 body.abort()
                 return outcome
             }
-            let parsed = ToolCallParser.parse(c.request.forcedPrefix + output)
-            // A call cut off by max_tokens is returned as far as it got, as the stream sent it.
-            var calls = parsed.toolCalls.filter { ($0.complete || finish == .length) && Self.returnsCall(named: $0.name, for: c.request) }
-            if !c.request.parallelToolCalls { calls = Array(calls.prefix(1)) }
+            let (content, calls) = Self.answer(output, for: c.request, finish: finish)
             var message = JSONObject(["role": .string("assistant")])
-            message["content"] = parsed.content.isEmpty && !calls.isEmpty ? .null : .string(parsed.content)
+            message["content"] = content.isEmpty && !calls.isEmpty ? .null : .string(content)
             message["refusal"] = .null
             if !calls.isEmpty { message["tool_calls"] = .array(calls.map(Self.toolCallJSON)) }
             let reason = Self.finishReason(finish, toolCalls: !calls.isEmpty)
@@ -251,6 +255,15 @@ extension KimiAPI {
         body.finish()
         outcome.usage = usage
         return outcome
+    }
+
+    /// A whole output's content and the calls returned to the client: those of declared
+    /// functions, one at most without parallel_tool_calls, and a call cut off by max_tokens as
+    /// far as it got (as a stream sends it).
+    static func answer(_ output: [OutputPiece], for request: ChatCompletionRequest, finish: FinishReason) -> (String, [ToolCall]) {
+        let parsed = ToolCallParser.parse(request.forcedPrefix + output)
+        let calls = parsed.toolCalls.filter { ($0.complete || finish == .length) && returnsCall(named: $0.name, for: request) }
+        return (parsed.content, request.parallelToolCalls ? calls : Array(calls.prefix(1)))
     }
 
     /// Whether a call of this function is returned: only functions the request declared (and
@@ -375,9 +388,7 @@ extension KimiAPI {
                     if index == 0 { usage.cachedTokens = u.cachedTokens }
                     break loop
                 case let .failed(message):
-                    events.send(data: JSONWriter().string(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").json))
-                    events.send(data: "[DONE]")
-                    events.finish()
+                    Self.endStream(events, failure: message)
                     outcome.finish = "error"
                     return outcome
                 }

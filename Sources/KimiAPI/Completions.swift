@@ -221,9 +221,7 @@ extension KimiAPI {
                     usage.completionTokens += u.completionTokens
                     break loop
                 case let .failed(message):
-                    events.send(data: JSONWriter().string(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").json))
-                    events.send(data: "[DONE]")
-                    events.finish()
+                    Self.endStream(events, failure: message)
                     outcome.finish = "error"
                     return outcome
                 }

@@ -85,11 +85,9 @@ extension KimiAPI {
                 output += pieces
             case let .finished(reason, usage, _):
                 guard reason != .cancelled else { return outcome }
-                let parsed = ToolCallParser.parse(c.request.forcedPrefix + output)
-                var calls = parsed.toolCalls.filter { $0.complete && Self.returnsCall(named: $0.name, for: c.request) }
-                if !c.request.parallelToolCalls { calls = Array(calls.prefix(1)) }
+                let (text, calls) = Self.answer(output, for: c.request, finish: reason)
                 var items: [JSONValue] = []
-                if !parsed.content.isEmpty { items.append(Self.messageItem(id: "msg_" + Self.randomID(), text: parsed.content, status: "completed")) }
+                if !text.isEmpty { items.append(Self.messageItem(id: "msg_" + Self.randomID(), text: text, status: "completed")) }
                 items += calls.map { Self.functionCallItem(id: "fc_" + Self.randomID(), callID: $0.id, name: $0.name, arguments: $0.arguments, status: "completed") }
                 let status = reason == .length ? "incomplete" : "completed"
                 writer.send(HTTPResponse(status: 200, contentType: "application/json",
