@@ -17,7 +17,6 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case tensorNotInShard(tensor: String, shard: String)
     case duplicateTensor(tensor: String, files: [String])
     case invalidTensors([TensorProblem])
-    case invalidJSON(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -44,8 +43,6 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             let more = problems.count > 20 ? ["  … and \(problems.count - 20) more"] : []
             return "the checkpoint does not match its config.json (\(problems.count) problem\(problems.count == 1 ? "" : "s")):\n"
                 + (shown + more).joined(separator: "\n")
-        case let .invalidJSON(file, reason):
-            return "\(file): \(reason)"
         }
     }
 }

@@ -37,7 +37,6 @@ public struct ModelConfig: Sendable, Equatable {
     public var fp8Weights: Bool
     /// Multi-token-prediction layers stored after the last layer; recognised and skipped.
     public var numNextnPredictLayers: Int
-    public var bosTokenId: Int?
     public var eosTokenId: Int?
 
     /// The block of fp8 weight scales (`weight_block_size`); only 128 x 128 exists in the wild.
@@ -187,7 +186,6 @@ extension ModelConfig {
         maxPositionEmbeddings = try int("max_position_embeddings")
         tieWordEmbeddings = try bool("tie_word_embeddings", default: false)
         numNextnPredictLayers = try int("num_nextn_predict_layers", min: 0, default: 0)
-        bosTokenId = c["bos_token_id"]?.int
         eosTokenId = c["eos_token_id"]?.int
 
         if let r = c["rope_scaling"], !r.isNull {

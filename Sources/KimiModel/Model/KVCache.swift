@@ -155,7 +155,4 @@ public final class KVCache {
     public func truncate(to position: Int) {
         count = min(count, position)
     }
-
-    /// Bytes of the whole cache were it filled.
-    public var bytes: Int { layers * capacity * width * dtype.size }
 }
