@@ -59,7 +59,7 @@ import time
 
 import numpy as np
 
-from schema_reading import one_of_as_any_of
+from schema_reading import one_of_as_any_of, strict_regex
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
@@ -528,16 +528,6 @@ class Subschemas:
 
 
 # ---------------------------------------------------------------- judging a prefix
-
-def strict_regex(p):
-    """A pattern with a final `$` read as the end of the string (as the corpus's judges do)."""
-    if p.endswith("$"):
-        k = len(p) - 2
-        while k >= 0 and p[k] == "\\":
-            k -= 1
-        if (len(p) - 2 - k) % 2 == 0:
-            return p[:-1] + r"\Z"
-    return p
 
 
 class Judge:

@@ -82,7 +82,7 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.errors import HypothesisException  # noqa: E402
 from hypothesis_jsonschema import from_schema  # noqa: E402
 from jsonschema import Draft202012Validator  # noqa: E402
-from schema_reading import one_of_as_any_of  # noqa: E402
+from schema_reading import one_of_as_any_of, strict_regex  # noqa: E402
 from jsonschema.exceptions import ValidationError, best_match  # noqa: E402
 from hypothesis.internal.conjecture import utils as _cu  # noqa: E402
 
@@ -2408,15 +2408,6 @@ def check_subset(schema):
 # ---------------------------------------------------------------------------
 # Validators
 # ---------------------------------------------------------------------------
-
-def strict_regex(p):
-    if p.endswith("$"):
-        k = len(p) - 2
-        while k >= 0 and p[k] == "\\":
-            k -= 1
-        if (len(p) - 2 - k) % 2 == 0:
-            return p[:-1] + r"\Z"
-    return p
 
 
 def _strict_pattern(validator, pattern, instance, schema):

@@ -23,3 +23,15 @@ def one_of_as_any_of(node):
         else:
             out["anyOf"] = branches
     return out
+
+
+def strict_regex(p):
+    """A pattern with a final `$` read as the very end of the string (Python's `$` also matches
+    before a final newline; the engine's does not)."""
+    if p.endswith("$"):
+        k = len(p) - 2
+        while k >= 0 and p[k] == "\\":
+            k -= 1
+        if (len(p) - 2 - k) % 2 == 0:
+            return p[:-1] + r"\Z"
+    return p

@@ -70,16 +70,7 @@ extension KimiAPI {
                            message: "This model's maximum context length is \(limit) tokens. However, you requested \(requested) tokens (\(promptTokens.count) in the messages, \(max(maxTokens, 1)) in the completion). Please reduce the length of the messages or completion.",
                            param: "messages", code: "context_length_exceeded")
         }
-        var sampling = SamplingParameters()
-        sampling.temperature = request.temperature
-        sampling.topP = request.topP
-        sampling.topK = request.topK
-        sampling.presencePenalty = request.presencePenalty
-        sampling.frequencyPenalty = request.frequencyPenalty
-        sampling.repetitionPenalty = request.repetitionPenalty
-        sampling.minP = request.minP
-        sampling.minTokens = request.minTokens
-        sampling.logitBias = request.logitBias
+        let sampling = request.sampling
         let seed = request.seed ?? UInt64.random(in: 0...UInt64.max)
         let stopTokens = self.stopTokens
         return Prepared(prompt: prompt, promptTokens: promptTokens, generation: { choice in
@@ -408,5 +399,22 @@ extension KimiAPI {
         outcome.usage = usage
         outcome.text = streamed.text
         return outcome
+    }
+}
+
+extension ChatCompletionRequest {
+    /// The sampling fields (each choice's seed is set apart).
+    var sampling: SamplingParameters {
+        var p = SamplingParameters()
+        p.temperature = temperature
+        p.topP = topP
+        p.topK = topK
+        p.presencePenalty = presencePenalty
+        p.frequencyPenalty = frequencyPenalty
+        p.repetitionPenalty = repetitionPenalty
+        p.minP = minP
+        p.minTokens = minTokens
+        p.logitBias = logitBias
+        return p
     }
 }

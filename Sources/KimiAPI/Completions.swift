@@ -72,17 +72,7 @@ extension KimiAPI {
             guard let b = e.bool else { throw APIError.invalid("echo", "'echo' must be true or false") }
             echo = b
         }
-        var sampling = SamplingParameters()
-        sampling.temperature = chat.temperature
-        sampling.topP = chat.topP
-        sampling.topK = chat.topK
-        sampling.presencePenalty = chat.presencePenalty
-        sampling.frequencyPenalty = chat.frequencyPenalty
-        sampling.repetitionPenalty = chat.repetitionPenalty
-        sampling.minP = chat.minP
-        sampling.minTokens = chat.minTokens
-        sampling.logitBias = chat.logitBias
-        return CompletionsRequest(model: chat.model, prompts: prompts, maxTokens: chat.maxTokens ?? 16, sampling: sampling, seed: chat.seed,
+        return CompletionsRequest(model: chat.model, prompts: prompts, maxTokens: chat.maxTokens ?? 16, sampling: chat.sampling, seed: chat.seed,
                                   n: chat.n, stop: chat.stop, logprobs: logprobs, echo: echo, stream: chat.stream, includeUsage: chat.includeUsage)
     }
 
