@@ -22,6 +22,10 @@ struct RequestHeadParser {
                 try checkPartial(bytes.count)
                 return false
             }
+            // The same limit as on a line still arriving (with its CRLF), however the bytes came.
+            if leadingBytes + bytes.count + 2 > limits.maxRequestLineBytes {
+                throw RequestFailure(status: 431, message: "the request line exceeds \(limits.maxRequestLineBytes) bytes")
+            }
             request = try Self.requestLine(bytes)
             return false
         }
