@@ -72,32 +72,23 @@ extension KimiAPI {
 
     func completeMessage(_ c: CompletionContext, _ handle: GenerationHandle, _ writer: ResponseWriter) -> Outcome {
         var outcome = Outcome()
-        var output: [OutputPiece] = []
-        var lastCheck = -Double.infinity
-        while let event = nextEvent(handle, clientGone: { writer.clientGone }, lastCheck: &lastCheck) {
-            switch event {
-            case .started: break
-            case let .output(pieces, _):
-                if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
-                output += pieces
-            case let .finished(reason, usage, stopString):
-                guard reason != .cancelled else { return outcome }
-                let (text, calls) = Self.answer(output, for: c.request, finish: reason)
-                var content: [JSONValue] = []
-                if !text.isEmpty { content.append(.object(JSONObject(["type": .string("text"), "text": .string(text)]))) }
-                content += calls.map { Self.toolUseBlock(id: $0.id, name: $0.name, arguments: $0.arguments) }
-                let stop = Self.stopReason(reason, stopString: stopString, toolUse: !calls.isEmpty)
-                writer.send(HTTPResponse(status: 200, contentType: "application/json",
-                                         body: JSONWriter().string(.object(messageJSON(c, content: content, stop: stop, usage: usage)))))
-                outcome.usage = usage
-                outcome.finish = stop.0
-                outcome.text = output.text
-                return outcome
-            case let .failed(message):
-                writer.send(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").anthropicResponse)
-                outcome.finish = "error"
-                return outcome
-            }
+        switch collect(handle, writer, &outcome) {
+        case let .finished(output, reason, usage, stopString):
+            let (text, calls) = Self.answer(output, for: c.request, finish: reason)
+            var content: [JSONValue] = []
+            if !text.isEmpty { content.append(.object(JSONObject(["type": .string("text"), "text": .string(text)]))) }
+            content += calls.map { Self.toolUseBlock(id: $0.id, name: $0.name, arguments: $0.arguments) }
+            let stop = Self.stopReason(reason, stopString: stopString, toolUse: !calls.isEmpty)
+            writer.send(HTTPResponse(status: 200, contentType: "application/json",
+                                     body: JSONWriter().string(.object(messageJSON(c, content: content, stop: stop, usage: usage)))))
+            outcome.usage = usage
+            outcome.finish = stop.0
+            outcome.text = output.text
+        case let .failed(message):
+            writer.send(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").anthropicResponse)
+            outcome.finish = "error"
+        case .gone:
+            break
         }
         return outcome
     }

@@ -182,6 +182,33 @@ extension KimiAPI {
 
     // MARK: - Non-streaming
 
+    /// How a generation waited for whole came out.
+    enum Collected {
+        case finished([OutputPiece], FinishReason, Usage, stopString: String?)
+        case failed(String)
+        /// The client left (or the generation was cancelled).
+        case gone
+    }
+
+    /// Waits for a whole generation, noting when its first token came in `outcome`.
+    func collect(_ handle: GenerationHandle, _ writer: ResponseWriter, _ outcome: inout Outcome) -> Collected {
+        var output: [OutputPiece] = []
+        var lastCheck = -Double.infinity
+        while let event = nextEvent(handle, clientGone: { writer.clientGone }, lastCheck: &lastCheck) {
+            switch event {
+            case .started: break
+            case let .output(pieces, _):
+                if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
+                output += pieces
+            case let .finished(reason, usage, stopString):
+                return reason == .cancelled ? .gone : .finished(output, reason, usage, stopString: stopString)
+            case let .failed(message):
+                return .failed(message)
+            }
+        }
+        return .gone
+    }
+
     /// A `chat.completion`, its JSON written as the tokens arrive (`BufferedBody`): with
     /// logprobs every token carries up to 21 entries with their bytes, so a request of a few
     /// hundred bytes can ask for tens of megabytes, which must not sit in memory whole. So

@@ -75,32 +75,23 @@ extension KimiAPI {
 
     func completeResponse(_ c: CompletionContext, _ r: ResponsesRequest, _ handle: GenerationHandle, _ writer: ResponseWriter) -> Outcome {
         var outcome = Outcome()
-        var output: [OutputPiece] = []
-        var lastCheck = -Double.infinity
-        while let event = nextEvent(handle, clientGone: { writer.clientGone }, lastCheck: &lastCheck) {
-            switch event {
-            case .started: break
-            case let .output(pieces, _):
-                if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
-                output += pieces
-            case let .finished(reason, usage, _):
-                guard reason != .cancelled else { return outcome }
-                let (text, calls) = Self.answer(output, for: c.request, finish: reason)
-                var items: [JSONValue] = []
-                if !text.isEmpty { items.append(Self.messageItem(id: "msg_" + Self.randomID(), text: text, status: "completed")) }
-                items += calls.map { Self.functionCallItem(id: "fc_" + Self.randomID(), callID: $0.id, name: $0.name, arguments: $0.arguments, status: "completed") }
-                let status = reason == .length ? "incomplete" : "completed"
-                writer.send(HTTPResponse(status: 200, contentType: "application/json",
-                                         body: JSONWriter().string(.object(responseJSON(c, r, status: status, output: items, usage: usage)))))
-                outcome.usage = usage
-                outcome.finish = Self.finishReason(reason, toolCalls: !calls.isEmpty)
-                outcome.text = output.text
-                return outcome
-            case let .failed(message):
-                writer.send(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").response)
-                outcome.finish = "error"
-                return outcome
-            }
+        switch collect(handle, writer, &outcome) {
+        case let .finished(output, reason, usage, _):
+            let (text, calls) = Self.answer(output, for: c.request, finish: reason)
+            var items: [JSONValue] = []
+            if !text.isEmpty { items.append(Self.messageItem(id: "msg_" + Self.randomID(), text: text, status: "completed")) }
+            items += calls.map { Self.functionCallItem(id: "fc_" + Self.randomID(), callID: $0.id, name: $0.name, arguments: $0.arguments, status: "completed") }
+            let status = reason == .length ? "incomplete" : "completed"
+            writer.send(HTTPResponse(status: 200, contentType: "application/json",
+                                     body: JSONWriter().string(.object(responseJSON(c, r, status: status, output: items, usage: usage)))))
+            outcome.usage = usage
+            outcome.finish = Self.finishReason(reason, toolCalls: !calls.isEmpty)
+            outcome.text = output.text
+        case let .failed(message):
+            writer.send(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").response)
+            outcome.finish = "error"
+        case .gone:
+            break
         }
         return outcome
     }
