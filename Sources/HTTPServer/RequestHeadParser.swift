@@ -29,9 +29,11 @@ struct RequestHeadParser {
             request = try Self.requestLine(bytes)
             return false
         }
-        if bytes.isEmpty { return true }
+        // Every complete line counts with its CRLF, the empty one that ends the head too: at least
+        // what a line still arriving was checked with, however the bytes came.
         headerBytes += bytes.count + 2
         try checkPartial(0)
+        if bytes.isEmpty { return true }
         if bytes.first == 0x20 || bytes.first == 0x09 {
             throw RequestFailure(status: 400, message: "obsolete line folding in the header fields")
         }
