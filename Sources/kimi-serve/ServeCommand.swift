@@ -140,7 +140,10 @@ public struct ServeCommand: ParsableCommand {
             let dtype = KVCache.DType(rawValue: kvCacheDtype)!
             let bytesPerToken = config.numHiddenLayers * config.kvCacheWidth * dtype.size
             let budgetTokens = Int(kvCacheGib * 1_073_741_824) / max(bytesPerToken, 1)
-            let contextLength = min(maxModelLen ?? min(config.maxPositionEmbeddings, budgetTokens), config.maxPositionEmbeddings)
+            if let maxModelLen, maxModelLen > config.maxPositionEmbeddings {
+                throw ValidationError("--max-model-len \(maxModelLen) is above the checkpoint's context, max_position_embeddings \(config.maxPositionEmbeddings) in config.json")
+            }
+            let contextLength = maxModelLen ?? min(config.maxPositionEmbeddings, budgetTokens)
             if let maxModelLen, maxModelLen > budgetTokens {
                 throw ValidationError("--max-model-len \(maxModelLen) needs \(maxModelLen * bytesPerToken / 1_048_576) MiB of KV cache; --kv-cache-gib allows \(budgetTokens) tokens")
             }

@@ -121,6 +121,15 @@ def test_invalid_settings_exit_64(args, env):
     assert r.returncode == 64 and r.stderr.strip()
 
 
+def test_max_model_len_above_the_checkpoint_is_refused():
+    """A context longer than the checkpoint's is an error that says so, not a silent cap (found once the
+    checkpoint is read, so exit 1, as for a --max-model-len over the KV budget)."""
+    limit = json.loads((CHECKPOINT / "config.json").read_text())["max_position_embeddings"]
+    r = subprocess.run([str(BINARY), "serve", "--model", str(CHECKPOINT), "--port", "0", "--max-model-len", str(limit + 1)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and f"max_position_embeddings {limit}" in r.stderr, r.stderr
+
+
 def test_unit_file_verifies(tmp_path):
     unit = (ROOT / "Scripts" / "kimi-serve.service").read_text().replace("/usr/local/bin/kimi-serve", str(BINARY.resolve()))
     path = tmp_path / "kimi-serve.service"
