@@ -2,7 +2,7 @@
 """Trains the demo checkpoint that kimi-serve embeds and serves when no --model is given.
 
     python3 -m venv .venv && .venv/bin/pip install -r Scripts/requirements-reference.txt
-    .venv/bin/python Scripts/train_demo.py            # ~35 min on 2 Zen 3 cores -> Sources/CKimiDemo/include/demo.kimi
+    .venv/bin/python Scripts/train_demo.py            # 34-40 min on 2 Zen 3 cores -> Sources/CKimiDemo/include/demo.kimi
 
 A small model of Kimi K2's architecture and file format — MLA with YaRN (Kimi-K2-Instruct-0905's
 long-context scaling, 256K positions), a dense first layer, MoE layers with a shared expert,
