@@ -107,12 +107,14 @@ final class GenerationState {
         }
         lastToken = now
         metrics?.completionTokens.increment()
-        if let k = request.logprobs, let raw {
-            pendingLogprobs.append(Self.logprob(of: token, top: k, logits: raw))
-        }
+        // A stop token ends the turn without being part of the text, so it has no logprob entry
+        // either: the entries tile the text, as OpenAI's do.
         if request.stopTokens.contains(token) && !request.ignoreStopTokens {
             finish(.stop)
             return true
+        }
+        if let k = request.logprobs, let raw {
+            pendingLogprobs.append(Self.logprob(of: token, top: k, logits: raw))
         }
         let (pieces, stopped) = release(token)
         send(pieces)
