@@ -1,14 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Kernels are plain Swift over SIMD8 types. Without AVX2/FMA/F16C the compiler emits
-// libm calls per lane (50-100x slower), so the compute targets are built for x86-64-v3;
-// the binary checks the CPU at start-up and refuses to run on anything older.
+// The hot loops are C (CKimiKernels) and Swift over SIMD8 types, both built for x86-64-v3
+// (AVX2, FMA, F16C): without those the compiler would emit a libm call per lane. The binary
+// checks the CPU at start-up and refuses to run on anything older. Linux on x86-64 only.
 let simdFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
 
 let package = Package(
     name: "kimi-serve",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kimi-serve", targets: ["kimi-serve"]),
         // For the fuzz targets in Fuzz/, a package of its own that depends on this one.
@@ -24,13 +23,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CNUMA", pkgConfig: "numa", providers: [.apt(["libnuma-dev"])]),
         .target(name: "KimiJSON"),
         .target(name: "CKimiKernels", cSettings: [.unsafeFlags(["-march=x86-64-v3"])]),
         .target(
             name: "KimiModel",
-            dependencies: ["KimiJSON", "CKimiKernels", "COpenBLAS", "CNUMA"],
+            dependencies: ["KimiJSON", "CKimiKernels", "CNUMA"],
             swiftSettings: simdFlags
         ),
         .target(
@@ -50,8 +48,8 @@ let package = Package(
             dependencies: ["HTTPServer", "KimiServing", "KimiTokenizer", "KimiJSON", "KimiConstraints",
                            .product(name: "Logging", package: "swift-log")]
         ),
-        .executableTarget(
-            name: "kimi-serve",
+        .target(
+            name: "KimiCommands",
             dependencies: [
                 "KimiModel",
                 "KimiTokenizer",
@@ -66,7 +64,17 @@ let package = Package(
             ],
             swiftSettings: simdFlags
         ),
+        .executableTarget(name: "kimi-serve", dependencies: ["KimiCommands"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Test doubles of the engine's model, and `kimi-serve-testbed`: `serve` with one of them
+        // in place of the weights, for the black-box tests of the wire formats and of timing.
+        .target(name: "ServingTestSupport", dependencies: ["KimiServing", "KimiModel"], path: "Tests/ServingTestSupport"),
+        .executableTarget(
+            name: "kimi-serve-testbed",
+            dependencies: ["KimiCommands", "ServingTestSupport", "KimiServing", "KimiModel", "KimiTokenizer", "KimiJSON",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/Testbed"
+        ),
         .testTarget(
             name: "KimiTokenizerTests",
             dependencies: ["KimiTokenizer", "KimiJSON", "TestSupport", "kimi-serve"]
@@ -81,11 +89,11 @@ let package = Package(
         ),
         .testTarget(
             name: "KimiServeTests",
-            dependencies: ["kimi-serve", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KimiCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "KimiServingTests",
-            dependencies: ["KimiServing", "KimiModel", "KimiTokenizer"]
+            dependencies: ["KimiServing", "KimiModel", "KimiTokenizer", "ServingTestSupport"]
         ),
         .testTarget(
             name: "KimiModelTests",

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian/Ubuntu machine lacks: the system libraries kimi-serve links
-# (OpenBLAS, libnuma), and for the tests curl, Python's venv, systemd-analyze and Chromium (the
+# Installs what a fresh Debian/Ubuntu machine lacks: the system library kimi-serve links
+# (libnuma), and for the tests curl, Python's venv, systemd-analyze and Chromium (the
 # browser-client test drives it headless). Uses sudo when not root;
 # safe to run repeatedly.
 set -euo pipefail
-packages=(libopenblas-dev libnuma-dev curl)
+packages=(libnuma-dev curl)
 python3 -c "import ensurepip, venv" 2>/dev/null || packages+=(python3-venv)
 command -v systemd-analyze >/dev/null || packages+=(systemd)
 command -v chromium >/dev/null || packages+=(chromium)

@@ -30,7 +30,8 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
 }
 
 // Passes for CPUs with AVX-512 (F, VL, DQ), which run every weight product on them: decode
-// batches and prefill (3 or 4 rows × 2…8 tokens), and the decode GEMV (8 rows × 1 token) below. Each
+// batches and prefill (3 or 4 rows × 2…8 tokens), and the decode GEMV (4 fp8 rows or 2 rows of the wider dtypes
+// × 1 token) below. Each
 // 512-bit accumulator holds one (row, token)'s sixteen lanes, lane l accumulating columns
 // 16·s + l: sixteen weights of a row decode into one register with one sign- or zero-extending
 // load, three instructions for fp8 (the two-rows-per-register layout of eight-lane chains
@@ -100,9 +101,9 @@ static inline KIMI_WIDE __m512 kimi_fp8x16_scaled(const void *p) {
 // mantissa bits — the value times 2^-8, e4m3's subnormals as subnormal halves — then widened
 // to float, where every code is a normal number. The shift-and-mask route above leaves
 // subnormal codes subnormal floats, and an FMA with a subnormal operand takes a microcode
-// assist (~230 cycles on a Xeon): at the 1e-4 share of subnormal codes of a real checkpoint,
-// a third of an 8-token pass's time. Two more instructions per sixteen weights; worth it only
-// where each weight meets eight tokens.
+// assist of a couple of hundred cycles, and a real checkpoint has enough subnormal codes for
+// that to show in a pass over many tokens (docs/performance.md). Two more instructions per
+// sixteen weights; worth it only where each weight meets eight tokens.
 static inline KIMI_WIDE __m512 kimi_fp8x16_half(const void *p) {
     __m256i h = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p));
     h = _mm256_and_si256(_mm256_slli_epi16(h, 7), _mm256_set1_epi16((short)0xBFFF));
@@ -157,12 +158,10 @@ static inline KIMI_WIDE __m512 kimi_f32x16(const void *p) {
 // The decode GEMV: R rows × one token over all the columns at once, the input read where it
 // lies and multiplied in the loop by its 128-column block's scale (k[b]; NULL: 1, for an input
 // already scaled), then finished into `out`. The same bits as packing the scaled input and
-// running a pass, without the packing's stores. Few rows, streamed at once, read DRAM faster
-// (measured on a 2-core Zen 5, as a share of a plain read timed around each variant): fp8 0.87
-// at four rows against 0.77 at eight; bf16's 4 KB rows 0.85 at four against 0.75 at eight and
-// 0.88-0.94 at two. Four fp8 rows keep the FMA chains busy (two would halve the FMAs in flight:
-// each row is one 16-lane chain); two rows of the 2- and 4-byte dtypes, 32 or 64 bytes per
-// FMA, already feed them. The next rows' lines are asked for non-temporally, for the L1 only
+// running a pass, without the packing's stores. Few rows streamed at once read DRAM faster than
+// many (docs/performance.md): four fp8 rows keep the FMA chains busy (two would halve the FMAs in
+// flight: each row is one 16-lane chain); two rows of the 2- and 4-byte dtypes, 32 or 64 bytes
+// per FMA, already feed them. The next rows' lines are asked for non-temporally, for the L1 only
 // (`kimi_prefetch_stream`).
 #define KIMI_GEMV(NAME, DECODE, SIZE, R)                                                                        \
     _Static_assert(R <= KIMI_GEMV_MAX_ROWS, "a decode GEMV's rows fit the callers' KIMI_GEMV_MAX_ROWS");         \

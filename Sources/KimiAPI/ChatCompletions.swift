@@ -300,7 +300,8 @@ extension KimiAPI {
         }
     }
 
-    static func toolCallJSON(_ call: ToolCall) -> JSONValue {
+    /// A tool call as Chat Completions writes it: {"id", "type": "function", "function": {"name", "arguments"}}.
+    public static func toolCallJSON(_ call: ToolCall) -> JSONValue {
         .object(JSONObject(["id": .string(call.id), "type": .string("function"),
                             "function": .object(JSONObject(["name": .string(call.name), "arguments": .string(call.arguments)]))]))
     }

@@ -26,9 +26,6 @@ public final class Engine: @unchecked Sendable {
         public var kvBudgetTokens: Int = 1 << 20
         /// Keep finished sequences' KV for prompts that start the same way.
         public var prefixCaching = true
-        /// Test hook: seconds to sleep after every engine step, to make timing-dependent
-        /// behaviour (queueing, disconnects) observable with a tiny model.
-        public var stepDelay: Double = 0
         public init() {}
     }
 
@@ -56,7 +53,7 @@ public final class Engine: @unchecked Sendable {
     public let configuration: Configuration
     public let metrics: ServingMetrics?
     private let lock = NSCondition()
-    private var queue: [GenerationState] = []
+    private var queue: [QueuedGeneration] = []
     private var running: [GenerationState] = []
     private let prefixes = PrefixCache()
     private var reserved = 0
@@ -106,7 +103,7 @@ public final class Engine: @unchecked Sendable {
         let free = max(configuration.maxRunning - running.count, 0)
         guard queue.count < configuration.maxQueued + free else { throw SubmitError.queueFull(queued: queue.count) }
         let handle = GenerationHandle()
-        queue.append(GenerationState(request: request, handle: handle, reservation: needed, tokenizer: tokenizer, vocabulary: vocabulary))
+        queue.append(QueuedGeneration(request: request, handle: handle, reservation: needed))
         metrics?.queued.set(Double(queue.count))
         lock.broadcast()
         return handle
@@ -158,7 +155,7 @@ public final class Engine: @unchecked Sendable {
     /// Ends every queued and running generation at its next step with `.aborted`.
     public func abortAll() {
         lock.lock()
-        let pending = (queue + running).map(\.handle)
+        let pending = queue.map(\.handle) + running.map(\.handle)
         lock.unlock()
         for handle in pending { handle.cancel(.aborted) }
     }
@@ -188,7 +185,10 @@ public final class Engine: @unchecked Sendable {
             admit()
             let batch = running
             lock.unlock()
-            for s in finishedInQueue { s.handle.send(.finished(s.handle.cancellation!, s.usage, stopString: nil)) }
+            for q in finishedInQueue {
+                q.handle.send(.finished(q.handle.cancellation!, Usage(promptTokens: q.request.prompt.count, completionTokens: 0, cachedTokens: 0),
+                                        stopString: nil))
+            }
             let began = ProcessInfo.processInfo.systemUptime
             let (ended, tokens, decodeOnly) = step(batch)
             if !ended.isEmpty { release(ended) }
@@ -196,13 +196,12 @@ public final class Engine: @unchecked Sendable {
                 metrics?.recordStep(seconds: ProcessInfo.processInfo.systemUptime - began, tokens: tokens, decodeOnly: decodeOnly,
                                     pass: model.lastPass)
             }
-            if configuration.stepDelay > 0 { Thread.sleep(forTimeInterval: configuration.stepDelay) }
             beat()
         }
     }
 
     /// Removes queued requests whose client left (under the lock).
-    private func dropCancelledQueued() -> [GenerationState] {
+    private func dropCancelledQueued() -> [QueuedGeneration] {
         let gone = queue.filter { $0.handle.isCancelled }
         if !gone.isEmpty { queue.removeAll { $0.handle.isCancelled } }
         return gone
@@ -210,25 +209,25 @@ public final class Engine: @unchecked Sendable {
 
     /// Starts queued requests, in order, while they fit (under the lock).
     private func admit() {
-        while let s = queue.first, running.count < configuration.maxRunning {
-            while reserved + prefixes.heldTokens + s.reservation > configuration.kvBudgetTokens && prefixes.evictLeastRecentlyUsed() {}
-            guard reserved + prefixes.heldTokens + s.reservation <= configuration.kvBudgetTokens else { break }
+        while let q = queue.first, running.count < configuration.maxRunning {
+            while reserved + prefixes.heldTokens + q.reservation > configuration.kvBudgetTokens && prefixes.evictLeastRecentlyUsed() {}
+            guard reserved + prefixes.heldTokens + q.reservation <= configuration.kvBudgetTokens else { break }
             queue.removeFirst()
-            attachCache(s)
-            reserved += s.reservation
-            running.append(s)
+            reserved += q.reservation
+            running.append(GenerationState(q, cache: cache(for: q.request.prompt), tokenizer: tokenizer, vocabulary: vocabulary))
         }
         metrics?.queued.set(Double(queue.count))
         metrics?.running.set(Double(running.count))
         metrics?.kvUsedBytes.set(Double((reserved + prefixes.heldTokens) * model.kvBytesPerToken))
     }
 
-    /// Gives a starting sequence its cache, reusing the longest prefix of its prompt that is
-    /// cached or computed by a running sequence (at least the last prompt token runs again,
-    /// for its logits). A finished sequence's cache that the prompt extends is taken over;
-    /// otherwise the shared entries are copied, leaving the source intact.
-    private func attachCache(_ s: GenerationState) {
-        let prompt = s.request.prompt, limit = prompt.count - 1
+    /// A starting sequence's cache, holding the longest prefix of its prompt that is cached or
+    /// computed by a running sequence (at least the last prompt token runs again, for its
+    /// logits). A finished sequence's cache that the prompt extends is taken over; otherwise
+    /// the shared entries are copied, leaving the source intact.
+    private func cache(for prompt: [Int]) -> SequenceCache {
+        let limit = prompt.count - 1
+        let cache: SequenceCache
         if configuration.prefixCaching {
             let cached = prefixes.longestMatch(prompt, limit: limit)
             var fromRunning: (GenerationState, Int)?
@@ -238,24 +237,23 @@ public final class Engine: @unchecked Sendable {
             }
             if let (index, n) = cached, n >= (fromRunning?.1 ?? 0) {
                 if n == prefixes.entries[index].tokens.count {
-                    s.cache = prefixes.remove(at: index).cache
+                    cache = prefixes.remove(at: index).cache
                 } else {
                     prefixes.touch(index)
-                    s.cache = model.makeCache()
-                    s.cache.copyPrefix(of: prefixes.entries[index].cache, count: n)
+                    cache = model.makeCache()
+                    cache.copyPrefix(of: prefixes.entries[index].cache, count: n)
                 }
             } else if let (source, n) = fromRunning {
-                s.cache = model.makeCache()
-                s.cache.copyPrefix(of: source.cache, count: n)
+                cache = model.makeCache()
+                cache.copyPrefix(of: source.cache, count: n)
             } else {
-                s.cache = model.makeCache()
+                cache = model.makeCache()
             }
         } else {
-            s.cache = model.makeCache()
+            cache = model.makeCache()
         }
-        s.cache.truncate(to: min(s.cache.count, limit))
-        s.cachedTokens = Array(prompt[..<s.cache.count])
-        s.usage.cachedTokens = s.cache.count
+        cache.truncate(to: min(cache.count, limit))
+        return cache
     }
 
     /// Finished sequences leave: their reservation is returned and their cache kept for reuse.

@@ -2,7 +2,15 @@ import Foundation
 import KimiConstraints
 import KimiTokenizer
 
-/// Everything the engine keeps for one submitted generation: its cache, the tokens that cache
+/// A submitted generation waiting for room in the engine.
+struct QueuedGeneration {
+    let request: GenerationRequest
+    let handle: GenerationHandle
+    /// KV tokens it will hold: prompt plus max_tokens, within the context.
+    let reservation: Int
+}
+
+/// Everything the engine keeps for one running generation: its cache, the tokens that cache
 /// holds, and its own sampler, stop matcher and detokeniser, so that sequences never share
 /// state.
 final class GenerationState {
@@ -10,7 +18,7 @@ final class GenerationState {
     let handle: GenerationHandle
     /// KV tokens held for it: prompt plus max_tokens, within the context.
     let reservation: Int
-    var cache: SequenceCache!
+    let cache: SequenceCache
     /// The tokens whose entries `cache` holds.
     var cachedTokens: [Int] = []
     /// The sampled token to run at the next step (nil while the prompt is being read).
@@ -25,11 +33,15 @@ final class GenerationState {
     private let submitted = ProcessInfo.processInfo.systemUptime
     private var lastToken: Double?
 
-    init(request: GenerationRequest, handle: GenerationHandle, reservation: Int, tokenizer: Tokenizer, vocabulary: ConstraintVocabulary) {
+    /// `cache` holds the entries of the prompt's first `cache.count` tokens.
+    init(_ queued: QueuedGeneration, cache: SequenceCache, tokenizer: Tokenizer, vocabulary: ConstraintVocabulary) {
+        let request = queued.request
         self.request = request
-        self.handle = handle
-        self.reservation = reservation
-        usage = Usage(promptTokens: request.prompt.count, completionTokens: 0, cachedTokens: 0)
+        handle = queued.handle
+        reservation = queued.reservation
+        self.cache = cache
+        cachedTokens = Array(request.prompt[..<cache.count])
+        usage = Usage(promptTokens: request.prompt.count, completionTokens: 0, cachedTokens: cache.count)
         sampler = Sampler(request.sampling, prompt: request.prompt)
         detokenizer = IncrementalDetokenizer(tokenizer: tokenizer, skipping: tokenizer.controlIds)
         stops = StopMatcher(request.stopStrings)

@@ -11,8 +11,8 @@ public protocol SequenceCache: AnyObject {
 }
 
 /// What the engine needs from a model: caches for sequences, and one batched pass that
-/// extends several of them at once. `TransformerModel` runs Kimi K2; tests script tokens with
-/// a stand-in.
+/// extends several of them at once. `TransformerModel` runs Kimi K2; the tests' stand-ins
+/// (Tests/ServingTestSupport) script tokens without computing.
 public protocol InferenceModel: AnyObject {
     var vocabSize: Int { get }
     /// Most tokens one sequence can hold (prompt and completion).
@@ -45,7 +45,7 @@ public final class TransformerModel: InferenceModel {
     public var vocabSize: Int { transformer.config.vocabSize }
     public var maxContext: Int { transformer.maxContext }
     public var maxBatchTokens: Int { transformer.maxBatchTokens }
-    public var kvBytesPerToken: Int { transformer.config.numHiddenLayers * transformer.config.kvCacheWidth * kvDType.size }
+    public var kvBytesPerToken: Int { KVCache.bytesPerToken(transformer.config, dtype: kvDType) }
 
     public func makeCache() -> SequenceCache { transformer.makeCache(dtype: kvDType) }
 

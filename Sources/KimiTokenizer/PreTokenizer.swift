@@ -29,26 +29,13 @@ struct PreTokenizer {
         }
     }
 
-    /// The scalar starting at byte i and its length in bytes (the input is valid UTF-8).
-    @inline(__always)
-    func scalar(_ i: Int) -> (value: UInt32, length: Int) {
-        let b0 = UInt32(bytes[i])
-        if b0 < 0x80 { return (b0, 1) }
-        if b0 < 0xE0 { return ((b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F), 2) }
-        if b0 < 0xF0 {
-            return ((b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F), 3)
-        }
-        return ((b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
-                | UInt32(bytes[i + 3] & 0x3F), 4)
-    }
-
     /// Flags and length of the character at i (0 flags past the end).
     @inline(__always)
     func flags(_ i: Int) -> (flags: UInt8, length: Int) {
         guard i < bytes.count else { return (0, 0) }
         let b = bytes[i]
         if b < 0x80 { return (classes.flags(UInt32(b)), 1) }
-        let (v, n) = scalar(i)
+        let (v, n) = utf8Scalar(bytes, i)
         return (classes.flags(v), n)
     }
 

@@ -163,9 +163,8 @@ public final class Tokenizer: Sendable {
                 sliceStart = i
                 chars = 0
             }
-            let b = bytes[i]
-            let length = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4
-            let isSpace = classes.flags(scalarValue(bytes, i, length)) & CharacterClasses.pythonSpace != 0
+            let (scalar, length) = utf8Scalar(bytes, i)
+            let isSpace = classes.flags(scalar) & CharacterClasses.pythonSpace != 0
             if chars == 0 {
                 runIsSpace = isSpace
                 runLength = 1
@@ -184,18 +183,6 @@ public final class Tokenizer: Sendable {
             i += length
         }
         body(UnsafeBufferPointer(rebasing: bytes[sliceStart..<bytes.count]))
-    }
-
-    @inline(__always)
-    static func scalarValue(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int, _ length: Int) -> UInt32 {
-        switch length {
-        case 1: return UInt32(bytes[i])
-        case 2: return UInt32(bytes[i] & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
-        case 3: return UInt32(bytes[i] & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
-        default:
-            return UInt32(bytes[i] & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
-                | UInt32(bytes[i + 3] & 0x3F)
-        }
     }
 
     // MARK: - Decoding

@@ -12,6 +12,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("KIMI_SERVE_BINARY", ROOT / ".build" / "release" / "kimi-serve"))
+# `serve` with a test double in place of the weights (Tests/Testbed), built beside the binary.
+TESTBED = BINARY.parent / "kimi-serve-testbed"
 CHECKPOINT = ROOT / "Tests" / "Fixtures" / "checkpoints" / "kimi-mini"
 
 
@@ -22,12 +24,12 @@ def free_port():
 
 
 class Server:
-    """kimi-serve serve on a free port; stopped by stop()."""
+    """kimi-serve serve on a free port (kimi-serve-testbed serve with `testbed`); stopped by stop()."""
 
-    def __init__(self, *args, env=None, host="127.0.0.1", model=CHECKPOINT):
+    def __init__(self, *args, env=None, host="127.0.0.1", model=CHECKPOINT, testbed=False):
         self.port = free_port()
         self.host = host
-        command = [str(BINARY), "serve", *(["--model", str(model)] if model else []), "--host", host, "--port", str(self.port), *args]
+        command = [str(TESTBED if testbed else BINARY), "serve", *(["--model", str(model)] if model else []), "--host", host, "--port", str(self.port), *args]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         env={**os.environ, **(env or {})})
         deadline = time.time() + 30
@@ -82,7 +84,7 @@ def keyed_server():
 @pytest.fixture()
 def slow_server():
     """Each engine step sleeps 50 ms, so generations last long enough to queue and disconnect; one runs at a time."""
-    s = Server("--debug-step-delay", "0.05", "--max-queued", "1", "--max-running", "1")
+    s = Server("--step-delay", "0.05", "--max-queued", "1", "--max-running", "1", testbed=True)
     yield s
     s.stop()
 
@@ -108,7 +110,7 @@ def start_scripted(tmp_path, scripts, guided=False):
     tests of the parsers need them to come out as written; an empty script is random logits."""
     path = tmp_path / "scripts.json"
     path.write_text(json.dumps(scripts))
-    return Server("--debug-scripted-output", str(path), "--guided-tools", "on" if guided else "off")
+    return Server("--scripted-output", str(path), "--guided-tools", "on" if guided else "off", testbed=True)
 
 
 @pytest.fixture()

@@ -76,7 +76,7 @@ def test_metrics_in_prometheus_format(server):
 def test_abandoned_flood_then_prompt_service():
     """50 streaming clients connect (all admitted or queued) and leave at once; the next request
     is answered promptly."""
-    slow_server = Server("--debug-step-delay", "0.05", "--max-queued", "64", "--max-running", "4")
+    slow_server = Server("--step-delay", "0.05", "--max-queued", "64", "--max-running", "4", testbed=True)
     try:
         abandoned_flood(slow_server)
     finally:

@@ -325,7 +325,7 @@ def test_idle_keep_alive_connection_does_not_delay_shutdown():
 def test_503_at_the_connection_limit_is_readable():
     """When every connection is being answered, a new one gets a 503 it can read, not a reset,
     even while its own request bytes are still unread."""
-    s = Server("--max-connections", "2", "--debug-step-delay", "0.05", "--max-running", "1", "--max-queued", "1")
+    s = Server("--max-connections", "2", "--step-delay", "0.05", "--max-running", "1", "--max-queued", "1", testbed=True)
     busy = []
     try:
         for _ in range(2):

@@ -63,7 +63,7 @@ def stream(base_url, max_tokens, results, i):
 def test_sigterm_drains_running_streams(timeout, max_tokens, expected):
     """SIGTERM with 4 streams running: they finish (or end cleanly after --shutdown-timeout), new
     requests are refused, and the process exits 0."""
-    s = Server("--debug-step-delay", "0.02", "--max-queued", "8", "--shutdown-timeout", str(timeout))
+    s = Server("--step-delay", "0.02", "--max-queued", "8", "--shutdown-timeout", str(timeout), testbed=True)
     results = {}
     threads = [threading.Thread(target=stream, args=(s.base_url, max_tokens, results, i)) for i in range(4)]
     for t in threads:

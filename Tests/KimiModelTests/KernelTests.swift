@@ -277,7 +277,7 @@ import TestSupport
         }
     }
 
-    @Test("rmsNorm, softmax, swiglu, rope, dot and axpy match their definitions")
+    @Test("rmsNorm, softmax, swiglu, rope and axpy match their definitions")
     func elementwise() {
         var rng = SplitMix(seed: 1)
         let n = 37
@@ -316,8 +316,6 @@ import TestSupport
             #expect(abs(Double(v[2 * i + 1]) - (b * c + a * sn)) <= 1e-6)
         }
 
-        let d = dot(x, w, n: n)
-        #expect(abs(Double(d) - zip(x, w).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }) <= 1e-5)
         var y = w
         axpy(&y, 0.5, x, n: n)
         for i in 0..<n { #expect(abs(Double(y[i]) - (Double(w[i]) + 0.5 * Double(x[i]))) <= 1e-6) }

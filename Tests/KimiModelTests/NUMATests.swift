@@ -16,18 +16,18 @@ import Testing
         #expect(p.threadCPU == [0, 1, 2, 3, 4, 5, 6, 7])
         #expect((0..<64).map(p.expertNode) == Array(repeating: 0, count: 32) + Array(repeating: 1, count: 32))
         #expect(p.threads(onNode: 1) == [4, 5, 6, 7])
-        #expect(p.threadRank == [0, 1, 2, 3, 0, 1, 2, 3])
+        #expect(p.threads(onNode: 0) == [0, 1, 2, 3])
     }
 
     @Test("threads follow the CPUs of uneven nodes; more threads than CPUs stay unpinned")
     func uneven() {
         let p = NUMAPlacement(topology: Self.topology([[0, 1], [2, 3, 4, 5, 6, 7]]), threads: 4, policy: .distribute, experts: 8)
         #expect(p.threadNode == [0, 1, 1, 1] && p.threadCPU == [0, 2, 3, 4])
-        #expect(p.threads(onNode: 0) == [0] && p.threads(onNode: 1) == [1, 2, 3] && p.threadRank == [0, 0, 1, 2])
+        #expect(p.threads(onNode: 0) == [0] && p.threads(onNode: 1) == [1, 2, 3])
         let q = NUMAPlacement(topology: Self.topology([[0], [1]]), threads: 4, policy: .interleave, experts: 8)
         #expect(q.threadNode == [0, 0, 1, 1] && q.threadCPU == [0, nil, 1, nil])
         #expect(q.nodeCount == 1 && q.expertNode(7) == 0 && q.threads(onNode: 0) == [0, 1, 2, 3])
-        #expect(q.threadRank == [0, 1, 2, 3])
+        #expect(q.threads(onNode: 1) == [0, 1, 2, 3])
     }
 
     @Test("one node, or fewer threads than nodes, degrade to off and interleave")

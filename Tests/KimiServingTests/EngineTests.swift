@@ -2,6 +2,7 @@ import Foundation
 import KimiModel
 import KimiServing
 import KimiTokenizer
+import ServingTestSupport
 import Testing
 
 /// The serving engine on the kimi-mini fixture (Tests/Fixtures/checkpoints): outputs that do
@@ -18,9 +19,9 @@ import Testing
         c.maxQueued = maxQueued
         c.prefixCaching = prefixCaching
         c.kvBudgetTokens = budget
-        c.stepDelay = stepDelay
         let transformer = try KimiTransformer(directory: checkpoint, maxBatchTokens: Engine.batchTokens(c), maxContext: 512, threads: 2)
-        let engine = Engine(model: TransformerModel(transformer: transformer, kvDType: .f32), tokenizer: try Tokenizer(directory: checkpoint),
+        let model: InferenceModel = TransformerModel(transformer: transformer, kvDType: .f32)
+        let engine = Engine(model: stepDelay > 0 ? SlowModel(model, delay: stepDelay) : model, tokenizer: try Tokenizer(directory: checkpoint),
                             configuration: c)
         engine.start()
         return engine

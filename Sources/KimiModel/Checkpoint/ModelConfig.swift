@@ -39,9 +39,6 @@ public struct ModelConfig: Sendable, Equatable {
     public var numNextnPredictLayers: Int
     public var eosTokenId: Int?
 
-    /// The block of fp8 weight scales (`weight_block_size`); only 128 x 128 exists in the wild.
-    public static let fp8Block = 128
-
     public var qkHeadDim: Int { qkNopeHeadDim + qkRopeHeadDim }
     /// Width of one cached token per layer: the normalised latent then the rotated k_pe.
     public var kvCacheWidth: Int { kvLoraRank + qkRopeHeadDim }
@@ -202,8 +199,8 @@ extension ModelConfig {
                 throw ConfigError(key: "quantization_config.fmt", reason: "is \"\(fmt)\"; only \"e4m3\" is supported")
             }
             let block = q["weight_block_size"]?.array?.compactMap(\.int)
-            guard block == [Self.fp8Block, Self.fp8Block] else {
-                throw ConfigError(key: "quantization_config.weight_block_size", reason: "must be [128, 128]")
+            guard block == [fp8Block, fp8Block] else {
+                throw ConfigError(key: "quantization_config.weight_block_size", reason: "must be [\(fp8Block), \(fp8Block)]")
             }
             fp8Weights = true
         } else {

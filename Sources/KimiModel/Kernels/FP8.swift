@@ -28,6 +28,9 @@ public func fp8E4M3ToFloat(_ code: UInt8) -> Float {
 /// Kernels over fp8 weights fold this into each block scale they multiply the input by, so
 /// that (value × 2^-120) × input never underflows into Float subnormals, and multiply each
 /// result by `fp8OutputScale`. Exact: both factors are powers of two.
+/// Rows and columns per block-fp8 scale (`weight_block_size`; only 128 × 128 exists in the wild).
+public let fp8Block = 128
+
 let fp8InputScale: Float = 0x1p60
 /// What a sum of (value · 2^-120) · (input · 2^60) products is multiplied by: exact.
 let fp8OutputScale: Float = 0x1p60

@@ -46,7 +46,7 @@ func gemmKernel<D: WeightDecoding>(
 ) {
     var r0 = rows.lowerBound
     while r0 < rows.upperBound {
-        let nr = min(gemmRowBlock, (r0 / gemvBlock + 1) * gemvBlock - r0, rows.upperBound - r0)
+        let nr = min(gemmRowBlock, (r0 / fp8Block + 1) * fp8Block - r0, rows.upperBound - r0)
         // Token blocks of equal size (a multiple of four), none above gemmTokenBlock.
         let blocks = (tokens + gemmTokenBlock - 1) / gemmTokenBlock
         let blockTokens = ((tokens + blocks - 1) / blocks + gemmTokens - 1) / gemmTokens * gemmTokens
@@ -71,7 +71,7 @@ func gemmBlock<D: WeightDecoding>(
 ) {
     let rowBytes = cols * D.size
     let outScale: Float = scales == nil ? 1 : fp8OutputScale
-    let band = rows.lowerBound / gemvBlock
+    let band = rows.lowerBound / fp8Block
     let nr = rows.count
     let tileBytes = UnsafeMutableRawPointer(tile)
     let panel = tile + gemmRowBlock * gemmCols
@@ -101,7 +101,7 @@ func gemmBlock<D: WeightDecoding>(
                 line += 64
             }
         }
-        let s = scales == nil ? 1 : inputScale(block: c0 / gemvBlock)
+        let s = scales == nil ? 1 : inputScale(block: c0 / fp8Block)
         var t0 = 0
         while t0 < tokens {
             let nt = min(gemmTokens, tokens - t0)
@@ -143,7 +143,7 @@ func gemmBlock<D: WeightDecoding>(
         for t in 0..<tokens {
             var q: Float = 0
             for c in vectorEnd..<cols {
-                let xc = scales == nil ? x[t * cols + c] : x[t * cols + c] * inputScale(block: c / gemvBlock)
+                let xc = scales == nil ? x[t * cols + c] : x[t * cols + c] * inputScale(block: c / fp8Block)
                 q = q.addingProduct(D.load1(row, c), xc)
             }
             tails[i * padded + t] = q

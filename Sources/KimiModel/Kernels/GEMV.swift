@@ -10,8 +10,6 @@ import CKimiKernels
 // this arithmetic for every (row, token). These are the AVX2 kernels; on CPUs with AVX-512
 // every product runs the wide passes instead (WidePasses.swift).
 
-/// Rows (and columns) per fp8 scale block.
-let gemvBlock = 128
 /// Rows per GEMV pass.
 let gemvRows = 8
 
@@ -22,7 +20,7 @@ let gemvRows = 8
 /// bit for bit.
 @inline(__always)
 func fp8InputBlockScale(_ scales: UnsafeRawPointer, cols: Int, band: Int, block: Int) -> Float {
-    let scaleCols = (cols + gemvBlock - 1) / gemvBlock
+    let scaleCols = (cols + fp8Block - 1) / fp8Block
     return scales.loadUnaligned(fromByteOffset: 4 * (band * scaleCols + block), as: Float.self) * fp8InputScale
 }
 
@@ -38,7 +36,7 @@ func scaledInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: Unsa
         var c0 = 0, block = 0
         while c0 < cols {
             let s = fp8InputBlockScale(scales, cols: cols, band: band, block: block)
-            let c1 = min(c0 + gemvBlock, cols)
+            let c1 = min(c0 + fp8Block, cols)
             var i = t * cols + c0
             let end = t * cols + c1
             while i &+ 8 <= end {
@@ -70,8 +68,8 @@ func gemvKernel<D: WeightDecoding>(
     let outScale: Float = scales == nil ? 1 : fp8OutputScale
     var r = rows.lowerBound
     while r < rows.upperBound {
-        let band = r / gemvBlock
-        let bandEnd = min((band + 1) * gemvBlock, rows.upperBound)
+        let band = r / fp8Block
+        let bandEnd = min((band + 1) * fp8Block, rows.upperBound)
         let xs = scaledInput(x, tokens: 1, cols: cols, scales: scales, band: band, into: scaled)
         while r < bandEnd {
             if r % gemvRows == 0 && r + gemvRows <= bandEnd {
@@ -168,7 +166,7 @@ func gemvRow<D: WeightDecoding>(_: D.Type, _ xs: UnsafePointer<Float>, _ w: Unsa
 @inline(__always)
 func transposedMultiplier(_ x: Float, _ scales: UnsafeRawPointer?, row r: Int, block: Int, scaleCols: Int) -> Float {
     guard let scales else { return x }
-    return x * fp8InputScale * scales.loadUnaligned(fromByteOffset: 4 * ((r / gemvBlock) * scaleCols + block), as: Float.self)
+    return x * fp8InputScale * scales.loadUnaligned(fromByteOffset: 4 * ((r / fp8Block) * scaleCols + block), as: Float.self)
 }
 
 /// y[c] = Σ_{r in rows} x[r - rows.lowerBound] · W[r, c] for c in 0..<cols (a GEMV with Wᵀ over
@@ -180,11 +178,11 @@ func gemvTransposedKernel<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
     _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, rowBytes: Int
 ) {
-    let scaleCols = (rowBytes / D.size + gemvBlock - 1) / gemvBlock
+    let scaleCols = (rowBytes / D.size + fp8Block - 1) / fp8Block
     let inputScale: Float = scales == nil ? 1 : fp8InputScale
     let yr = UnsafeMutableRawPointer(y)
     @inline(__always) func scale(_ r: Int, _ c: Int) -> Float {
-        transposedMultiplier(x[r - rows.lowerBound], scales, row: r, block: c / gemvBlock, scaleCols: scaleCols)
+        transposedMultiplier(x[r - rows.lowerBound], scales, row: r, block: c / fp8Block, scaleCols: scaleCols)
     }
     var c = 0
     while c + 64 <= cols {  // 64 columns lie in one scale block
@@ -245,7 +243,7 @@ func gemvTransposedBatchKernel<D: WeightDecoding>(
         gemvTransposedWide(D.self, y, x, w, scales, rows: rows, cols: cols, rowBytes: rowBytes)
         return
     }
-    let n = rows.count, scaleCols = (rowBytes / D.size + gemvBlock - 1) / gemvBlock
+    let n = rows.count, scaleCols = (rowBytes / D.size + fp8Block - 1) / fp8Block
     let inputScale: Float = scales == nil ? 1 : fp8InputScale
     withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: 12) { ys in
         var t0 = 0
@@ -265,7 +263,7 @@ func gemvTransposedBatchKernel<D: WeightDecoding>(
             if scales == nil { interleave(block: 0) }
             var c = 0
             while c < cols {
-                if scales != nil && c % gemvBlock == 0 { interleave(block: c / gemvBlock) }
+                if scales != nil && c % fp8Block == 0 { interleave(block: c / fp8Block) }
                 for j in 0..<12 { ys[j] = y + (t0 + (j < nt ? j : 0)) * yStride + c }
                 pass(w + rows.lowerBound * rowBytes + c * D.size, rowBytes, n, interleaved, ys.baseAddress, nt)
                 c += 16
@@ -288,16 +286,16 @@ func gemvTransposedWide<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
     _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, rowBytes: Int
 ) {
-    let n = rows.count, scaleCols = (rowBytes / D.size + gemvBlock - 1) / gemvBlock
+    let n = rows.count, scaleCols = (rowBytes / D.size + fp8Block - 1) / fp8Block
     let inputScale: Float = scales == nil ? 1 : fp8InputScale
     let pass = kimi_transposed_gemv(D.widePasses)!
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * n) { s in
         var c0 = 0
         while c0 < cols {
-            let width = min(2 * gemvBlock, cols - c0)
+            let width = min(2 * fp8Block, cols - c0)
             for i in 0..<n {
                 for b in 0..<2 {  // a one-block slice never uses the second: it repeats a real block
-                    let block = min(c0 / gemvBlock + b, scaleCols - 1)
+                    let block = min(c0 / fp8Block + b, scaleCols - 1)
                     s[2 * i + b] = transposedMultiplier(x[i], scales, row: rows.lowerBound + i, block: block, scaleCols: scaleCols)
                 }
             }
@@ -334,8 +332,8 @@ func gemvBatchKernel<D: WeightDecoding>(
     let outScale: Float = scales == nil ? 1 : fp8OutputScale
     var r = rows.lowerBound
     while r < rows.upperBound {
-        let band = r / gemvBlock
-        let bandEnd = min((band + 1) * gemvBlock, rows.upperBound)
+        let band = r / fp8Block
+        let bandEnd = min((band + 1) * fp8Block, rows.upperBound)
         let xs = scaledInput(x, tokens: tokens, cols: cols, scales: scales, band: band, into: scaled)
         while r < bandEnd {
             let nr = min(2, bandEnd - r)

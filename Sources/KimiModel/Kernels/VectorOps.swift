@@ -1,22 +1,3 @@
-/// Σ a[i]·b[i] with eight lanes, then the lanes summed. a, b: (n).
-@inline(__always)
-public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, n: Int) -> Float {
-    let ar = UnsafeRawPointer(a), br = UnsafeRawPointer(b)
-    var acc = SIMD8<Float>()
-    var i = 0
-    while i + 8 <= n {
-        acc = acc.addingProduct(ar.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self),
-                                br.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
-        i += 8
-    }
-    var t: Float = 0
-    while i < n {
-        t = t.addingProduct(a[i], b[i])
-        i += 1
-    }
-    return acc.sum() + t
-}
-
 /// y += a·x. y, x: (n).
 @inline(__always)
 public func axpy(_ y: UnsafeMutablePointer<Float>, _ a: Float, _ x: UnsafePointer<Float>, n: Int) {

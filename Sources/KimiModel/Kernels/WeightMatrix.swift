@@ -29,7 +29,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public var elementSize: Int { if case .fp8 = storage { return 1 }; return storage == .f32 ? 4 : 2 }
     public var byteCount: Int { rows * cols * elementSize + scaleByteCount }
     public var scaleByteCount: Int {
-        if case .fp8 = storage { return 4 * ((rows + 127) / 128) * ((cols + 127) / 128) }
+        if case .fp8 = storage { return 4 * ((rows + fp8Block - 1) / fp8Block) * ((cols + fp8Block - 1) / fp8Block) }
         return 0
     }
 
@@ -118,9 +118,9 @@ public struct WeightMatrix: @unchecked Sendable {
         let p = data + r * cols * elementSize
         switch storage {
         case let .fp8(scales):
-            let scaleCols = (cols + 127) / 128
+            let scaleCols = (cols + fp8Block - 1) / fp8Block
             for c in 0..<cols {
-                let s = scales.loadUnaligned(fromByteOffset: 4 * ((r / 128) * scaleCols + c / 128), as: Float.self)
+                let s = scales.loadUnaligned(fromByteOffset: 4 * ((r / fp8Block) * scaleCols + c / fp8Block), as: Float.self)
                 out[c] = fp8E4M3ToFloat(p.load(fromByteOffset: c, as: UInt8.self)) * s
             }
         case .bf16: for c in 0..<cols { out[c] = BF16Decoding.load1(p, c) }

@@ -1,10 +1,10 @@
 import CKimiKernels
 
 // Weight products on CPUs with AVX-512: CKimiKernels' wide passes keep register tiles of
-// 8 rows × 1 token (the decode GEMV), 4 rows × 2…4 tokens or 3 rows × 8 tokens in the 32 vector
-// registers while the columns pass, each 512-bit accumulator one (row, token)'s sixteen lanes,
-// the tokens' inputs packed sixteen columns at a time so that one pointer walks them all (the
-// decode GEMV reads its one token's input where it lies).
+// 4 fp8 rows or 2 rows of the wider dtypes × 1 token (the decode GEMV), 4 rows × 2…4 tokens or
+// 3 rows × 8 tokens in the 32 vector registers while the columns pass, each 512-bit accumulator
+// one (row, token)'s sixteen lanes, the tokens' inputs packed sixteen columns at a time so that
+// one pointer walks them all (the decode GEMV reads its one token's input where it lies).
 // Every (token, row) is the sixteen-lane row: one chain of sixteen-lane FMAs over the columns
 // in order (lane l: columns 16·s + l), lanes l and l + 8 added, the eight sums added in
 // SIMD8.sum()'s order, plus the columns past the last multiple of sixteen summed alone — so a
@@ -20,9 +20,7 @@ let wideLanes = 16
 
 /// The next token group of the wide passes with `left` tokens to go: eight while at least
 /// eight are left (but nine go as 3 + 3 + 3), then 4 + 3, 3 + 3, 3 + 2, 4, 3 or 2 — a group of
-/// one only for one token, which `gemvWideSingle` computes.
-/// (On Zen 4, groups of twelve in 2-row passes of eight-lane registers measured 5 % slower in a
-/// prefill: twelve input vectors per step stream from L2 faster than it feeds them.)
+/// one only for one token, which `gemvWideSingle` computes. (Not twelve: docs/performance.md.)
 @inline(__always)
 func wideGroup(_ left: Int) -> Int {
     left == 9 ? 3 : left >= 8 ? 8 : left == 7 || left == 4 ? 4 : left >= 5 || left == 3 ? 3 : left
@@ -48,7 +46,7 @@ func gemvWide<D: WeightDecoding>(
         while t0 < tokens {
             let nt = min(tokenBlock, tokens - t0)
             let xt = x + t0 * cols
-            let tailScale = scaleBand.map { fp8InputBlockScale(scales!, cols: cols, band: $0, block: (cols - 1) / gemvBlock) }
+            let tailScale = scaleBand.map { fp8InputBlockScale(scales!, cols: cols, band: $0, block: (cols - 1) / fp8Block) }
             packedInput(xt, tokens: nt, cols: cols, scales: scaleBand.map { (scales!, $0) }, into: packed)
             gemvWideBand(D.self, y + t0 * yStride + band.lowerBound - rows.lowerBound, yStride: yStride, packed, xt, tailScale: tailScale,
                          tokens: nt, w, rows: band, cols: cols, outScale: scales == nil ? 1 : fp8OutputScale)
@@ -61,18 +59,16 @@ func gemvWide<D: WeightDecoding>(
     }
     var r = rows.lowerBound
     while r < rows.upperBound {
-        let band = r / gemvBlock
-        let bandEnd = min((band + 1) * gemvBlock, rows.upperBound)
+        let band = r / fp8Block
+        let bandEnd = min((band + 1) * fp8Block, rows.upperBound)
         blocks(rows: r..<bandEnd, scaleBand: band)
         r = bandEnd
     }
 }
 
 /// y[r - rows.lowerBound] = Σ_c W[r, c] · x[c] through the decode GEMV, its R rows (kimi_kernels.c) at
-/// a time, each row asking for its lines whole rows further on, at least 8 KB ahead: with 768-byte
-/// rows four rows (3 KB) came too late, and the down and q_b projections streamed at 0.75–0.80 and
-/// 0.65–0.73 of the rate of gate/up when the host read ~60 GB/s, 0.94–0.98 and 0.73–0.80 with
-/// 8 KB. Block-fp8: per 128-row band, the band's input scales gathered into blockScales
+/// a time, each row asking for its lines whole rows further on, at least 8 KB ahead: a few short
+/// rows ahead come too late for the narrow projections (docs/performance.md). Block-fp8: per 128-row band, the band's input scales gathered into blockScales
 /// (cols / 128 + 1 floats) for the GEMV to apply.
 @inline(__always)
 func gemvWideSingle<D: WeightDecoding>(
@@ -89,12 +85,12 @@ func gemvWideSingle<D: WeightDecoding>(
             var r0 = rows.lowerBound
             while r0 < rows.upperBound {
                 // Rows r0 ..< r1: at most rowsPerCall, within one band.
-                let band = r0 / gemvBlock, r1 = min(r0 + rowsPerCall, rows.upperBound, (band + 1) * gemvBlock), nr = r1 - r0
+                let band = r0 / fp8Block, r1 = min(r0 + rowsPerCall, rows.upperBound, (band + 1) * fp8Block), nr = r1 - r0
                 var tailScale: Float?
-                if let scales, r0 == rows.lowerBound || r0 % gemvBlock == 0 {
-                    for b in 0...(cols - 1) / gemvBlock { blockScales[b] = fp8InputBlockScale(scales, cols: cols, band: band, block: b) }
+                if let scales, r0 == rows.lowerBound || r0 % fp8Block == 0 {
+                    for b in 0...(cols - 1) / fp8Block { blockScales[b] = fp8InputBlockScale(scales, cols: cols, band: band, block: b) }
                 }
-                if scales != nil { tailScale = blockScales[(cols - 1) / gemvBlock] }
+                if scales != nil { tailScale = blockScales[(cols - 1) / fp8Block] }
                 for i in 0..<rowsPerCall { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
                 if vectorEnd < cols {
                     wideTails(D.self, into: tails.baseAddress!, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes, x, tokens: 1,
@@ -117,7 +113,7 @@ func gemvWideSingle<D: WeightDecoding>(
 @inline(__always)
 func packedInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: (UnsafeRawPointer, band: Int)?,
                  into packed: UnsafeMutablePointer<Float>) {
-    let steps = cols / wideLanes, stepsPerBlock = gemvBlock / wideLanes
+    let steps = cols / wideLanes, stepsPerBlock = fp8Block / wideLanes
     let source = UnsafeRawPointer(x), target = UnsafeMutableRawPointer(packed)
     var t0 = 0, to = 0
     while t0 < tokens {

@@ -25,6 +25,11 @@ public final class KVCache {
     let storage: UnsafeMutableRawPointer
     let mappedBytes: Int
 
+    /// Bytes one token's entries take over all layers.
+    public static func bytesPerToken(_ config: ModelConfig, dtype: DType) -> Int {
+        config.numHiddenLayers * config.kvCacheWidth * dtype.size
+    }
+
     public init(config: ModelConfig, capacity: Int, dtype: DType = .bf16) {
         layers = config.numHiddenLayers
         width = config.kvCacheWidth

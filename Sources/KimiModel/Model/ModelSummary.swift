@@ -1,5 +1,3 @@
-import CNUMA
-
 /// What `inspect` reports: sizes derived from the config and the checkpoint, and the memory
 /// plan (mapped weights, bytes one decode step streams, KV cache per token).
 public struct ModelSummary: Sendable {
@@ -23,7 +21,6 @@ public struct ModelSummary: Sendable {
     /// Latent KV cache bytes per token over all layers, for bf16 and f32 storage.
     public let kvBytesPerTokenBF16: Int
     public let kvBytesPerTokenF32: Int
-    public let numaNodes: Int
 
     public init(checkpoint: Checkpoint) {
         let c = checkpoint.config
@@ -55,8 +52,7 @@ public struct ModelSummary: Sendable {
             .filter { TensorManifest.isMTP($0.info.name, c) && !$0.info.name.hasSuffix(TensorManifest.scaleSuffix) }
             .reduce(0) { $0 + $1.info.elementCount }
         mappedBytes = checkpoint.mappedBytes
-        kvBytesPerTokenBF16 = c.numHiddenLayers * c.kvCacheWidth * 2
-        kvBytesPerTokenF32 = c.numHiddenLayers * c.kvCacheWidth * 4
-        numaNodes = numa_available() >= 0 ? Int(numa_num_configured_nodes()) : 1
+        kvBytesPerTokenBF16 = KVCache.bytesPerToken(c, dtype: .bf16)
+        kvBytesPerTokenF32 = KVCache.bytesPerToken(c, dtype: .f32)
     }
 }

@@ -98,7 +98,7 @@ public enum TensorManifest {
             case (.linear, .f8e4m3):
                 let scaleName = spec.name + scaleSuffix
                 expected.insert(scaleName)
-                let scaleShape = [(spec.shape[0] + 127) / 128, (spec.shape[1] + 127) / 128]
+                let scaleShape = [(spec.shape[0] + fp8Block - 1) / fp8Block, (spec.shape[1] + fp8Block - 1) / fp8Block]
                 guard let scale = checkpoint.info(scaleName) else {
                     problems.append(.missing(name: scaleName))
                     continue

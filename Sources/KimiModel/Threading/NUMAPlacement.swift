@@ -22,10 +22,9 @@ public struct NUMAPlacement: Sendable, Equatable {
     /// Per thread: the CPU it is pinned to (nil: unpinned).
     public let threadCPU: [Int?]
     public let experts: Int
-    /// Per node: the threads computing its share of a region (all of them unless `distribute`);
-    /// per thread: its index in its node's list. Kept, so that the regions allocate nothing.
+    /// Per node: the threads computing its share of a region (all of them unless `distribute`).
+    /// Kept, so that the regions allocate nothing.
     private let nodeThreads: [[Int]]
-    public let threadRank: [Int]
 
     public init(topology: NUMATopology, threads: Int, policy requested: NUMAPolicy, experts: Int) {
         let n = topology.nodes.count
@@ -37,7 +36,6 @@ public struct NUMAPlacement: Sendable, Equatable {
             threadNode = Array(repeating: 0, count: threads)
             threadCPU = Array(repeating: nil, count: threads)
             nodeThreads = Array(repeating: Array(0..<threads), count: n)
-            threadRank = Array(0..<threads)
             return
         }
         // Threads in proportion to each node's CPUs: one per node first (when there are
@@ -62,7 +60,6 @@ public struct NUMAPlacement: Sendable, Equatable {
         let distributed = policy == .distribute
         let lists = (0..<n).map { k in distributed ? node.indices.filter { node[$0] == k } : Array(node.indices) }
         nodeThreads = lists
-        threadRank = node.indices.map { t in lists[node[t]].firstIndex(of: t)! }
     }
 
     public var nodeCount: Int { policy == .distribute ? nodes.count : 1 }

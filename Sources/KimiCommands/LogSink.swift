@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import KimiJSON
 import Logging
@@ -63,15 +64,17 @@ final class LogSink: @unchecked Sendable {
     }
 }
 
-/// swift-log handler writing one line per event, logfmt (`time=… level=info msg="…" key=value`)
-/// or JSON (`{"time": …, "level": …, "msg": …, key: value}`).
+/// How log lines are written: logfmt (`time=… level=info msg="…" key=value`) or JSON
+/// (`{"time": …, "level": …, "msg": …, key: value}`).
+public enum LogFormat: String, CaseIterable, ExpressibleByArgument, Sendable { case logfmt, json }
+
+/// swift-log handler writing one line per event in a `LogFormat`.
 struct LineLogHandler: LogHandler {
-    enum Format: String { case logfmt, json }
 
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
     let label: String
-    let format: Format
+    let format: LogFormat
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }

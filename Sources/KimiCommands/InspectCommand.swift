@@ -22,16 +22,17 @@ struct InspectCommand: ParsableCommand {
             let checkpoint = try Checkpoint(directory: try checkpointDirectory(model).path)
             let summary = ModelSummary(checkpoint: checkpoint)
             let problems = TensorManifest.problems(checkpoint)
+            let numaNodes = NUMATopology.detect().nodes.count
             if json {
-                print(JSONWriter(compact: false).string(Self.json(summary, problems: problems, directory: model)))
+                print(JSONWriter(compact: false).string(Self.json(summary, numaNodes: numaNodes, problems: problems, directory: model)))
             } else {
-                print(Self.text(summary, problems: problems, directory: model))
+                print(Self.text(summary, numaNodes: numaNodes, problems: problems, directory: model))
             }
             if !problems.isEmpty { throw ExitCode(1) }
         }
     }
 
-    static func text(_ s: ModelSummary, problems: [TensorProblem], directory: String) -> String {
+    static func text(_ s: ModelSummary, numaNodes: Int, problems: [TensorProblem], directory: String) -> String {
         let c = s.config
         var lines: [String] = []
         lines.append("checkpoint  \(directory): \(s.shardCount) shard\(s.shardCount == 1 ? "" : "s"), \(s.tensorCount) tensors, \(formatBytes(s.mappedBytes)) mapped")
@@ -52,7 +53,7 @@ struct InspectCommand: ParsableCommand {
         lines.append("weights     \(formatBytes(s.weightBytes)) as stored (\(c.fp8Weights ? "block-fp8 + scales" : "unquantised")); a decode step reads \(formatBytes(s.decodeBytesPerToken))")
         let context = c.maxPositionEmbeddings
         lines.append("kv cache    \(s.kvBytesPerTokenBF16) B per token in bf16 (\(s.kvBytesPerTokenF32) in f32); \(formatBytes(s.kvBytesPerTokenBF16 * context)) for one \(context)-token sequence")
-        lines.append("numa        \(s.numaNodes) node\(s.numaNodes == 1 ? "" : "s")")
+        lines.append("numa        \(numaNodes) node\(numaNodes == 1 ? "" : "s") with CPUs this process may use")
         if problems.isEmpty {
             lines.append("tensors     all \(TensorManifest.tensors(c).count) present with the right shapes and dtypes")
         } else {
@@ -62,7 +63,7 @@ struct InspectCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    static func json(_ s: ModelSummary, problems: [TensorProblem], directory: String) -> JSONValue {
+    static func json(_ s: ModelSummary, numaNodes: Int, problems: [TensorProblem], directory: String) -> JSONValue {
         let c = s.config
         var rope = JSONObject()
         let r = RotaryEmbedding(config: c)
@@ -99,7 +100,7 @@ struct InspectCommand: ParsableCommand {
             "decode_bytes_per_token": JSONValue(s.decodeBytesPerToken),
             "kv_bytes_per_token_bf16": JSONValue(s.kvBytesPerTokenBF16),
             "kv_bytes_per_token_f32": JSONValue(s.kvBytesPerTokenF32),
-            "numa_nodes": JSONValue(s.numaNodes),
+            "numa_nodes": JSONValue(numaNodes),
             "problems": .array(problems.map { .string($0.description) }),
         ]))
     }

@@ -10,6 +10,10 @@ import KimiTokenizer
 import Logging
 
 /// `kimi-serve serve`: the OpenAI-compatible HTTP server.
+extension KVCache.DType: ExpressibleByArgument {}
+extension NUMAPolicy: ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
 public struct ServeCommand: ParsableCommand {
     public init() {}
 
@@ -56,7 +60,7 @@ public struct ServeCommand: ParsableCommand {
     public var maxModelLen: Int?
 
     @Option(name: .long, help: "Element type of the latent KV cache: bf16 (default) or f32.")
-    public var kvCacheDtype: String = "bf16"
+    public var kvCacheDtype: KVCache.DType = .bf16
 
     @Option(name: .long, help: "Memory for the KV cache, in GiB.")
     public var kvCacheGib: Double = 8
@@ -83,26 +87,19 @@ public struct ServeCommand: ParsableCommand {
     public var preload = false
 
     @Option(name: .long, help: "NUMA placement: off (default), interleave (weight pages over all nodes, threads pinned across nodes), distribute (each node holds and computes its block of every layer's experts). Places the weights at start-up; one node means off.")
-    public var numa: String = "off"
+    public var numa: NUMAPolicy = .off
 
     @Option(name: .long, help: "Least severe log level: trace, debug, info, notice, warning, error, critical.")
-    public var logLevel: String = "info"
+    public var logLevel: Logger.Level = .info
 
     @Option(name: .long, help: "Log line format: logfmt or json.")
-    public var logFormat: String = "logfmt"
+    public var logFormat: LogFormat = .logfmt
 
     @Flag(name: .long, help: "Also log prompts and outputs (they may hold private data; off by default).")
     public var logPrompts = false
 
-    @Option(name: .long, help: .hidden)
-    public var debugStepDelay: Double = 0
-
-    @Option(name: .long, help: .hidden)
-    public var debugScriptedOutput: String?
-
     public func validate() throws {
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be between 1 and 65535") }
-        guard KVCache.DType(rawValue: kvCacheDtype) != nil else { throw ValidationError("--kv-cache-dtype must be bf16 or f32") }
         guard kvCacheGib > 0, kvCacheGib <= 1_048_576 else { throw ValidationError("--kv-cache-gib must be positive and at most 1048576 (1 PiB)") }
         guard maxQueued >= 0 else { throw ValidationError("--max-queued must be at least 0") }
         guard prefillChunk >= 1 else { throw ValidationError("--prefill-chunk must be at least 1") }
@@ -110,20 +107,22 @@ public struct ServeCommand: ParsableCommand {
         if let maxModelLen, maxModelLen < 2 || maxModelLen > 1 << 32 { throw ValidationError("--max-model-len must be between 2 and 4294967296") }
         if apiKeyFile != nil && !apiKey.isEmpty { throw ValidationError("give --api-key or --api-key-file, not both") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        guard NUMAPolicy(rawValue: numa) != nil else { throw ValidationError("--numa must be off, interleave or distribute") }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must be at least 0") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard bodyTimeout > 0 else { throw ValidationError("--body-timeout must be positive") }
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-        }
-        guard LineLogHandler.Format(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be logfmt or json") }
     }
 
+    /// What the engine runs, made from the checkpoint's transformer once the tokenizer is
+    /// loaded; `run()` runs the transformer itself, a test bed a stand-in.
+    public typealias ModelFactory = (_ transformer: KimiTransformer, _ tokenizer: Tokenizer, _ kvDType: KVCache.DType) throws -> InferenceModel
+
     public func run() throws {
+        try run { transformer, _, kvDType in TransformerModel(transformer: transformer, kvDType: kvDType) }
+    }
+
+    public func run(model makeModel: ModelFactory) throws {
         try requireCPUFeatures()
-        let format = LineLogHandler.Format(rawValue: logFormat)!
-        let level = Logger.Level(rawValue: logLevel)!
+        let level = logLevel, format = logFormat
         LoggingSystem.bootstrap { LineLogHandler(logLevel: level, label: $0, format: format) }
         let logger = Logger(label: "kimi-serve")
         let notifier = SystemdNotifier()
@@ -137,28 +136,20 @@ public struct ServeCommand: ParsableCommand {
             let checkpoint = try Checkpoint(directory: directory)
             let config = checkpoint.config
             loading.status("mapped \(checkpoint.shards.count) shards (\(formatBytes(checkpoint.mappedBytes)))")
-            let dtype = KVCache.DType(rawValue: kvCacheDtype)!
-            let bytesPerToken = config.numHiddenLayers * config.kvCacheWidth * dtype.size
-            let budgetTokens = Int(kvCacheGib * 1_073_741_824) / max(bytesPerToken, 1)
-            if let maxModelLen, maxModelLen > config.maxPositionEmbeddings {
-                throw ValidationError("--max-model-len \(maxModelLen) is above the checkpoint's context, max_position_embeddings \(config.maxPositionEmbeddings) in config.json")
-            }
-            let contextLength = maxModelLen ?? min(config.maxPositionEmbeddings, budgetTokens)
-            if let maxModelLen, maxModelLen > budgetTokens {
-                throw ValidationError("--max-model-len \(maxModelLen) needs \(maxModelLen * bytesPerToken / 1_048_576) MiB of KV cache; --kv-cache-gib allows \(budgetTokens) tokens")
-            }
+            let dtype = kvCacheDtype
+            let kv = try KVBudget(config: config, dtype: dtype, gib: kvCacheGib, maxModelLen: maxModelLen)
+            let budgetTokens = kv.tokens, contextLength = kv.contextLength
             var engineConfiguration = Engine.Configuration()
             engineConfiguration.maxQueued = maxQueued
             engineConfiguration.maxRunning = maxRunning
             engineConfiguration.prefillChunk = prefillChunk
             engineConfiguration.kvBudgetTokens = budgetTokens
-            engineConfiguration.prefixCaching = prefixCaching && debugScriptedOutput == nil
-            engineConfiguration.stepDelay = debugStepDelay
+            engineConfiguration.prefixCaching = prefixCaching
             let transformer = try KimiTransformer(checkpoint: checkpoint, maxBatchTokens: Engine.batchTokens(engineConfiguration),
-                                                  maxContext: contextLength, threads: threads, numa: NUMAPolicy(rawValue: numa)!)
+                                                  maxContext: contextLength, threads: threads, numa: numa)
             let placement = transformer.placement
-            if placement.policy.rawValue != numa {
-                logger.notice("--numa \(numa) runs as \(placement.policy.rawValue)", metadata: ["nodes": "\(placement.nodes.count)", "threads": "\(threads)"])
+            if placement.policy != numa {
+                logger.notice("--numa \(numa.rawValue) runs as \(placement.policy.rawValue)", metadata: ["nodes": "\(placement.nodes.count)", "threads": "\(threads)"])
             }
             if placement.policy != .off {
                 transformer.placeWeights { done, total in loading.progress("placing weights (numa \(placement.policy.rawValue))", done, total) }
@@ -172,28 +163,12 @@ public struct ServeCommand: ParsableCommand {
             logger.info("threads", metadata: ["numa": "\(placement.policy.rawValue)", "nodes": "\(placement.nodes.count)",
                                               "cpus": "\(placement.threadCPU.map { $0.map(String.init) ?? "-" }.joined(separator: ","))"])
             let tokenizer = try Tokenizer(directory: directory)
-            let inference: InferenceModel
-            if let debugScriptedOutput {
-                inference = try Self.scriptedModel(debugScriptedOutput, tokenizer: tokenizer, maxContext: contextLength,
-                                                   batchTokens: Engine.batchTokens(engineConfiguration))
-            } else {
-                inference = TransformerModel(transformer: transformer, kvDType: dtype)
-            }
+            let inference = try makeModel(transformer, tokenizer, dtype)
             let metrics = ServingMetrics()
-            metrics.kvBudgetBytes.set(Double(budgetTokens * bytesPerToken))
+            metrics.kvBudgetBytes.set(Double(kv.bytes))
             let engine = Engine(model: inference, tokenizer: tokenizer, configuration: engineConfiguration, metrics: metrics)
 
-            var keys = apiKey.flatMap { $0.split(separator: ",").map(String.init) }
-            if !keys.isEmpty && ProcessInfo.processInfo.arguments.contains(where: { $0 == "--api-key" || $0.hasPrefix("--api-key=") }) {
-                logger.warning("--api-key on the command line is visible to every local user in /proc/\(getpid())/cmdline; prefer --api-key-file or KIMI_API_KEY in an environment file")
-            }
-            if let apiKeyFile {
-                guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
-                    throw ValidationError("cannot read --api-key-file \(apiKeyFile)")
-                }
-                keys = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                guard !keys.isEmpty else { throw ValidationError("--api-key-file \(apiKeyFile) holds no key") }
-            }
+            let keys = try apiKeys(logger: logger)
             var names = servedModelName.flatMap { $0.split(separator: ",").map(String.init) }
             if names.isEmpty {
                 names = [isDemo ? DemoCheckpoint.servedModelName : URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent]
@@ -231,19 +206,6 @@ public struct ServeCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         guard environment["LISTEN_PID"].flatMap(Int32.init) == getpid(), environment["LISTEN_FDS"] == "1" else { return nil }
         return 3
-    }
-
-    /// Test hook: a JSON array of model outputs (text with Kimi's markers), answered in turn to
-    /// successive requests, each ended by <|im_end|>.
-    static func scriptedModel(_ path: String, tokenizer: Tokenizer, maxContext: Int, batchTokens: Int) throws -> ScriptedModel {
-        guard let data = FileManager.default.contents(atPath: path), let list = try JSONParser.parse([UInt8](data)).array,
-              !list.isEmpty, list.allSatisfy({ $0.string != nil }) else {
-            throw ValidationError("--debug-scripted-output must name a JSON array of strings")
-        }
-        let end = tokenizer.specialId("<|im_end|>")!
-        // An empty string: random logits (ScriptedModel).
-        return ScriptedModel(scripts: list.map { $0.string!.isEmpty ? [] : tokenizer.encode($0.string!) + [end] }, vocabSize: tokenizer.vocabSize,
-                             maxContext: maxContext, maxBatchTokens: batchTokens)
     }
 
     /// Ids that end an assistant turn: <|im_end|>, [EOS], and generation_config.json's eos ids.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KimiAPI
 import KimiJSON
 import KimiTokenizer
 
@@ -124,11 +125,9 @@ struct ParseToolsCommand: ParsableCommand {
             let tokenizer = try Tokenizer(directory: try checkpointDirectory(model).path)
             let result = ToolCallParser.parse(tokenizer.decodeOutput(try readTokenIds()))
             let calls: [JSONValue] = result.toolCalls.map { call in
-                .object(JSONObject([
-                    "id": .string(call.id), "type": .string("function"),
-                    "function": .object(JSONObject(["name": .string(call.name), "arguments": .string(call.arguments)])),
-                    "complete": .bool(call.complete),
-                ]))
+                var json = KimiAPI.toolCallJSON(call).object!
+                json["complete"] = .bool(call.complete)
+                return .object(json)
             }
             let message = JSONObject(["content": result.content.isEmpty ? .null : .string(result.content), "tool_calls": .array(calls)])
             writeStandardOutput(JSONWriter(compact: false).string(.object(message)) + "\n")

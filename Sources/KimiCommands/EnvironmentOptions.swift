@@ -12,7 +12,6 @@ public enum EnvironmentOptions {
         ("api-key-file", .value), ("allowed-origins", .value), ("guided-tools", .value), ("max-connections", .value), ("body-timeout", .value), ("max-model-len", .value), ("kv-cache-dtype", .value), ("kv-cache-gib", .value),
         ("max-queued", .value), ("prefill-chunk", .value), ("max-running", .value), ("prefix-caching", .toggle), ("threads", .value), ("shutdown-timeout", .value),
         ("preload", .toggle), ("numa", .value), ("log-level", .value), ("log-format", .value), ("log-prompts", .flag),
-        ("debug-step-delay", .value), ("debug-scripted-output", .value),
     ]
 
     static func variable(for option: String) -> String {

@@ -1,4 +1,5 @@
 import KimiModel
+import KimiServing
 
 /// A stand-in model that answers every generation with the next of a fixed list of token
 /// sequences, whatever the prompt: it puts all probability on the scripted token at each step.

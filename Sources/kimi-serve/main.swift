@@ -1,0 +1,3 @@
+import KimiCommands
+
+KimiServe.main()
