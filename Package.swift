@@ -45,8 +45,10 @@ let package = Package(
         ),
         .target(
             name: "KimiAPI",
-            dependencies: ["HTTPServer", "KimiServing", "KimiTokenizer", "KimiJSON", "KimiConstraints",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "HTTPServer", "KimiServing", "KimiTokenizer", "KimiJSON", "KimiConstraints",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "KimiCommands",
@@ -71,8 +73,10 @@ let package = Package(
         .target(name: "ServingTestSupport", dependencies: ["KimiServing", "KimiModel"], path: "Tests/ServingTestSupport"),
         .executableTarget(
             name: "kimi-serve-testbed",
-            dependencies: ["KimiCommands", "ServingTestSupport", "KimiServing", "KimiModel", "KimiTokenizer", "KimiJSON",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "KimiCommands", "ServingTestSupport", "KimiServing", "KimiModel", "KimiTokenizer", "KimiJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Tests/Testbed"
         ),
         .testTarget(

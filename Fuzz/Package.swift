@@ -13,30 +13,37 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("fuzz-json", [.product(name: "KimiJSON", package: "kimi-serve")]),
     ("fuzz-http-request", [.product(name: "HTTPServer", package: "kimi-serve")]),
     ("fuzz-tool-calls", [.product(name: "KimiTokenizer", package: "kimi-serve")]),
-    ("fuzz-constraints", [
-        .product(name: "KimiJSON", package: "kimi-serve"),
-        .product(name: "KimiConstraints", package: "kimi-serve"),
-        .product(name: "KimiTokenizer", package: "kimi-serve"),
-    ]),
-    ("fuzz-chat-request", [
-        .product(name: "KimiJSON", package: "kimi-serve"),
-        .product(name: "KimiAPI", package: "kimi-serve"),
-        .product(name: "KimiTokenizer", package: "kimi-serve"),
-    ]),
+    (
+        "fuzz-constraints",
+        [
+            .product(name: "KimiJSON", package: "kimi-serve"),
+            .product(name: "KimiConstraints", package: "kimi-serve"),
+            .product(name: "KimiTokenizer", package: "kimi-serve"),
+        ]
+    ),
+    (
+        "fuzz-chat-request",
+        [
+            .product(name: "KimiJSON", package: "kimi-serve"),
+            .product(name: "KimiAPI", package: "kimi-serve"),
+            .product(name: "KimiTokenizer", package: "kimi-serve"),
+        ]
+    ),
 ]
 
 let package = Package(
     name: "kimi-serve-fuzz",
     dependencies: [.package(name: "kimi-serve", path: "..")],
     targets: [
-        .target(name: "FuzzSupport"),
-    ] + fuzzTargets.map { target in
-        .executableTarget(
-            name: target.name,
-            dependencies: ["FuzzSupport"] + target.dependencies,
-            // No top-level code: libFuzzer's main calls LLVMFuzzerTestOneInput.
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
-        )
-    },
+        .target(name: "FuzzSupport")
+    ]
+        + fuzzTargets.map { target in
+            .executableTarget(
+                name: target.name,
+                dependencies: ["FuzzSupport"] + target.dependencies,
+                // No top-level code: libFuzzer's main calls LLVMFuzzerTestOneInput.
+                swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+            )
+        },
     swiftLanguageModes: [.v5]
 )

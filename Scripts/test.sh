@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The test command (README, .ci/run): system libraries, the Swift tests in release, then the
-# black-box tests of the built server with the official openai client, requests and curl, then
-# a bounded fuzzing run.
+# The test command (README, .ci/run): system libraries, the formatting check, the Swift tests in
+# release, then the black-box tests of the built server with the official openai client,
+# requests and curl, then a bounded fuzzing run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh
+# Every Swift file as swift-format (the toolchain's) writes it with .swift-format; fix with
+#   swift format format -i --recursive --parallel Package.swift Sources Tests Fuzz/Package.swift Fuzz/Sources
+swift format lint --strict --recursive --parallel Package.swift Sources Tests Fuzz/Package.swift Fuzz/Sources
 swift build -c release
 swift test -c release
 if ! .venv-tests/bin/python -c "import openai, anthropic, pytest, requests, jsonschema, rfc3339_validator" 2>/dev/null; then

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -105,9 +106,13 @@ public final class HTTPServer: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
         }
         if storage.ss_family == sa_family_t(AF_INET6) {
-            boundPort = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) } }
+            boundPort = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+            }
         } else {
-            boundPort = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) } }
+            boundPort = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+            }
         }
         return fd
     }
@@ -145,8 +150,10 @@ public final class HTTPServer: @unchecked Sendable {
                 // Every connection is being answered: 503 at once, from this thread, briefly.
                 handler.refused(status: 503, message: "too many open connections")
                 let response = handler.errorResponse(status: 503, message: "too many open connections")
-                ResponseWriter(socket: socket, limits: configuration.limits, keepAlive: false, http10: false, headOnly: false,
-                               headers: [("Retry-After", "1")]).send(response, close: true)
+                ResponseWriter(
+                    socket: socket, limits: configuration.limits, keepAlive: false, http10: false, headOnly: false,
+                    headers: [("Retry-After", "1")]
+                ).send(response, close: true)
                 closer.close(socket)
                 continue
             }
@@ -172,7 +179,8 @@ public final class HTTPServer: @unchecked Sendable {
         defer { lock.unlock() }
         if connections.count - evicted >= configuration.limits.maxConnections {
             let candidates = connections.values.filter { !$0.evicted && $0.phase != .handling }
-            guard let victim = candidates.min(by: { ($0.phase == .waiting ? 0 : 1, $0.since) < ($1.phase == .waiting ? 0 : 1, $1.since) }) else {
+            guard let victim = candidates.min(by: { ($0.phase == .waiting ? 0 : 1, $0.since) < ($1.phase == .waiting ? 0 : 1, $1.since) })
+            else {
                 return nil
             }
             victim.evicted = true
@@ -203,11 +211,14 @@ public final class HTTPServer: @unchecked Sendable {
             enter(.waiting, connection)
             let request: HTTPRequest
             do {
-                guard let next = try reader.next(idleTimeout: first ? limits.headerTimeout : limits.keepAliveTimeout,
-                                                 started: { enter(.receiving, connection) },
-                                                 sendContinue: {
-                    socket.write(ResponseWriter.interimContinue, timeout: limits.writeTimeout)
-                }) else { return }
+                guard
+                    let next = try reader.next(
+                        idleTimeout: first ? limits.headerTimeout : limits.keepAliveTimeout,
+                        started: { enter(.receiving, connection) },
+                        sendContinue: {
+                            socket.write(ResponseWriter.interimContinue, timeout: limits.writeTimeout)
+                        })
+                else { return }
                 request = next
             } catch let failure as RequestFailure {
                 if let status = failure.status {
@@ -224,9 +235,10 @@ public final class HTTPServer: @unchecked Sendable {
             lock.lock()
             let stillAccepting = accepting
             lock.unlock()
-            let writer = ResponseWriter(socket: socket, limits: limits, keepAlive: request.keepAlive && stillAccepting,
-                                        http10: request.version == "HTTP/1.0", headOnly: request.method == "HEAD",
-                                        headers: [("Server", "kimi-serve")])
+            let writer = ResponseWriter(
+                socket: socket, limits: limits, keepAlive: request.keepAlive && stillAccepting,
+                http10: request.version == "HTTP/1.0", headOnly: request.method == "HEAD",
+                headers: [("Server", "kimi-serve")])
             handler.handle(request, writer)
             if !writer.started {
                 writer.send(handler.errorResponse(status: 500, message: "the handler sent no response"), close: true)

@@ -66,8 +66,9 @@ struct RequestHeadParser {
         guard version == "HTTP/1.1" || version == "HTTP/1.0" else {
             let v = Array(parts[2])
             let wellFormed = v.count == 8 && v[..<5].elementsEqual("HTTP/".utf8) && isDigit(v[5]) && v[6] == 0x2E && isDigit(v[7])
-            throw RequestFailure(status: wellFormed ? 505 : 400,
-                                 message: wellFormed ? "unsupported version \(version)" : "malformed request line")
+            throw RequestFailure(
+                status: wellFormed ? 505 : 400,
+                message: wellFormed ? "unsupported version \(version)" : "malformed request line")
         }
         return HTTPRequest(method: method, target: try target(parts[1], method: method), version: version, headers: [], body: [])
     }
@@ -76,7 +77,10 @@ struct RequestHeadParser {
     /// (`http://host/path`, which servers must accept) reduced to its path; `*` for OPTIONS.
     static func target(_ bytes: ArraySlice<UInt8>, method: String) throws -> String {
         guard bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw RequestFailure(status: 400, message: "the request target \(String(decoding: bytes.prefix(200), as: UTF8.self)) holds a character that is not visible ASCII")
+            throw RequestFailure(
+                status: 400,
+                message:
+                    "the request target \(String(decoding: bytes.prefix(200), as: UTF8.self)) holds a character that is not visible ASCII")
         }
         let text = String(decoding: bytes, as: UTF8.self)
         if text.hasPrefix("/") { return text }
@@ -102,7 +106,8 @@ struct RequestHeadParser {
     /// the value visible characters, spaces and tabs only (no NUL, CR, LF or other controls).
     static func field(_ line: ArraySlice<UInt8>) throws -> (name: String, value: String) {
         guard let colon = line.firstIndex(of: 0x3A), colon != line.startIndex,
-              line[..<colon].allSatisfy(isTokenByte) else {
+            line[..<colon].allSatisfy(isTokenByte)
+        else {
             throw RequestFailure(status: 400, message: "malformed header field")
         }
         var value = line[(colon + 1)...]

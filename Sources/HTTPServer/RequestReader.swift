@@ -23,8 +23,10 @@ public struct RequestReader<Source: ByteSource> {
     /// The next request; nil when the connection closed or idled out between requests.
     /// `started` is called once its first byte is in; `sendContinue` when the client asked for
     /// `100 Continue` before its body.
-    public mutating func next(idleTimeout: Double, started: () -> Void = {},
-                              sendContinue: () -> Void = {}) throws -> HTTPRequest? {
+    public mutating func next(
+        idleTimeout: Double, started: () -> Void = {},
+        sendContinue: () -> Void = {}
+    ) throws -> HTTPRequest? {
         let idleDeadline = ProcessInfo.processInfo.systemUptime + idleTimeout
         while unread == 0 {
             guard case .data = source.read(into: &buffer, deadline: idleDeadline) else { return nil }
@@ -91,7 +93,8 @@ public struct RequestReader<Source: ByteSource> {
     private static func checkedHead(_ request: HTTPRequest) throws -> HTTPRequest {
         let hosts = request.headers.filter { $0.name.caseInsensitiveEquals("Host") }
         if request.version == "HTTP/1.1" && hosts.count != 1 {
-            throw RequestFailure(status: 400, message: hosts.isEmpty ? "an HTTP/1.1 request needs a Host header" : "more than one Host header")
+            throw RequestFailure(
+                status: 400, message: hosts.isEmpty ? "an HTTP/1.1 request needs a Host header" : "more than one Host header")
         }
         if let host = hosts.first?.value, !host.utf8.allSatisfy(isHostByte) {
             throw RequestFailure(status: 400, message: "invalid Host header")
@@ -131,7 +134,8 @@ public struct RequestReader<Source: ByteSource> {
         guard let codings = list("Transfer-Encoding")?.filter({ !$0.isEmpty }).map({ $0.lowercased() }) else {
             guard let lengths else { return .none }
             guard let first = lengths.first, lengths.allSatisfy({ $0 == first }), !first.isEmpty, first.utf8.count <= 18,
-                  first.utf8.allSatisfy(RequestHeadParser.isDigit), let length = Int(first) else {
+                first.utf8.allSatisfy(RequestHeadParser.isDigit), let length = Int(first)
+            else {
                 throw RequestFailure(status: 400, message: "invalid Content-Length")
             }
             return .length(length)
@@ -158,7 +162,8 @@ public struct RequestReader<Source: ByteSource> {
         init(limits: HTTPLimits) { self.limits = limits }
 
         var deadline: Double {
-            min(lastByte + limits.bodyIdleTimeout,
+            min(
+                lastByte + limits.bodyIdleTimeout,
                 start + limits.bodyGrace + Double(received) / limits.minBodyBytesPerSecond)
         }
 
@@ -217,8 +222,9 @@ public struct RequestReader<Source: ByteSource> {
         var progress = BodyProgress(limits: limits)
         var body: [UInt8] = []
         while true {
-            let size = try Self.chunkSize(try readLine(&progress, limit: 4096), room: limits.maxBodyBytes - body.count,
-                                          limit: limits.maxBodyBytes)
+            let size = try Self.chunkSize(
+                try readLine(&progress, limit: 4096), room: limits.maxBodyBytes - body.count,
+                limit: limits.maxBodyBytes)
             if size == 0 {
                 var trailerBytes = 0
                 var trailers = 0
@@ -250,7 +256,8 @@ public struct RequestReader<Source: ByteSource> {
         var rest = line[digits.endIndex...]
         while let first = rest.first, first == 0x20 || first == 0x09 { rest = rest.dropFirst() }
         guard !digits.isEmpty, rest.isEmpty || rest.first == 0x3B,
-              rest.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+            rest.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) })
+        else {
             throw RequestFailure(status: 400, message: "invalid chunk size")
         }
         var size = 0

@@ -18,8 +18,10 @@ public final class ResponseWriter: @unchecked Sendable {
     private weak var body: BodyStream?
     private var probed = false
 
-    init(socket: Socket, limits: HTTPLimits, keepAlive: Bool, http10: Bool, headOnly: Bool,
-         headers: [(name: String, value: String)]) {
+    init(
+        socket: Socket, limits: HTTPLimits, keepAlive: Bool, http10: Bool, headOnly: Bool,
+        headers: [(name: String, value: String)]
+    ) {
         self.socket = socket
         self.limits = limits
         self.keepAlive = keepAlive
@@ -83,8 +85,9 @@ public final class ResponseWriter: @unchecked Sendable {
         precondition(!started, "a response was already sent")
         started = true
         if http10 { closeAfter = true }
-        let ok = socket.write(Array(head(status, headers + (http10 ? [] : [("Transfer-Encoding", "chunked")])).utf8),
-                              timeout: limits.writeTimeout)
+        let ok = socket.write(
+            Array(head(status, headers + (http10 ? [] : [("Transfer-Encoding", "chunked")])).utf8),
+            timeout: limits.writeTimeout)
         let body = BodyStream(writer: self, open: ok && !headOnly)
         self.body = body
         return body
@@ -92,7 +95,8 @@ public final class ResponseWriter: @unchecked Sendable {
 
     /// Starts a `text/event-stream` response.
     public func startEventStream(status: Int = 200, headers: [(name: String, value: String)] = []) -> EventStream {
-        EventStream(body: startBody(status: status, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")] + headers))
+        EventStream(
+            body: startBody(status: status, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")] + headers))
     }
 
     fileprivate func writeBody(_ bytes: [UInt8]) -> Bool {

@@ -37,10 +37,14 @@ public struct APIError: Error, CustomStringConvertible, Equatable {
     }
 
     public var json: JSONValue {
-        .object(JSONObject(["error": .object(JSONObject([
-            "message": .string(message), "type": .string(type),
-            "param": param.map { .string($0) } ?? .null, "code": code.map { .string($0) } ?? .null,
-        ]))]))
+        .object(
+            JSONObject([
+                "error": .object(
+                    JSONObject([
+                        "message": .string(message), "type": .string(type),
+                        "param": param.map { .string($0) } ?? .null, "code": code.map { .string($0) } ?? .null,
+                    ]))
+            ]))
     }
 
     public var response: HTTPResponse {
@@ -63,8 +67,11 @@ public struct APIError: Error, CustomStringConvertible, Equatable {
 
     /// The error in Anthropic's shape, `{"type": "error", "error": {"type", "message"}}`.
     var anthropicJSON: JSONValue {
-        .object(JSONObject(["type": .string("error"),
-                            "error": .object(JSONObject(["type": .string(anthropicType), "message": .string(message)]))]))
+        .object(
+            JSONObject([
+                "type": .string("error"),
+                "error": .object(JSONObject(["type": .string(anthropicType), "message": .string(message)])),
+            ]))
     }
 
     var anthropicResponse: HTTPResponse {
@@ -74,9 +81,15 @@ public struct APIError: Error, CustomStringConvertible, Equatable {
     /// The error for a status the HTTP layer produced.
     public static func http(status: Int, message: String) -> APIError {
         switch status {
-        case 413: return APIError(status: 413, type: "invalid_request_error", message: "request body too large: \(message)", code: "request_too_large")
-        case 431: return APIError(status: 431, type: "invalid_request_error", message: "request header fields too large: \(message)", code: "headers_too_large")
-        case 408: return APIError(status: 408, type: "invalid_request_error", message: "request timeout: \(message)", code: "request_timeout")
+        case 413:
+            return APIError(
+                status: 413, type: "invalid_request_error", message: "request body too large: \(message)", code: "request_too_large")
+        case 431:
+            return APIError(
+                status: 431, type: "invalid_request_error", message: "request header fields too large: \(message)",
+                code: "headers_too_large")
+        case 408:
+            return APIError(status: 408, type: "invalid_request_error", message: "request timeout: \(message)", code: "request_timeout")
         case 503: return APIError(status: 503, type: "service_unavailable", message: message, code: "service_unavailable")
         case 500...: return APIError(status: status, type: "server_error", message: message)
         default: return APIError(status: status, type: "invalid_request_error", message: message)

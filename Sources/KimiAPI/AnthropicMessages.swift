@@ -21,12 +21,15 @@ extension KimiAPI {
         } catch let error as APIError {
             throw AnthropicRequest.anthropicTerms(error)
         }
-        let context = CompletionContext(id: "msg_" + Self.randomID(), created: Int(Date().timeIntervalSince1970),
-                                        model: try servedModel(request.model), request: request, start: start)
+        let context = CompletionContext(
+            id: "msg_" + Self.randomID(), created: Int(Date().timeIntervalSince1970),
+            model: try servedModel(request.model), request: request, start: start)
         record.id = context.id
         logPrompt(prepared, id: context.id)
         let handle = try submit(prepared.generation(0))
-        let outcome = anthropic.stream ? streamMessage(context, handle, promptTokens: prepared.promptTokens.count, writer)
+        let outcome =
+            anthropic.stream
+            ? streamMessage(context, handle, promptTokens: prepared.promptTokens.count, writer)
             : completeMessage(context, handle, writer)
         record.finish(with: outcome, start: start)
         logOutput(outcome, id: context.id)
@@ -51,8 +54,10 @@ extension KimiAPI {
     }
 
     static func anthropicUsage(_ u: Usage) -> JSONObject {
-        JSONObject(["input_tokens": JSONValue(u.promptTokens - u.cachedTokens), "output_tokens": JSONValue(u.completionTokens),
-                    "cache_read_input_tokens": JSONValue(u.cachedTokens), "cache_creation_input_tokens": JSONValue(0)])
+        JSONObject([
+            "input_tokens": JSONValue(u.promptTokens - u.cachedTokens), "output_tokens": JSONValue(u.completionTokens),
+            "cache_read_input_tokens": JSONValue(u.cachedTokens), "cache_creation_input_tokens": JSONValue(0),
+        ])
     }
 
     /// A tool_use block's `input`: the call's arguments, which guided tool calls make a JSON
@@ -63,9 +68,11 @@ extension KimiAPI {
     }
 
     func messageJSON(_ c: CompletionContext, content: [JSONValue], stop: (String, String?)?, usage: Usage) -> JSONObject {
-        JSONObject(["id": .string(c.id), "type": .string("message"), "role": .string("assistant"), "model": .string(c.model),
-                    "content": .array(content), "stop_reason": stop.map { .string($0.0) } ?? .null,
-                    "stop_sequence": stop?.1.map { .string($0) } ?? .null, "usage": .object(Self.anthropicUsage(usage))])
+        JSONObject([
+            "id": .string(c.id), "type": .string("message"), "role": .string("assistant"), "model": .string(c.model),
+            "content": .array(content), "stop_reason": stop.map { .string($0.0) } ?? .null,
+            "stop_sequence": stop?.1.map { .string($0) } ?? .null, "usage": .object(Self.anthropicUsage(usage)),
+        ])
     }
 
     // MARK: - Non-streaming
@@ -79,8 +86,10 @@ extension KimiAPI {
             if !text.isEmpty { content.append(.object(JSONObject(["type": .string("text"), "text": .string(text)]))) }
             content += calls.map { Self.toolUseBlock(id: $0.id, name: $0.name, arguments: $0.arguments) }
             let stop = Self.stopReason(reason, stopString: stopString, toolUse: !calls.isEmpty)
-            writer.send(HTTPResponse(status: 200, contentType: "application/json",
-                                     body: JSONWriter().string(.object(messageJSON(c, content: content, stop: stop, usage: usage)))))
+            writer.send(
+                HTTPResponse(
+                    status: 200, contentType: "application/json",
+                    body: JSONWriter().string(.object(messageJSON(c, content: content, stop: stop, usage: usage)))))
             outcome.usage = usage
             outcome.finish = stop.0
             outcome.text = output.text
@@ -137,26 +146,41 @@ extension KimiAPI {
                     if block?.text != true {
                         open(.object(JSONObject(["type": .string("text"), "text": .string("")])), text: true)
                     }
-                    send("content_block_delta", JSONObject(["index": JSONValue(block!.index),
-                                                            "delta": .object(JSONObject(["type": .string("text_delta"), "text": .string(text)]))]))
+                    send(
+                        "content_block_delta",
+                        JSONObject([
+                            "index": JSONValue(block!.index),
+                            "delta": .object(JSONObject(["type": .string("text_delta"), "text": .string(text)])),
+                        ]))
                 case let .callBegin(i, id, name):
                     guard Self.returnsCall(named: name, for: c.request), c.request.parallelToolCalls || returned.isEmpty else { continue }
-                    open(.object(JSONObject(["type": .string("tool_use"), "id": .string(id), "name": .string(name), "input": .object(JSONObject())])), text: false)
+                    open(
+                        .object(
+                            JSONObject([
+                                "type": .string("tool_use"), "id": .string(id), "name": .string(name), "input": .object(JSONObject()),
+                            ])), text: false)
                     returned[i] = block!.index
                 case let .arguments(i, fragment):
                     guard let at = returned[i] else { continue }
-                    send("content_block_delta", JSONObject(["index": JSONValue(at),
-                                                            "delta": .object(JSONObject(["type": .string("input_json_delta"), "partial_json": .string(fragment)]))]))
+                    send(
+                        "content_block_delta",
+                        JSONObject([
+                            "index": JSONValue(at),
+                            "delta": .object(JSONObject(["type": .string("input_json_delta"), "partial_json": .string(fragment)])),
+                        ]))
                 case let .callEnd(i, _):
                     if let at = returned[i], block?.index == at { close() }
                 }
             }
         }
         var lastCheck = -Double.infinity
-        while let event = nextEvent(handle, clientGone: { events.clientGone }, lastCheck: &lastCheck, idle: {
-            guard ProcessInfo.processInfo.systemUptime - lastWrite >= configuration.pingInterval else { return }
-            if started { send("ping", JSONObject()) } else { events.comment("ping"); lastWrite = ProcessInfo.processInfo.systemUptime }
-        }) {
+        while let event = nextEvent(
+            handle, clientGone: { events.clientGone }, lastCheck: &lastCheck,
+            idle: {
+                guard ProcessInfo.processInfo.systemUptime - lastWrite >= configuration.pingInterval else { return }
+                if started { send("ping", JSONObject()) } else { events.comment("ping"); lastWrite = ProcessInfo.processInfo.systemUptime }
+            })
+        {
             switch event {
             case let .started(cached):
                 start(cached: cached)
@@ -171,13 +195,22 @@ extension KimiAPI {
                 emit(parser.finish())
                 close()
                 let stop = Self.stopReason(reason, stopString: stopString, toolUse: !returned.isEmpty)
-                send("message_delta", JSONObject(["delta": .object(JSONObject(["stop_reason": .string(stop.0), "stop_sequence": stop.1.map { .string($0) } ?? .null])),
-                                                  "usage": .object(Self.anthropicUsage(usage))]))
+                send(
+                    "message_delta",
+                    JSONObject([
+                        "delta": .object(
+                            JSONObject(["stop_reason": .string(stop.0), "stop_sequence": stop.1.map { .string($0) } ?? .null])),
+                        "usage": .object(Self.anthropicUsage(usage)),
+                    ]))
                 send("message_stop", JSONObject())
                 outcome.usage = usage
                 outcome.finish = stop.0
             case let .failed(message):
-                send("error", JSONObject(["error": .object(JSONObject(["type": .string("api_error"), "message": .string("generation failed: \(message)")]))]))
+                send(
+                    "error",
+                    JSONObject([
+                        "error": .object(JSONObject(["type": .string("api_error"), "message": .string("generation failed: \(message)")]))
+                    ]))
                 outcome.finish = "error"
             }
         }

@@ -79,8 +79,11 @@ struct AnthropicRequest {
             case "any": chat["tool_choice"] = .string("required")
             case "none": chat["tool_choice"] = .string("none")
             case "tool":
-                guard let name = choice["name"]?.string else { throw APIError.invalid(path, "tool_choice.name: Field required for type 'tool'") }
-                chat["tool_choice"] = .object(JSONObject(["type": .string("function"), "function": .object(JSONObject(["name": .string(name)]))]))
+                guard let name = choice["name"]?.string else {
+                    throw APIError.invalid(path, "tool_choice.name: Field required for type 'tool'")
+                }
+                chat["tool_choice"] = .object(
+                    JSONObject(["type": .string("function"), "function": .object(JSONObject(["name": .string(name)]))]))
             default:
                 throw APIError.invalid(path, "tool_choice.type: must be 'auto', 'any', 'tool' or 'none'; got '\(type.prefix(32))'")
             }
@@ -91,7 +94,9 @@ struct AnthropicRequest {
         }
 
         if let t = o["temperature"], !t.isNull {
-            guard let d = t.double, (0...1).contains(d) else { throw APIError.invalid("temperature", "temperature: must be a number from 0 to 1") }
+            guard let d = t.double, (0...1).contains(d) else {
+                throw APIError.invalid("temperature", "temperature: must be a number from 0 to 1")
+            }
             chat["temperature"] = JSONValue(d * Self.temperatureScale)
         }
         if let p = o["top_p"], !p.isNull {
@@ -99,7 +104,9 @@ struct AnthropicRequest {
             chat["top_p"] = p
         }
         if let k = o["top_k"], !k.isNull {
-            guard case let .number(text) = k, let n = Int(text), n >= 0 else { throw APIError.invalid("top_k", "top_k: must be an integer of at least 0") }
+            guard case let .number(text) = k, let n = Int(text), n >= 0 else {
+                throw APIError.invalid("top_k", "top_k: must be an integer of at least 0")
+            }
             chat["top_k"] = JSONValue(n)
         }
         if let stops = o["stop_sequences"], !stops.isNull {
@@ -107,7 +114,8 @@ struct AnthropicRequest {
                 throw APIError.invalid("stop_sequences", "stop_sequences: must be an array of non-empty strings")
             }
             guard list.count <= Self.maxStopSequences else {
-                throw APIError.invalid("stop_sequences", "stop_sequences: at most \(Self.maxStopSequences) are supported; got \(list.count)")
+                throw APIError.invalid(
+                    "stop_sequences", "stop_sequences: at most \(Self.maxStopSequences) are supported; got \(list.count)")
             }
             if !list.isEmpty { chat["stop"] = stops }
         }
@@ -115,15 +123,23 @@ struct AnthropicRequest {
             guard config.object != nil else { throw APIError.invalid("output_config", "output_config: must be an object") }
             if let format = config["format"], !format.isNull {
                 guard format["type"]?.string == "json_schema", let schema = format["schema"], schema.object != nil else {
-                    throw APIError.invalid("output_config.format", "output_config.format: must be {\"type\": \"json_schema\", \"schema\": {…}}")
+                    throw APIError.invalid(
+                        "output_config.format", "output_config.format: must be {\"type\": \"json_schema\", \"schema\": {…}}")
                 }
-                chat["response_format"] = .object(JSONObject(["type": .string("json_schema"), "json_schema": .object(JSONObject([
-                    "name": .string("output"), "schema": schema, "strict": .bool(true),
-                ]))]))
+                chat["response_format"] = .object(
+                    JSONObject([
+                        "type": .string("json_schema"),
+                        "json_schema": .object(
+                            JSONObject([
+                                "name": .string("output"), "schema": schema, "strict": .bool(true),
+                            ])),
+                    ]))
             }
         }
         if let m = o["metadata"], !m.isNull, m.object == nil { throw APIError.invalid("metadata", "metadata: must be an object") }
-        if let t = o["thinking"], !t.isNull, t["type"]?.string == nil { throw APIError.invalid("thinking", "thinking: must be an object with a 'type'") }
+        if let t = o["thinking"], !t.isNull, t["type"]?.string == nil {
+            throw APIError.invalid("thinking", "thinking: must be an object with a 'type'")
+        }
         if let s = o["stream"], !s.isNull {
             guard let b = s.bool else { throw APIError.invalid("stream", "stream: must be true or false") }
             stream = b
@@ -147,7 +163,9 @@ struct AnthropicRequest {
 
     /// The 400 for a block the model cannot read, if `block` is one.
     static func refusal(_ block: JSONValue, path: String) throws -> APIError? {
-        guard let type = block["type"]?.string, ["image", "document", "search_result", "container_upload"].contains(type) else { return nil }
+        guard let type = block["type"]?.string, ["image", "document", "search_result", "container_upload"].contains(type) else {
+            return nil
+        }
         return APIError.unsupported("\(path).type", "\(path): Kimi K2 Instruct reads text only; '\(type)' blocks are not supported")
     }
 
@@ -159,7 +177,9 @@ struct AnthropicRequest {
         }
         guard let content = turn["content"] else { throw APIError.invalid("\(path).content", "\(path).content: Field required") }
         if let s = content.string { return [.object(JSONObject(["role": .string(role), "content": .string(s)]))] }
-        guard let blocks = content.array else { throw APIError.invalid("\(path).content", "\(path).content: must be a string or an array of blocks") }
+        guard let blocks = content.array else {
+            throw APIError.invalid("\(path).content", "\(path).content: must be a string or an array of blocks")
+        }
         var texts: [String] = []
         var results: [JSONValue] = []
         var calls: [JSONValue] = []
@@ -171,18 +191,30 @@ struct AnthropicRequest {
                 guard let text = block["text"]?.string else { throw APIError.invalid("\(bp).text", "\(bp).text: must be a string") }
                 texts.append(text)
             case ("user", "tool_result"?):
-                guard let id = block["tool_use_id"]?.string else { throw APIError.invalid("\(bp).tool_use_id", "\(bp).tool_use_id: Field required") }
+                guard let id = block["tool_use_id"]?.string else {
+                    throw APIError.invalid("\(bp).tool_use_id", "\(bp).tool_use_id: Field required")
+                }
                 let body = try block["content"].map { $0.isNull ? "" : try Self.text($0, path: "\(bp).content") } ?? ""
-                if let e = block["is_error"], !e.isNull, e.bool == nil { throw APIError.invalid("\(bp).is_error", "\(bp).is_error: must be true or false") }
+                if let e = block["is_error"], !e.isNull, e.bool == nil {
+                    throw APIError.invalid("\(bp).is_error", "\(bp).is_error: must be true or false")
+                }
                 results.append(.object(JSONObject(["role": .string("tool"), "tool_call_id": .string(id), "content": .string(body)])))
             case ("assistant", "tool_use"?):
                 guard let id = block["id"]?.string, let name = block["name"]?.string else {
                     throw APIError.invalid(bp, "\(bp): a tool_use block needs 'id' and 'name'")
                 }
-                guard let input = block["input"], input.object != nil else { throw APIError.invalid("\(bp).input", "\(bp).input: must be an object") }
-                calls.append(.object(JSONObject(["id": .string(id), "type": .string("function"), "function": .object(JSONObject([
-                    "name": .string(name), "arguments": .string(JSONWriter().string(input)),
-                ]))])))
+                guard let input = block["input"], input.object != nil else {
+                    throw APIError.invalid("\(bp).input", "\(bp).input: must be an object")
+                }
+                calls.append(
+                    .object(
+                        JSONObject([
+                            "id": .string(id), "type": .string("function"),
+                            "function": .object(
+                                JSONObject([
+                                    "name": .string(name), "arguments": .string(JSONWriter().string(input)),
+                                ])),
+                        ])))
             case ("assistant", "thinking"?), ("assistant", "redacted_thinking"?):
                 continue
             case let (_, type):
@@ -191,7 +223,9 @@ struct AnthropicRequest {
         }
         if role == "user" {
             // Tool results answer the previous turn's calls, so they come first.
-            return results + (texts.isEmpty ? [] : [.object(JSONObject(["role": .string("user"), "content": .string(texts.joined(separator: "\n\n"))]))])
+            return results
+                + (texts.isEmpty
+                    ? [] : [.object(JSONObject(["role": .string("user"), "content": .string(texts.joined(separator: "\n\n"))]))])
         }
         var message = JSONObject(["role": .string("assistant"), "content": .string(texts.joined())])
         if !calls.isEmpty { message["tool_calls"] = .array(calls) }
@@ -202,7 +236,9 @@ struct AnthropicRequest {
     static func tool(_ tool: JSONValue, path: String) throws -> JSONValue {
         guard tool.object != nil else { throw APIError.invalid(path, "\(path): must be an object") }
         if let type = tool["type"]?.string, type != "custom" {
-            throw APIError.unsupported("\(path).type", "\(path).type: server tools ('\(type.prefix(40))') are not supported; declare a custom tool with an input_schema")
+            throw APIError.unsupported(
+                "\(path).type",
+                "\(path).type: server tools ('\(type.prefix(40))') are not supported; declare a custom tool with an input_schema")
         }
         guard let name = tool["name"]?.string, ChatCompletionRequest.isValidToolName(name) else {
             throw APIError.invalid("\(path).name", "\(path).name: must be 1 to 64 characters of a-z, A-Z, 0-9, _, - and .")
@@ -222,8 +258,10 @@ struct AnthropicRequest {
     /// Anthropic's terms where the translation renamed it.
     static func anthropicTerms(_ error: APIError) -> APIError {
         var e = error
-        for (chat, anthropic) in [(".function.parameters", ".input_schema"), (".function.name", ".name"),
-                                  ("response_format.json_schema.schema", "output_config.format.schema")] {
+        for (chat, anthropic) in [
+            (".function.parameters", ".input_schema"), (".function.name", ".name"),
+            ("response_format.json_schema.schema", "output_config.format.schema"),
+        ] {
             e.message = e.message.replacingOccurrences(of: chat, with: anthropic)
             e.param = e.param?.replacingOccurrences(of: chat, with: anthropic)
         }

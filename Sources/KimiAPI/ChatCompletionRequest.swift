@@ -87,7 +87,9 @@ public struct ChatCompletionRequest {
             guard let v = o[key], !v.isNull else { return fallback }
             guard let d = v.double, d.isFinite else { throw APIError.invalid(key, "'\(key)' must be a number") }
             guard range.contains(d) else {
-                throw APIError.invalid(key, "'\(key)' must be between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound)); got \(Self.format(d))")
+                throw APIError.invalid(
+                    key,
+                    "'\(key)' must be between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound)); got \(Self.format(d))")
             }
             return d
         }
@@ -126,7 +128,8 @@ public struct ChatCompletionRequest {
         continuesFinalMessage = try marked || bool("continue_final_message", default: false)
         if continuesFinalMessage {
             guard last["role"]?.string == "assistant" else {
-                throw APIError.invalid(path, "continuing the final message needs it to be the assistant's ('\(path).role' is '\(last["role"]?.string ?? "")')")
+                throw APIError.invalid(
+                    path, "continuing the final message needs it to be the assistant's ('\(path).role' is '\(last["role"]?.string ?? "")')")
             }
             if let calls = last["tool_calls"], !calls.isNull {
                 throw APIError.unsupported("\(path).tool_calls", "a partial assistant message continues text; it cannot hold tool_calls")
@@ -149,7 +152,8 @@ public struct ChatCompletionRequest {
                     throw APIError.invalid("\(path).function", "'\(path).function' must be an object")
                 }
                 guard let name = function["name"]?.string, Self.isValidToolName(name) else {
-                    throw APIError.invalid("\(path).function.name", "'\(path).function.name' must be 1 to 64 characters of a-z, A-Z, 0-9, _, - and .")
+                    throw APIError.invalid(
+                        "\(path).function.name", "'\(path).function.name' must be 1 to 64 characters of a-z, A-Z, 0-9, _, - and .")
                 }
                 if let d = function["description"], !d.isNull, d.string == nil {
                     throw APIError.invalid("\(path).function.description", "'\(path).function.description' must be a string")
@@ -177,18 +181,24 @@ public struct ChatCompletionRequest {
             guard !toolNames.isEmpty else { throw APIError.invalid("tool_choice", "'tool_choice' is \"auto\" but no 'tools' are given") }
             toolChoice = .auto
         case .string("required")?:
-            guard !toolNames.isEmpty else { throw APIError.invalid("tool_choice", "'tool_choice' is \"required\" but no 'tools' are given") }
+            guard !toolNames.isEmpty else {
+                throw APIError.invalid("tool_choice", "'tool_choice' is \"required\" but no 'tools' are given")
+            }
             toolChoice = .required
         case let .object(choice)?:
             guard choice["type"]?.string == "function", let name = choice["function"]?["name"]?.string else {
-                throw APIError.invalid("tool_choice", "'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": …}}")
+                throw APIError.invalid(
+                    "tool_choice",
+                    "'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": …}}")
             }
             guard toolNames.contains(name) else {
                 throw APIError.invalid("tool_choice", "'tool_choice' names the function '\(name)', which is not in 'tools'")
             }
             toolChoice = .function(name)
         default:
-            throw APIError.invalid("tool_choice", "'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": …}}")
+            throw APIError.invalid(
+                "tool_choice",
+                "'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": …}}")
         }
         parallelToolCalls = try bool("parallel_tool_calls", default: true)
 
@@ -236,7 +246,8 @@ public struct ChatCompletionRequest {
             guard entries.count <= 1024 else { throw APIError.invalid("logit_bias", "'logit_bias' may hold at most 1024 entries") }
             for (key, value) in entries {
                 guard let id = Int(key), id >= 0, id < vocabSize else {
-                    throw APIError.invalid("logit_bias", "'logit_bias' key '\(key.prefix(32))' is not a token id of this model (0 to \(vocabSize - 1))")
+                    throw APIError.invalid(
+                        "logit_bias", "'logit_bias' key '\(key.prefix(32))' is not a token id of this model (0 to \(vocabSize - 1))")
                 }
                 guard let bias = value.double, bias.isFinite, (-100...100).contains(bias) else {
                     throw APIError.invalid("logit_bias", "'logit_bias' values must be numbers from -100 to 100")
@@ -269,18 +280,26 @@ public struct ChatCompletionRequest {
             case "json_object": responseFormat = .jsonObject
             case "json_schema":
                 guard let spec = format["json_schema"], spec.object != nil else {
-                    throw APIError.invalid("response_format.json_schema", "'response_format.json_schema' must be an object with 'name' and 'schema'")
+                    throw APIError.invalid(
+                        "response_format.json_schema", "'response_format.json_schema' must be an object with 'name' and 'schema'")
                 }
                 guard let name = spec["name"]?.string, (1...64).contains(name.utf8.count),
-                      name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F || $0 == 0x2D }) else {
-                    throw APIError.invalid("response_format.json_schema.name", "'response_format.json_schema.name' must be 1 to 64 characters of a-z, A-Z, 0-9, _ and -")
+                    name.utf8.allSatisfy({
+                        ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F || $0 == 0x2D
+                    })
+                else {
+                    throw APIError.invalid(
+                        "response_format.json_schema.name",
+                        "'response_format.json_schema.name' must be 1 to 64 characters of a-z, A-Z, 0-9, _ and -")
                 }
                 let schema = spec["schema"].flatMap { $0.isNull ? nil : $0 }
                 if let schema, schema.object == nil && schema.bool == nil {
-                    throw APIError.invalid("response_format.json_schema.schema", "'response_format.json_schema.schema' must be a JSON Schema object")
+                    throw APIError.invalid(
+                        "response_format.json_schema.schema", "'response_format.json_schema.schema' must be a JSON Schema object")
                 }
                 if let s = spec["strict"], !s.isNull, s.bool == nil {
-                    throw APIError.invalid("response_format.json_schema.strict", "'response_format.json_schema.strict' must be true or false")
+                    throw APIError.invalid(
+                        "response_format.json_schema.strict", "'response_format.json_schema.strict' must be true or false")
                 }
                 responseFormat = .jsonSchema(schema, strict: spec["strict"]?.bool ?? false)
             default:
@@ -289,7 +308,8 @@ public struct ChatCompletionRequest {
         }
 
         if continuesFinalMessage && responseFormat != .text {
-            throw APIError.unsupported("response_format", "'response_format' cannot constrain the continuation of a partial assistant message")
+            throw APIError.unsupported(
+                "response_format", "'response_format' cannot constrain the continuation of a partial assistant message")
         }
         stream = try bool("stream", default: false)
         includeUsage = false
@@ -297,14 +317,18 @@ public struct ChatCompletionRequest {
             guard stream else { throw APIError.invalid("stream_options", "'stream_options' is only allowed with 'stream': true") }
             guard options.object != nil else { throw APIError.invalid("stream_options", "'stream_options' must be an object") }
             if let u = options["include_usage"], !u.isNull {
-                guard let b = u.bool else { throw APIError.invalid("stream_options.include_usage", "'stream_options.include_usage' must be true or false") }
+                guard let b = u.bool else {
+                    throw APIError.invalid("stream_options.include_usage", "'stream_options.include_usage' must be true or false")
+                }
                 includeUsage = b
             }
         }
         ignoreEOS = try bool("ignore_eos", default: false)
         // Output the model cannot make: refused rather than silently ignored.
         if let m = o["modalities"], !m.isNull {
-            guard let list = m.array, list.allSatisfy({ $0.string != nil }) else { throw APIError.invalid("modalities", "'modalities' must be an array of strings") }
+            guard let list = m.array, list.allSatisfy({ $0.string != nil }) else {
+                throw APIError.invalid("modalities", "'modalities' must be an array of strings")
+            }
             if list.contains(where: { $0.string != "text" }) {
                 throw APIError.unsupported("modalities", "Kimi K2 Instruct writes text only; 'modalities' may only hold \"text\"")
             }
@@ -317,7 +341,9 @@ public struct ChatCompletionRequest {
             serviceTier = t
         }
         if o["functions"] != nil || o["function_call"] != nil {
-            throw APIError.unsupported(o["functions"] != nil ? "functions" : "function_call", "the deprecated 'functions' / 'function_call' are not supported; use 'tools'")
+            throw APIError.unsupported(
+                o["functions"] != nil ? "functions" : "function_call",
+                "the deprecated 'functions' / 'function_call' are not supported; use 'tools'")
         }
     }
 
@@ -327,14 +353,17 @@ public struct ChatCompletionRequest {
 
     /// Kimi's ids are `functions.NAME:IDX`; names may contain dots as well as OpenAI's set.
     static func isValidToolName(_ name: String) -> Bool {
-        (1...64).contains(name.utf8.count) && name.utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D || c == 0x2E
-        }
+        (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D || c == 0x2E
+            }
     }
 
     /// OpenAI's message shapes; the model reads text only.
     static func validateMessages(_ value: JSONValue?) throws -> [JSONValue] {
-        guard let value, !value.isNull else { throw APIError.invalid("messages", "'messages' is required", code: "missing_required_parameter") }
+        guard let value, !value.isNull else {
+            throw APIError.invalid("messages", "'messages' is required", code: "missing_required_parameter")
+        }
         guard let list = value.array else { throw APIError.invalid("messages", "'messages' must be an array") }
         guard !list.isEmpty else { throw APIError.invalid("messages", "'messages' must not be empty") }
         for (i, message) in list.enumerated() {
@@ -353,11 +382,17 @@ public struct ChatCompletionRequest {
                 let calls = message["tool_calls"].flatMap { $0.isNull ? nil : $0 }
                 try validateContent(message["content"], path: "\(path).content", required: calls == nil)
                 if let calls {
-                    guard let list = calls.array else { throw APIError.invalid("\(path).tool_calls", "'\(path).tool_calls' must be an array") }
+                    guard let list = calls.array else {
+                        throw APIError.invalid("\(path).tool_calls", "'\(path).tool_calls' must be an array")
+                    }
                     for (j, call) in list.enumerated() {
                         let cp = "\(path).tool_calls[\(j)]"
-                        guard call.object != nil, call["id"]?.string != nil else { throw APIError.invalid("\(cp).id", "'\(cp).id' must be a string") }
-                        guard call["type"]?.string ?? "function" == "function" else { throw APIError.invalid("\(cp).type", "'\(cp).type' must be \"function\"") }
+                        guard call.object != nil, call["id"]?.string != nil else {
+                            throw APIError.invalid("\(cp).id", "'\(cp).id' must be a string")
+                        }
+                        guard call["type"]?.string ?? "function" == "function" else {
+                            throw APIError.invalid("\(cp).type", "'\(cp).type' must be \"function\"")
+                        }
                         guard call["function"]?["name"]?.string != nil else {
                             throw APIError.invalid("\(cp).function.name", "'\(cp).function.name' must be a string")
                         }
@@ -374,7 +409,8 @@ public struct ChatCompletionRequest {
             case "function":
                 throw APIError.unsupported("\(path).role", "the deprecated 'function' role is not supported; use 'tool'")
             default:
-                throw APIError.invalid("\(path).role", "'\(path).role' must be one of system, developer, user, assistant, tool; got '\(role.prefix(32))'")
+                throw APIError.invalid(
+                    "\(path).role", "'\(path).role' must be one of system, developer, user, assistant, tool; got '\(role.prefix(32))'")
             }
         }
         return list
@@ -391,15 +427,17 @@ public struct ChatCompletionRequest {
         return messages.map { message in
             guard var m = message.object else { return message }
             if m["role"]?.string == "assistant", let calls = m["tool_calls"]?.array {
-                m["tool_calls"] = .array(calls.map { call in
-                    defer { index += 1 }
-                    guard var c = call.object, let id = c["id"]?.string, let name = c["function"]?["name"]?.string,
-                          !isKimiCallID(id, name: name) else { return call }
-                    let kimi = "functions.\(name):\(index)"
-                    renamed[id] = kimi
-                    c["id"] = .string(kimi)
-                    return .object(c)
-                })
+                m["tool_calls"] = .array(
+                    calls.map { call in
+                        defer { index += 1 }
+                        guard var c = call.object, let id = c["id"]?.string, let name = c["function"]?["name"]?.string,
+                            !isKimiCallID(id, name: name)
+                        else { return call }
+                        let kimi = "functions.\(name):\(index)"
+                        renamed[id] = kimi
+                        c["id"] = .string(kimi)
+                        return .object(c)
+                    })
             } else if m["role"]?.string == "tool", let id = m["tool_call_id"]?.string, let kimi = renamed[id] {
                 m["tool_call_id"] = .string(kimi)
             }
@@ -430,7 +468,8 @@ public struct ChatCompletionRequest {
                 case "text":
                     guard part["text"]?.string != nil else { throw APIError.invalid("\(pp).text", "'\(pp).text' must be a string") }
                 case "image_url", "input_audio", "file", "image":
-                    throw APIError.unsupported("\(pp).type", "Kimi K2 Instruct reads text only; content parts of type '\(type)' are not supported")
+                    throw APIError.unsupported(
+                        "\(pp).type", "Kimi K2 Instruct reads text only; content parts of type '\(type)' are not supported")
                 default:
                     throw APIError.invalid("\(pp).type", "'\(pp).type' must be \"text\"; got '\(type.prefix(32))'")
                 }

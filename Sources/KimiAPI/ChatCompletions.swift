@@ -12,8 +12,9 @@ extension KimiAPI {
         let request = try ChatCompletionRequest(json: try jsonBody(http), vocabSize: tokenizer.vocabSize)
         let modelName = try servedModel(request.model)
         let prepared = try prepare(request)
-        let context = CompletionContext(id: "chatcmpl-" + Self.randomID(), created: Int(Date().timeIntervalSince1970),
-                                        model: modelName, request: request, start: start)
+        let context = CompletionContext(
+            id: "chatcmpl-" + Self.randomID(), created: Int(Date().timeIntervalSince1970),
+            model: modelName, request: request, start: start)
         record.id = context.id
         logPrompt(prepared, id: context.id)
         // Every choice is submitted now, so that they decode together as one batch sharing the
@@ -29,8 +30,9 @@ extension KimiAPI {
     /// The body of a JSON request.
     func jsonBody(_ http: HTTPRequest) throws -> JSONValue {
         if let type = http.header("Content-Type"), !type.lowercased().hasPrefix("application/json") {
-            throw APIError(status: 415, type: "invalid_request_error",
-                           message: "Content-Type must be application/json; got \(type.prefix(100))", code: "unsupported_media_type")
+            throw APIError(
+                status: 415, type: "invalid_request_error",
+                message: "Content-Type must be application/json; got \(type.prefix(100))", code: "unsupported_media_type")
         }
         do { return try JSONParser.parse(http.body) } catch {
             throw APIError.invalid("", "the request body is not valid JSON: \(error)", code: "invalid_json")
@@ -55,8 +57,9 @@ extension KimiAPI {
     /// length: every wire format's requests go through here.
     func prepare(_ request: ChatCompletionRequest) throws -> Prepared {
         // With tool_choice "none" the tools stay in the prompt; the grammar keeps the section shut.
-        let prompt = ChatTemplate.render(messages: request.messages, tools: request.tools, addGenerationPrompt: !request.continuesFinalMessage,
-                                         continuingFinalMessage: request.continuesFinalMessage)
+        let prompt = ChatTemplate.render(
+            messages: request.messages, tools: request.tools, addGenerationPrompt: !request.continuesFinalMessage,
+            continuingFinalMessage: request.continuesFinalMessage)
         let grammar = try grammar(for: request)
         // tool_choice "required" or a named function: the answer begins inside a tool call.
         let promptTokens = tokenizer.encode(prompt: prompt) + tokenizer.encode(pieces: request.forcedPrefix)
@@ -66,20 +69,25 @@ extension KimiAPI {
         let maxTokens = request.maxTokens ?? room
         guard maxTokens <= room, maxTokens >= 1 else {
             let requested = maxTokens > room ? "\(Decimal(promptTokens.count) + Decimal(maxTokens))" : "\(promptTokens.count + 1)"
-            throw APIError(status: 400, type: "invalid_request_error",
-                           message: "This model's maximum context length is \(limit) tokens. However, you requested \(requested) tokens (\(promptTokens.count) in the messages, \(max(maxTokens, 1)) in the completion). Please reduce the length of the messages or completion.",
-                           param: "messages", code: "context_length_exceeded")
+            throw APIError(
+                status: 400, type: "invalid_request_error",
+                message:
+                    "This model's maximum context length is \(limit) tokens. However, you requested \(requested) tokens (\(promptTokens.count) in the messages, \(max(maxTokens, 1)) in the completion). Please reduce the length of the messages or completion.",
+                param: "messages", code: "context_length_exceeded")
         }
         let sampling = request.sampling
         let seed = request.seed ?? UInt64.random(in: 0...UInt64.max)
         let stopTokens = self.stopTokens
-        return Prepared(prompt: prompt, promptTokens: promptTokens, generation: { choice in
-            var s = sampling
-            s.seed = seed &+ UInt64(choice)
-            return GenerationRequest(prompt: promptTokens, sampling: s, maxTokens: maxTokens, stopTokens: stopTokens,
-                                     stopStrings: request.stop, logprobs: request.logprobs, ignoreStopTokens: request.ignoreEOS,
-                                     grammar: grammar)
-        })
+        return Prepared(
+            prompt: prompt, promptTokens: promptTokens,
+            generation: { choice in
+                var s = sampling
+                s.seed = seed &+ UInt64(choice)
+                return GenerationRequest(
+                    prompt: promptTokens, sampling: s, maxTokens: maxTokens, stopTokens: stopTokens,
+                    stopStrings: request.stop, logprobs: request.logprobs, ignoreStopTokens: request.ignoreEOS,
+                    grammar: grammar)
+            })
     }
 
     func logPrompt(_ prepared: Prepared, id: String) {
@@ -116,14 +124,16 @@ extension KimiAPI {
         do {
             return try engine.submit(generation)
         } catch Engine.SubmitError.queueFull(let queued) {
-            var error = APIError(status: 429, type: "rate_limit_error",
-                                 message: "the server is busy: \(queued) requests are already waiting; retry shortly", code: "queue_full")
+            var error = APIError(
+                status: 429, type: "rate_limit_error",
+                message: "the server is busy: \(queued) requests are already waiting; retry shortly", code: "queue_full")
             error.headers = [("Retry-After", "1")]
             throw error
         } catch Engine.SubmitError.tooLarge(let needed, let budget) {
-            throw APIError(status: 400, type: "invalid_request_error",
-                           message: "the prompt plus max_tokens need \(needed) tokens of KV cache; this server's budget holds \(budget)",
-                           param: "max_tokens", code: "context_length_exceeded")
+            throw APIError(
+                status: 400, type: "invalid_request_error",
+                message: "the prompt plus max_tokens need \(needed) tokens of KV cache; this server's budget holds \(budget)",
+                param: "max_tokens", code: "context_length_exceeded")
         } catch {
             var error = APIError(status: 503, type: "service_unavailable", message: "the server is shutting down", code: "shutting_down")
             error.headers = [("Retry-After", "5")]
@@ -159,8 +169,10 @@ extension KimiAPI {
     /// sequence is dropped within a few engine steps). `idle` is called on every wait without
     /// an event (for keep-alives).
     /// `lastCheck`: uptime of the last poll, kept by the caller across events.
-    func nextEvent(_ handle: GenerationHandle, clientGone: () -> Bool, lastCheck: inout Double,
-                   idle: () -> Void = {}) -> GenerationEvent? {
+    func nextEvent(
+        _ handle: GenerationHandle, clientGone: () -> Bool, lastCheck: inout Double,
+        idle: () -> Void = {}
+    ) -> GenerationEvent? {
         while true {
             let now = ProcessInfo.processInfo.systemUptime
             var gone = false
@@ -225,11 +237,13 @@ extension KimiAPI {
             outcome.finish = "error"
             return outcome
         }
-        body.append(#"{"id":\#(json.string(.string(c.id))),"object":"chat.completion","created":\#(c.created),"#
-                    + #""model":\#(json.string(.string(c.model))),"system_fingerprint":"kimi-serve","#
-                    + #""service_tier":\#(json.string(.string(c.request.serviceTier))),"choices":["#)
+        body.append(
+            #"{"id":\#(json.string(.string(c.id))),"object":"chat.completion","created":\#(c.created),"#
+                + #""model":\#(json.string(.string(c.model))),"system_fingerprint":"kimi-serve","#
+                + #""service_tier":\#(json.string(.string(c.request.serviceTier))),"choices":["#)
         for (index, handle) in handles.enumerated() {
-            body.append((index == 0 ? "" : ",") + #"{"index":\#(index),"logprobs":"# + (c.request.logprobs == nil ? "null" : #"{"content":["#))
+            body.append(
+                (index == 0 ? "" : ",") + #"{"index":\#(index),"logprobs":"# + (c.request.logprobs == nil ? "null" : #"{"content":["#))
             var output: [OutputPiece] = []
             var entries = 0
             var finish: FinishReason?
@@ -266,8 +280,9 @@ extension KimiAPI {
             let reason = Self.finishReason(finish, toolCalls: !calls.isEmpty)
             outcome.finish = reason
             outcome.text = output.text
-            body.append((c.request.logprobs == nil ? "" : #"],"refusal":null}"#)
-                        + #","message":\#(json.string(.object(message))),"finish_reason":"\#(reason)"}"#)
+            body.append(
+                (c.request.logprobs == nil ? "" : #"],"refusal":null}"#)
+                    + #","message":\#(json.string(.object(message))),"finish_reason":"\#(reason)"}"#)
         }
         body.append(#"],"usage":\#(json.string(usageJSON(usage)))}"#)
         body.finish()
@@ -302,18 +317,25 @@ extension KimiAPI {
 
     /// A tool call as Chat Completions writes it: {"id", "type": "function", "function": {"name", "arguments"}}.
     public static func toolCallJSON(_ call: ToolCall) -> JSONValue {
-        .object(JSONObject(["id": .string(call.id), "type": .string("function"),
-                            "function": .object(JSONObject(["name": .string(call.name), "arguments": .string(call.arguments)]))]))
+        .object(
+            JSONObject([
+                "id": .string(call.id), "type": .string("function"),
+                "function": .object(JSONObject(["name": .string(call.name), "arguments": .string(call.arguments)])),
+            ]))
     }
 
     func usageJSON(_ u: Usage) -> JSONValue {
-        .object(JSONObject([
-            "prompt_tokens": JSONValue(u.promptTokens), "completion_tokens": JSONValue(u.completionTokens),
-            "total_tokens": JSONValue(u.totalTokens),
-            "prompt_tokens_details": .object(JSONObject(["cached_tokens": JSONValue(u.cachedTokens)])),
-            "completion_tokens_details": .object(JSONObject(["reasoning_tokens": JSONValue(0), "accepted_prediction_tokens": JSONValue(0),
-                                                             "rejected_prediction_tokens": JSONValue(0)])),
-        ]))
+        .object(
+            JSONObject([
+                "prompt_tokens": JSONValue(u.promptTokens), "completion_tokens": JSONValue(u.completionTokens),
+                "total_tokens": JSONValue(u.totalTokens),
+                "prompt_tokens_details": .object(JSONObject(["cached_tokens": JSONValue(u.cachedTokens)])),
+                "completion_tokens_details": .object(
+                    JSONObject([
+                        "reasoning_tokens": JSONValue(0), "accepted_prediction_tokens": JSONValue(0),
+                        "rejected_prediction_tokens": JSONValue(0),
+                    ])),
+            ]))
     }
 
     func logprobsJSON(_ entries: [TokenLogprob]) -> JSONValue {
@@ -324,8 +346,10 @@ extension KimiAPI {
     func logprobJSON(_ entry: TokenLogprob) -> JSONValue {
         func token(_ id: Int, _ logprob: Float) -> JSONObject {
             let bytes = Array(tokenizer.bytes(of: id) ?? [])
-            return JSONObject(["token": .string(String(decoding: bytes, as: UTF8.self)), "logprob": JSONValue(Double(logprob)),
-                               "bytes": .array(bytes.map { JSONValue(Int($0)) })])
+            return JSONObject([
+                "token": .string(String(decoding: bytes, as: UTF8.self)), "logprob": JSONValue(Double(logprob)),
+                "bytes": .array(bytes.map { JSONValue(Int($0)) }),
+            ])
         }
         var o = token(entry.token, entry.logprob)
         o["top_logprobs"] = .array(entry.top.map { .object(token($0.token, $0.logprob)) })
@@ -339,16 +363,21 @@ extension KimiAPI {
         var streamed: [OutputPiece] = []
         let events = writer.startEventStream()
         func chunk(_ choices: [JSONValue], usage: JSONValue? = nil) {
-            var o = JSONObject(["id": .string(c.id), "object": .string("chat.completion.chunk"), "created": JSONValue(c.created),
-                                "model": .string(c.model), "system_fingerprint": .string("kimi-serve"),
-                                "service_tier": .string(c.request.serviceTier), "choices": .array(choices)])
+            var o = JSONObject([
+                "id": .string(c.id), "object": .string("chat.completion.chunk"), "created": JSONValue(c.created),
+                "model": .string(c.model), "system_fingerprint": .string("kimi-serve"),
+                "service_tier": .string(c.request.serviceTier), "choices": .array(choices),
+            ])
             if c.request.includeUsage { o["usage"] = usage ?? .null }
             events.send(data: JSONWriter().string(.object(o)))
         }
         func choice(_ index: Int, delta: JSONObject, logprobs: [TokenLogprob] = [], finish: String? = nil) -> JSONValue {
-            .object(JSONObject(["index": JSONValue(index), "delta": .object(delta),
-                                "logprobs": c.request.logprobs == nil || logprobs.isEmpty ? .null : logprobsJSON(logprobs),
-                                "finish_reason": finish.map { .string($0) } ?? .null]))
+            .object(
+                JSONObject([
+                    "index": JSONValue(index), "delta": .object(delta),
+                    "logprobs": c.request.logprobs == nil || logprobs.isEmpty ? .null : logprobsJSON(logprobs),
+                    "finish_reason": finish.map { .string($0) } ?? .null,
+                ]))
         }
         var usage = Usage(promptTokens: 0, completionTokens: 0, cachedTokens: 0)
         var lastWrite = ProcessInfo.processInfo.systemUptime
@@ -365,10 +394,14 @@ extension KimiAPI {
                         chunk([choice(index, delta: JSONObject(["content": .string(text)]), logprobs: pendingLogprobs)])
                         pendingLogprobs.removeAll()
                     case let .callBegin(i, id, name):
-                        guard Self.returnsCall(named: name, for: c.request), c.request.parallelToolCalls || returned.isEmpty else { continue }
+                        guard Self.returnsCall(named: name, for: c.request), c.request.parallelToolCalls || returned.isEmpty else {
+                            continue
+                        }
                         returned[i] = returned.count
-                        let call = JSONObject(["index": JSONValue(returned[i]!), "id": .string(id), "type": .string("function"),
-                                               "function": .object(JSONObject(["name": .string(name), "arguments": .string("")]))])
+                        let call = JSONObject([
+                            "index": JSONValue(returned[i]!), "id": .string(id), "type": .string("function"),
+                            "function": .object(JSONObject(["name": .string(name), "arguments": .string("")])),
+                        ])
                         chunk([choice(index, delta: JSONObject(["tool_calls": .array([.object(call)])]))])
                     case let .arguments(i, fragment):
                         guard let at = returned[i] else { continue }
@@ -383,12 +416,15 @@ extension KimiAPI {
             emit(parser.feed(c.request.forcedPrefix))
             var finish: FinishReason?
             var lastCheck = -Double.infinity
-            loop: while let event = nextEvent(handle, clientGone: { events.clientGone }, lastCheck: &lastCheck, idle: {
-                if ProcessInfo.processInfo.systemUptime - lastWrite >= configuration.pingInterval {
-                    events.comment("ping")
-                    lastWrite = ProcessInfo.processInfo.systemUptime
-                }
-            }) {
+            loop: while let event = nextEvent(
+                handle, clientGone: { events.clientGone }, lastCheck: &lastCheck,
+                idle: {
+                    if ProcessInfo.processInfo.systemUptime - lastWrite >= configuration.pingInterval {
+                        events.comment("ping")
+                        lastWrite = ProcessInfo.processInfo.systemUptime
+                    }
+                })
+            {
                 switch event {
                 case .started: break
                 case let .output(pieces, lps):

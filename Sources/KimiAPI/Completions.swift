@@ -28,11 +28,15 @@ extension KimiAPI {
 
     func completionsRequest(_ body: JSONValue) throws -> CompletionsRequest {
         guard let o = body.object else { throw APIError.invalid("", "the request body must be a JSON object", code: "invalid_json") }
-        if let s = o["suffix"], !s.isNull { throw APIError.unsupported("suffix", "'suffix' is not supported: Kimi K2 has no fill-in-the-middle mode") }
+        if let s = o["suffix"], !s.isNull {
+            throw APIError.unsupported("suffix", "'suffix' is not supported: Kimi K2 has no fill-in-the-middle mode")
+        }
         // The sampling fields are read as the chat endpoint reads them, from a chat body holding them.
         var chatBody = JSONObject()
-        for key in ["model", "max_tokens", "temperature", "top_p", "top_k", "n", "stop", "seed", "presence_penalty",
-                    "frequency_penalty", "repetition_penalty", "min_p", "min_tokens", "logit_bias", "stream", "stream_options"] {
+        for key in [
+            "model", "max_tokens", "temperature", "top_p", "top_k", "n", "stop", "seed", "presence_penalty",
+            "frequency_penalty", "repetition_penalty", "min_p", "min_tokens", "logit_bias", "stream", "stream_options",
+        ] {
             if let v = o[key] { chatBody[key] = v }
         }
         chatBody["messages"] = .array([.object(JSONObject(["role": .string("user"), "content": .string("")]))])
@@ -40,7 +44,8 @@ extension KimiAPI {
         func ids(_ list: [JSONValue], _ path: String) throws -> [Int] {
             try list.enumerated().map { i, v in
                 guard let id = v.int, id >= 0, id < tokenizer.vocabSize else {
-                    throw APIError.invalid("\(path)[\(i)]", "'\(path)[\(i)]' must be a token id of this model (0 to \(tokenizer.vocabSize - 1))")
+                    throw APIError.invalid(
+                        "\(path)[\(i)]", "'\(path)[\(i)]' must be a token id of this model (0 to \(tokenizer.vocabSize - 1))")
                 }
                 return id
             }
@@ -64,7 +69,9 @@ extension KimiAPI {
         if prompts.contains(where: \.isEmpty) { throw APIError.invalid("prompt", "a prompt must not be empty") }
         var logprobs: Int?
         if let l = o["logprobs"], !l.isNull {
-            guard let k = l.int, (0...5).contains(k) else { throw APIError.invalid("logprobs", "'logprobs' must be an integer from 0 to 5") }
+            guard let k = l.int, (0...5).contains(k) else {
+                throw APIError.invalid("logprobs", "'logprobs' must be an integer from 0 to 5")
+            }
             logprobs = k
         }
         var echo = false
@@ -72,8 +79,9 @@ extension KimiAPI {
             guard let b = e.bool else { throw APIError.invalid("echo", "'echo' must be true or false") }
             echo = b
         }
-        return CompletionsRequest(model: chat.model, prompts: prompts, maxTokens: chat.maxTokens ?? 16, sampling: chat.sampling, seed: chat.seed,
-                                  n: chat.n, stop: chat.stop, logprobs: logprobs, echo: echo, stream: chat.stream, includeUsage: chat.includeUsage)
+        return CompletionsRequest(
+            model: chat.model, prompts: prompts, maxTokens: chat.maxTokens ?? 16, sampling: chat.sampling, seed: chat.seed,
+            n: chat.n, stop: chat.stop, logprobs: logprobs, echo: echo, stream: chat.stream, includeUsage: chat.includeUsage)
     }
 
     func completions(_ http: HTTPRequest, _ writer: ResponseWriter, record: inout RequestRecord) throws {
@@ -81,24 +89,29 @@ extension KimiAPI {
         let request = try completionsRequest(try jsonBody(http))
         let model = try servedModel(request.model)
         for prompt in request.prompts where request.maxTokens > configuration.maxModelLen - prompt.count {
-            throw APIError(status: 400, type: "invalid_request_error",
-                           message: "This model's maximum context length is \(configuration.maxModelLen) tokens. However, you requested \(Decimal(prompt.count) + Decimal(request.maxTokens)) tokens (\(prompt.count) in your prompt; \(request.maxTokens) for the completion). Please reduce your prompt; or completion length.",
-                           param: "prompt", code: "context_length_exceeded")
+            throw APIError(
+                status: 400, type: "invalid_request_error",
+                message:
+                    "This model's maximum context length is \(configuration.maxModelLen) tokens. However, you requested \(Decimal(prompt.count) + Decimal(request.maxTokens)) tokens (\(prompt.count) in your prompt; \(request.maxTokens) for the completion). Please reduce your prompt; or completion length.",
+                param: "prompt", code: "context_length_exceeded")
         }
         let seed = request.seed ?? UInt64.random(in: 0...UInt64.max)
         // Choice k is prompt k / n's choice k % n.
         let generations = request.prompts.flatMap { prompt in (0..<request.n).map { _ in prompt } }.enumerated().map { k, prompt in
             var s = request.sampling
             s.seed = seed &+ UInt64(k % request.n)
-            return GenerationRequest(prompt: prompt, sampling: s, maxTokens: request.maxTokens, stopTokens: stopTokens,
-                                     stopStrings: request.stop, logprobs: request.logprobs, grammar: nil)
+            return GenerationRequest(
+                prompt: prompt, sampling: s, maxTokens: request.maxTokens, stopTokens: stopTokens,
+                stopStrings: request.stop, logprobs: request.logprobs, grammar: nil)
         }
         let id = "cmpl-" + Self.randomID()
         record.id = id
         // All choices run at once, as one batch sharing each prompt's cache.
         let handles = try submitAll(generations)
         defer { handles.forEach { $0.cancel() } }
-        let outcome = request.stream ? streamCompletions(request, id: id, model: model, handles, writer)
+        let outcome =
+            request.stream
+            ? streamCompletions(request, id: id, model: model, handles, writer)
             : completeCompletions(request, id: id, model: model, handles, writer)
         record.finish(with: outcome, start: start)
     }
@@ -123,12 +136,17 @@ extension KimiAPI {
             offsets.append(JSONValue(at))
             at += text.utf8.count
         }
-        return .object(JSONObject(["tokens": .array(tokens), "token_logprobs": .array(values), "top_logprobs": .array(tops),
-                                   "text_offset": .array(offsets)]))
+        return .object(
+            JSONObject([
+                "tokens": .array(tokens), "token_logprobs": .array(values), "top_logprobs": .array(tops),
+                "text_offset": .array(offsets),
+            ]))
     }
 
-    func completeCompletions(_ request: CompletionsRequest, id: String, model: String, _ handles: [GenerationHandle],
-                             _ writer: ResponseWriter) -> Outcome {
+    func completeCompletions(
+        _ request: CompletionsRequest, id: String, model: String, _ handles: [GenerationHandle],
+        _ writer: ResponseWriter
+    ) -> Outcome {
         var outcome = Outcome()
         var usage = Usage(promptTokens: 0, completionTokens: 0, cachedTokens: 0)
         var choices: [JSONValue] = []
@@ -159,32 +177,45 @@ extension KimiAPI {
             guard let finish, finish != .cancelled else { return outcome }
             let reason = Self.finishReason(finish, toolCalls: false)
             outcome.finish = reason
-            choices.append(.object(JSONObject(["text": .string(text), "index": JSONValue(k),
-                                               "logprobs": request.logprobs == nil ? .null : legacyLogprobs(entries, offset: echoed),
-                                               "finish_reason": .string(reason)])))
+            choices.append(
+                .object(
+                    JSONObject([
+                        "text": .string(text), "index": JSONValue(k),
+                        "logprobs": request.logprobs == nil ? .null : legacyLogprobs(entries, offset: echoed),
+                        "finish_reason": .string(reason),
+                    ])))
         }
-        let body = JSONObject(["id": .string(id), "object": .string("text_completion"), "created": JSONValue(Int(Date().timeIntervalSince1970)),
-                               "model": .string(model), "system_fingerprint": .string("kimi-serve"), "choices": .array(choices),
-                               "usage": usageJSON(usage)])
+        let body = JSONObject([
+            "id": .string(id), "object": .string("text_completion"), "created": JSONValue(Int(Date().timeIntervalSince1970)),
+            "model": .string(model), "system_fingerprint": .string("kimi-serve"), "choices": .array(choices),
+            "usage": usageJSON(usage),
+        ])
         writer.send(HTTPResponse(status: 200, contentType: "application/json", body: JSONWriter().string(.object(body))))
         outcome.usage = usage
         return outcome
     }
 
-    func streamCompletions(_ request: CompletionsRequest, id: String, model: String, _ handles: [GenerationHandle],
-                           _ writer: ResponseWriter) -> Outcome {
+    func streamCompletions(
+        _ request: CompletionsRequest, id: String, model: String, _ handles: [GenerationHandle],
+        _ writer: ResponseWriter
+    ) -> Outcome {
         var outcome = Outcome()
         let events = writer.startEventStream()
         let created = Int(Date().timeIntervalSince1970)
         func chunk(_ choices: [JSONValue], usage: JSONValue? = nil) {
-            var o = JSONObject(["id": .string(id), "object": .string("text_completion"), "created": JSONValue(created),
-                                "model": .string(model), "system_fingerprint": .string("kimi-serve"), "choices": .array(choices)])
+            var o = JSONObject([
+                "id": .string(id), "object": .string("text_completion"), "created": JSONValue(created),
+                "model": .string(model), "system_fingerprint": .string("kimi-serve"), "choices": .array(choices),
+            ])
             if request.includeUsage { o["usage"] = usage ?? .null }
             events.send(data: JSONWriter().string(.object(o)))
         }
         func choice(_ k: Int, _ text: String, logprobs: JSONValue = .null, finish: String? = nil) -> JSONValue {
-            .object(JSONObject(["text": .string(text), "index": JSONValue(k), "logprobs": logprobs,
-                                "finish_reason": finish.map { .string($0) } ?? .null]))
+            .object(
+                JSONObject([
+                    "text": .string(text), "index": JSONValue(k), "logprobs": logprobs,
+                    "finish_reason": finish.map { .string($0) } ?? .null,
+                ]))
         }
         var usage = Usage(promptTokens: 0, completionTokens: 0, cachedTokens: 0)
         // Choices stream one after another; all of them run in the engine at once.

@@ -1,10 +1,10 @@
 import Foundation
-import KimiConstraints
 import HTTPServer
+import KimiConstraints
 import KimiJSON
-import Logging
 import KimiServing
 import KimiTokenizer
+import Logging
 
 /// The OpenAI-compatible API: routes, authentication, CORS (off unless origins are configured),
 /// and the JSON of every answer.
@@ -102,11 +102,19 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
             let asked = request.header("Access-Control-Request-Headers").flatMap { h -> String? in
                 h.utf8.count <= 2048 && h.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? h : nil
             }
-            writer.send(HTTPResponse(status: 204, headers: [("Allow", "GET, HEAD, POST, OPTIONS")] + (allowed ? [
-                ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-                ("Access-Control-Allow-Headers", asked ?? "Authorization, Content-Type, X-Api-Key, OpenAI-Organization, OpenAI-Project"),
-                ("Access-Control-Max-Age", "86400"),
-            ] : [])))
+            writer.send(
+                HTTPResponse(
+                    status: 204,
+                    headers: [("Allow", "GET, HEAD, POST, OPTIONS")]
+                        + (allowed
+                            ? [
+                                ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+                                (
+                                    "Access-Control-Allow-Headers",
+                                    asked ?? "Authorization, Content-Type, X-Api-Key, OpenAI-Organization, OpenAI-Project"
+                                ),
+                                ("Access-Control-Max-Age", "86400"),
+                            ] : [])))
             return
         }
         do {
@@ -137,8 +145,10 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
 
     func log(_ request: HTTPRequest, _ r: RequestRecord, seconds: Double) {
         engine.metrics?.recordRequest(status: r.status)
-        var metadata: Logger.Metadata = ["method": "\(request.method)", "route": "\(request.path.prefix(100))",
-                                         "status": "\(r.status)", "duration_ms": "\(Int(seconds * 1000))"]
+        var metadata: Logger.Metadata = [
+            "method": "\(request.method)", "route": "\(request.path.prefix(100))",
+            "status": "\(r.status)", "duration_ms": "\(Int(seconds * 1000))",
+        ]
         if !r.id.isEmpty { metadata["id"] = "\(r.id)" }
         metadata["request_id"] = "\(r.requestID)"
         if let u = r.usage {
@@ -159,13 +169,18 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
     }
 
     static func route(method: String, path: String) throws -> Route {
-        let routes: [(String, String, Route)] = [("GET", "/health", .health), ("GET", "/metrics", .metrics), ("GET", "/models", .models),
-                                                ("POST", "/chat/completions", .chatCompletions), ("POST", "/messages", .messages),
-                                                ("POST", "/messages/count_tokens", .countTokens), ("POST", "/completions", .completions), ("POST", "/responses", .responses), ("POST", "/tokenize", .tokenize),
-                                                ("POST", "/detokenize", .detokenize), ("POST", "/tokenizers/estimate-token-count", .estimateTokenCount)]
+        let routes: [(String, String, Route)] = [
+            ("GET", "/health", .health), ("GET", "/metrics", .metrics), ("GET", "/models", .models),
+            ("POST", "/chat/completions", .chatCompletions), ("POST", "/messages", .messages),
+            ("POST", "/messages/count_tokens", .countTokens), ("POST", "/completions", .completions), ("POST", "/responses", .responses),
+            ("POST", "/tokenize", .tokenize),
+            ("POST", "/detokenize", .detokenize), ("POST", "/tokenizers/estimate-token-count", .estimateTokenCount),
+        ]
         if let match = routes.first(where: { $0.1 == path }) {
             guard method == match.0 || (method == "HEAD" && match.0 == "GET") else {
-                var error = APIError(status: 405, type: "invalid_request_error", message: "\(method) is not allowed on \(path); use \(match.0)", code: "method_not_allowed")
+                var error = APIError(
+                    status: 405, type: "invalid_request_error", message: "\(method) is not allowed on \(path); use \(match.0)",
+                    code: "method_not_allowed")
                 error.headers = [("Allow", match.0)]
                 throw error
             }
@@ -173,7 +188,9 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         }
         if path.hasPrefix("/models/"), path.count > "/models/".count {
             guard method == "GET" else {
-                var error = APIError(status: 405, type: "invalid_request_error", message: "\(method) is not allowed on \(path); use GET", code: "method_not_allowed")
+                var error = APIError(
+                    status: 405, type: "invalid_request_error", message: "\(method) is not allowed on \(path); use GET",
+                    code: "method_not_allowed")
                 error.headers = [("Allow", "GET")]
                 throw error
             }
@@ -205,9 +222,10 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
             for key in configuration.apiKeys where Self.constantTimeEquals(presented, key) { matched = true }
         }
         guard matched else {
-            var error = APIError(status: 401, type: "authentication_error",
-                                 message: presented == nil ? "missing API key: send Authorization: Bearer <key>" : "invalid API key",
-                                 code: "invalid_api_key")
+            var error = APIError(
+                status: 401, type: "authentication_error",
+                message: presented == nil ? "missing API key: send Authorization: Bearer <key>" : "invalid API key",
+                code: "invalid_api_key")
             error.headers = [("WWW-Authenticate", presented == nil ? "Bearer" : #"Bearer error="invalid_token""#)]  // RFC 6750 §3
             throw error
         }
@@ -233,26 +251,33 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
         if engine.isAlive(tolerance: configuration.healthTolerance) {
             writer.send(HTTPResponse(status: 200, contentType: "application/json", body: #"{"status":"ok"}"#))
         } else {
-            writer.send(APIError(status: 503, type: "service_unavailable", message: "the engine is not running", code: "engine_unavailable").response)
+            writer.send(
+                APIError(status: 503, type: "service_unavailable", message: "the engine is not running", code: "engine_unavailable")
+                    .response)
         }
     }
 
     /// Prometheus text exposition of the engine's and the API's metrics.
     func metrics(_ writer: ResponseWriter) {
         guard let metrics = engine.metrics else {
-            writer.send(APIError(status: 404, type: "invalid_request_error", message: "metrics are not enabled", code: "not_found").response)
+            writer.send(
+                APIError(status: 404, type: "invalid_request_error", message: "metrics are not enabled", code: "not_found").response)
             return
         }
         let s = engine.snapshot
         metrics.queued.set(Double(s.queued))
         metrics.running.set(Double(s.running))
-        writer.send(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.render()))
+        writer.send(
+            HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.render()))
     }
 
     func models(_ writer: ResponseWriter, id: String?) {
         func card(_ name: String) -> JSONValue {
-            .object(JSONObject(["id": .string(name), "object": .string("model"), "created": JSONValue(created),
-                                "owned_by": .string("kimi-serve"), "max_model_len": JSONValue(configuration.maxModelLen)]))
+            .object(
+                JSONObject([
+                    "id": .string(name), "object": .string("model"), "created": JSONValue(created),
+                    "owned_by": .string("kimi-serve"), "max_model_len": JSONValue(configuration.maxModelLen),
+                ]))
         }
         let body: JSONValue
         if let id {
@@ -268,8 +293,10 @@ public final class KimiAPI: HTTPHandler, @unchecked Sendable {
     }
 
     func modelNotFound(_ name: String) -> APIError {
-        APIError(status: 404, type: "invalid_request_error",
-                 message: "the model '\(name.prefix(200))' does not exist; this server serves \(configuration.servedModelNames.map { "'\($0)'" }.joined(separator: ", "))",
-                 param: "model", code: "model_not_found")
+        APIError(
+            status: 404, type: "invalid_request_error",
+            message:
+                "the model '\(name.prefix(200))' does not exist; this server serves \(configuration.servedModelNames.map { "'\($0)'" }.joined(separator: ", "))",
+            param: "model", code: "model_not_found")
     }
 }

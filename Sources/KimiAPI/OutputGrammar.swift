@@ -13,7 +13,8 @@ extension KimiAPI {
         case .jsonObject: content = .json(.anyObject)
         case let .jsonSchema(schema, strict):
             do {
-                content = .json(try schema.map { try schemas.compiled($0, strict: strict) } ?? schemas.compiled(.bool(true), strict: strict))
+                content = .json(
+                    try schema.map { try schemas.compiled($0, strict: strict) } ?? schemas.compiled(.bool(true), strict: strict))
             } catch let error as SchemaError {
                 throw Self.schemaError(error, param: "response_format.json_schema.schema")
             }
@@ -47,12 +48,14 @@ extension KimiAPI {
         // Free text with no tools, or unguided tools that may be called: nothing to constrain
         // (unguided, only tool_choice "none" is, by keeping the section shut).
         if case .text = content, functions.isEmpty || (!guided && request.toolChoice != .none) { return nil }
-        return Grammar(content: content, calls: calls, functions: functions, parallel: request.parallelToolCalls,
-                       firstIndex: request.earlierCalls)
+        return Grammar(
+            content: content, calls: calls, functions: functions, parallel: request.parallelToolCalls,
+            firstIndex: request.earlierCalls)
     }
 
     static func schemaError(_ error: SchemaError, param: String) -> APIError {
-        APIError(status: 400, type: "invalid_request_error", message: "\(param): \(error)", param: param,
-                 code: error.keyword == nil ? "invalid_schema" : "unsupported_schema")
+        APIError(
+            status: 400, type: "invalid_request_error", message: "\(param): \(error)", param: param,
+            code: error.keyword == nil ? "invalid_schema" : "unsupported_schema")
     }
 }

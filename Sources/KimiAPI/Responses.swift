@@ -16,12 +16,14 @@ extension KimiAPI {
         let responses = try ResponsesRequest(json: try jsonBody(http))
         let request = try ChatCompletionRequest(json: responses.chat, vocabSize: tokenizer.vocabSize)
         let prepared = try prepare(request)
-        let context = CompletionContext(id: "resp_" + Self.randomID(), created: Int(Date().timeIntervalSince1970),
-                                        model: try servedModel(request.model), request: request, start: start)
+        let context = CompletionContext(
+            id: "resp_" + Self.randomID(), created: Int(Date().timeIntervalSince1970),
+            model: try servedModel(request.model), request: request, start: start)
         record.id = context.id
         logPrompt(prepared, id: context.id)
         let handle = try submit(prepared.generation(0))
-        let outcome = responses.stream ? streamResponse(context, responses, handle, writer) : completeResponse(context, responses, handle, writer)
+        let outcome =
+            responses.stream ? streamResponse(context, responses, handle, writer) : completeResponse(context, responses, handle, writer)
         record.finish(with: outcome, start: start)
         logOutput(outcome, id: context.id)
     }
@@ -30,9 +32,13 @@ extension KimiAPI {
     func responseJSON(_ c: CompletionContext, _ r: ResponsesRequest, status: String, output: [JSONValue], usage: Usage?) -> JSONObject {
         var tools: [JSONValue] = []
         for (i, name) in c.request.toolNames.enumerated() {
-            tools.append(.object(JSONObject(["type": .string("function"), "name": .string(name),
-                                             "parameters": c.request.toolSchemas[i].parameters ?? .null,
-                                             "strict": .bool(c.request.toolSchemas[i].strict)])))
+            tools.append(
+                .object(
+                    JSONObject([
+                        "type": .string("function"), "name": .string(name),
+                        "parameters": c.request.toolSchemas[i].parameters ?? .null,
+                        "strict": .bool(c.request.toolSchemas[i].strict),
+                    ])))
         }
         let choice: JSONValue
         switch c.request.toolChoice {
@@ -43,23 +49,34 @@ extension KimiAPI {
         }
         return JSONObject([
             "id": .string(c.id), "object": .string("response"), "created_at": JSONValue(c.created), "status": .string(status),
-            "error": .null, "incomplete_details": status == "incomplete" ? .object(JSONObject(["reason": .string("max_output_tokens")])) : .null,
-            "instructions": r.instructions, "max_output_tokens": c.request.maxTokens.map { JSONValue($0) } ?? .null, "model": .string(c.model),
+            "error": .null,
+            "incomplete_details": status == "incomplete" ? .object(JSONObject(["reason": .string("max_output_tokens")])) : .null,
+            "instructions": r.instructions, "max_output_tokens": c.request.maxTokens.map { JSONValue($0) } ?? .null,
+            "model": .string(c.model),
             "output": .array(output), "parallel_tool_calls": .bool(c.request.parallelToolCalls), "previous_response_id": .null,
-            "store": .bool(false), "temperature": JSONValue(Double(c.request.temperature)), "text": .object(JSONObject(["format": r.textFormat])),
+            "store": .bool(false), "temperature": JSONValue(Double(c.request.temperature)),
+            "text": .object(JSONObject(["format": r.textFormat])),
             "tool_choice": choice, "tools": .array(tools), "top_p": JSONValue(Double(c.request.topP)), "truncation": .string("disabled"),
             "metadata": r.metadata,
-            "usage": usage.map { u in .object(JSONObject([
-                "input_tokens": JSONValue(u.promptTokens), "input_tokens_details": .object(JSONObject(["cached_tokens": JSONValue(u.cachedTokens)])),
-                "output_tokens": JSONValue(u.completionTokens), "output_tokens_details": .object(JSONObject(["reasoning_tokens": JSONValue(0)])),
-                "total_tokens": JSONValue(u.totalTokens),
-            ])) } ?? .null,
+            "usage": usage.map { u in
+                .object(
+                    JSONObject([
+                        "input_tokens": JSONValue(u.promptTokens),
+                        "input_tokens_details": .object(JSONObject(["cached_tokens": JSONValue(u.cachedTokens)])),
+                        "output_tokens": JSONValue(u.completionTokens),
+                        "output_tokens_details": .object(JSONObject(["reasoning_tokens": JSONValue(0)])),
+                        "total_tokens": JSONValue(u.totalTokens),
+                    ]))
+            } ?? .null,
         ])
     }
 
     static func messageItem(id: String, text: String, status: String) -> JSONValue {
-        .object(JSONObject(["type": .string("message"), "id": .string(id), "status": .string(status), "role": .string("assistant"),
-                            "content": .array(status == "in_progress" ? [] : [outputText(text)])]))
+        .object(
+            JSONObject([
+                "type": .string("message"), "id": .string(id), "status": .string(status), "role": .string("assistant"),
+                "content": .array(status == "in_progress" ? [] : [outputText(text)]),
+            ]))
     }
 
     static func outputText(_ text: String) -> JSONValue {
@@ -67,8 +84,11 @@ extension KimiAPI {
     }
 
     static func functionCallItem(id: String, callID: String, name: String, arguments: String, status: String) -> JSONValue {
-        .object(JSONObject(["type": .string("function_call"), "id": .string(id), "call_id": .string(callID), "name": .string(name),
-                            "arguments": .string(arguments), "status": .string(status)]))
+        .object(
+            JSONObject([
+                "type": .string("function_call"), "id": .string(id), "call_id": .string(callID), "name": .string(name),
+                "arguments": .string(arguments), "status": .string(status),
+            ]))
     }
 
     // MARK: - Non-streaming
@@ -80,10 +100,15 @@ extension KimiAPI {
             let (text, calls) = Self.answer(output, for: c.request, finish: reason)
             var items: [JSONValue] = []
             if !text.isEmpty { items.append(Self.messageItem(id: "msg_" + Self.randomID(), text: text, status: "completed")) }
-            items += calls.map { Self.functionCallItem(id: "fc_" + Self.randomID(), callID: $0.id, name: $0.name, arguments: $0.arguments, status: "completed") }
+            items += calls.map {
+                Self.functionCallItem(
+                    id: "fc_" + Self.randomID(), callID: $0.id, name: $0.name, arguments: $0.arguments, status: "completed")
+            }
             let status = reason == .length ? "incomplete" : "completed"
-            writer.send(HTTPResponse(status: 200, contentType: "application/json",
-                                     body: JSONWriter().string(.object(responseJSON(c, r, status: status, output: items, usage: usage)))))
+            writer.send(
+                HTTPResponse(
+                    status: 200, contentType: "application/json",
+                    body: JSONWriter().string(.object(responseJSON(c, r, status: status, output: items, usage: usage)))))
             outcome.usage = usage
             outcome.finish = Self.finishReason(reason, toolCalls: !calls.isEmpty)
             outcome.text = output.text
@@ -124,7 +149,9 @@ extension KimiAPI {
             let done: JSONValue
             if let callID = item.callID {
                 done = Self.functionCallItem(id: item.id, callID: callID, name: item.name, arguments: item.text, status: "completed")
-                send("response.function_call_arguments.done", JSONObject(["item_id": .string(item.id), "output_index": index, "arguments": .string(item.text)]))
+                send(
+                    "response.function_call_arguments.done",
+                    JSONObject(["item_id": .string(item.id), "output_index": index, "arguments": .string(item.text)]))
             } else {
                 done = Self.messageItem(id: item.id, text: item.text, status: "completed")
                 let where_ = JSONObject(["item_id": .string(item.id), "output_index": index, "content_index": JSONValue(0)])
@@ -145,27 +172,47 @@ extension KimiAPI {
                         close()
                         let id = "msg_" + Self.randomID()
                         open = (id, nil, "", "")
-                        send("response.output_item.added", JSONObject(["output_index": JSONValue(items.count),
-                                                                       "item": Self.messageItem(id: id, text: "", status: "in_progress")]))
-                        send("response.content_part.added", JSONObject(["item_id": .string(id), "output_index": JSONValue(items.count),
-                                                                        "content_index": JSONValue(0), "part": Self.outputText("")]))
+                        send(
+                            "response.output_item.added",
+                            JSONObject([
+                                "output_index": JSONValue(items.count),
+                                "item": Self.messageItem(id: id, text: "", status: "in_progress"),
+                            ]))
+                        send(
+                            "response.content_part.added",
+                            JSONObject([
+                                "item_id": .string(id), "output_index": JSONValue(items.count),
+                                "content_index": JSONValue(0), "part": Self.outputText(""),
+                            ]))
                     }
                     open!.text += text
-                    send("response.output_text.delta", JSONObject(["item_id": .string(open!.id), "output_index": JSONValue(items.count),
-                                                                   "content_index": JSONValue(0), "delta": .string(text)]))
+                    send(
+                        "response.output_text.delta",
+                        JSONObject([
+                            "item_id": .string(open!.id), "output_index": JSONValue(items.count),
+                            "content_index": JSONValue(0), "delta": .string(text),
+                        ]))
                 case let .callBegin(i, callID, name):
                     guard Self.returnsCall(named: name, for: c.request), c.request.parallelToolCalls || returned.isEmpty else { continue }
                     close()
                     returned.insert(i)
                     let id = "fc_" + Self.randomID()
                     open = (id, callID, name, "")
-                    send("response.output_item.added", JSONObject(["output_index": JSONValue(items.count),
-                                                                   "item": Self.functionCallItem(id: id, callID: callID, name: name, arguments: "", status: "in_progress")]))
+                    send(
+                        "response.output_item.added",
+                        JSONObject([
+                            "output_index": JSONValue(items.count),
+                            "item": Self.functionCallItem(id: id, callID: callID, name: name, arguments: "", status: "in_progress"),
+                        ]))
                 case let .arguments(i, fragment):
                     guard returned.contains(i), open?.callID != nil else { continue }
                     open!.text += fragment
-                    send("response.function_call_arguments.delta", JSONObject(["item_id": .string(open!.id), "output_index": JSONValue(items.count),
-                                                                               "delta": .string(fragment)]))
+                    send(
+                        "response.function_call_arguments.delta",
+                        JSONObject([
+                            "item_id": .string(open!.id), "output_index": JSONValue(items.count),
+                            "delta": .string(fragment),
+                        ]))
                 case let .callEnd(i, _):
                     if returned.contains(i), open?.callID != nil { close() }
                 }
@@ -173,12 +220,15 @@ extension KimiAPI {
         }
         emit(parser.feed(c.request.forcedPrefix))
         var lastCheck = -Double.infinity
-        while let event = nextEvent(handle, clientGone: { events.clientGone }, lastCheck: &lastCheck, idle: {
-            if ProcessInfo.processInfo.systemUptime - lastWrite >= configuration.pingInterval {
-                events.comment("ping")
-                lastWrite = ProcessInfo.processInfo.systemUptime
-            }
-        }) {
+        while let event = nextEvent(
+            handle, clientGone: { events.clientGone }, lastCheck: &lastCheck,
+            idle: {
+                if ProcessInfo.processInfo.systemUptime - lastWrite >= configuration.pingInterval {
+                    events.comment("ping")
+                    lastWrite = ProcessInfo.processInfo.systemUptime
+                }
+            })
+        {
             switch event {
             case .started: break
             case let .output(pieces, _):
@@ -190,12 +240,15 @@ extension KimiAPI {
                 emit(parser.finish())
                 close()
                 let status = reason == .length ? "incomplete" : "completed"
-                send(status == "completed" ? "response.completed" : "response.incomplete",
-                     JSONObject(["response": .object(responseJSON(c, r, status: status, output: items, usage: usage))]))
+                send(
+                    status == "completed" ? "response.completed" : "response.incomplete",
+                    JSONObject(["response": .object(responseJSON(c, r, status: status, output: items, usage: usage))]))
                 outcome.usage = usage
                 outcome.finish = Self.finishReason(reason, toolCalls: !returned.isEmpty)
             case let .failed(message):
-                send("error", JSONObject(["code": .string("server_error"), "message": .string("generation failed: \(message)"), "param": .null]))
+                send(
+                    "error",
+                    JSONObject(["code": .string("server_error"), "message": .string("generation failed: \(message)"), "param": .null]))
                 outcome.finish = "error"
             }
         }

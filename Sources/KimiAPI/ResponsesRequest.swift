@@ -24,7 +24,8 @@ struct ResponsesRequest {
     init(json body: JSONValue) throws {
         guard let o = body.object else { throw APIError.invalid("", "the request body must be a JSON object", code: "invalid_json") }
         if let p = o["previous_response_id"], !p.isNull {
-            throw APIError.unsupported("previous_response_id", "this server is stateless and keeps no responses: send the whole conversation in 'input'")
+            throw APIError.unsupported(
+                "previous_response_id", "this server is stateless and keeps no responses: send the whole conversation in 'input'")
         }
         for key in ["store", "background"] where o[key]?.bool == true {
             throw APIError.unsupported(key, "this server is stateless: '\(key)': true is not supported")
@@ -50,28 +51,35 @@ struct ResponsesRequest {
 
         if let tools = o["tools"], !tools.isNull, !(tools.array?.isEmpty ?? false) {
             guard let list = tools.array else { throw APIError.invalid("tools", "'tools' must be an array") }
-            chat["tools"] = .array(try list.enumerated().map { i, tool in
-                guard tool["type"]?.string == "function" else {
-                    throw APIError.unsupported("tools[\(i)].type", "only function tools are supported; built-in tools ('\(tool["type"]?.string?.prefix(40) ?? "")') are not")
-                }
-                var function = JSONObject()
-                for key in ["name", "description", "parameters", "strict"] { if let v = tool[key] { function[key] = v } }
-                return .object(JSONObject(["type": .string("function"), "function": .object(function)]))
-            })
+            chat["tools"] = .array(
+                try list.enumerated().map { i, tool in
+                    guard tool["type"]?.string == "function" else {
+                        throw APIError.unsupported(
+                            "tools[\(i)].type",
+                            "only function tools are supported; built-in tools ('\(tool["type"]?.string?.prefix(40) ?? "")') are not")
+                    }
+                    var function = JSONObject()
+                    for key in ["name", "description", "parameters", "strict"] { if let v = tool[key] { function[key] = v } }
+                    return .object(JSONObject(["type": .string("function"), "function": .object(function)]))
+                })
         }
         switch o["tool_choice"] {
         case let .object(choice)?:
             guard choice["type"]?.string == "function", let name = choice["name"]?.string else {
-                throw APIError.invalid("tool_choice", "'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"name\": …}")
+                throw APIError.invalid(
+                    "tool_choice", "'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"name\": …}")
             }
-            chat["tool_choice"] = .object(JSONObject(["type": .string("function"), "function": .object(JSONObject(["name": .string(name)]))]))
+            chat["tool_choice"] = .object(
+                JSONObject(["type": .string("function"), "function": .object(JSONObject(["name": .string(name)]))]))
         case let choice?:
             chat["tool_choice"] = choice
         case nil: break
         }
         textFormat = o["text"]?["format"] ?? .object(JSONObject(["type": .string("text")]))
         if let format = o["text"]?["format"], !format.isNull {
-            guard let type = format["type"]?.string else { throw APIError.invalid("text.format", "'text.format' must be an object with a 'type'") }
+            guard let type = format["type"]?.string else {
+                throw APIError.invalid("text.format", "'text.format' must be an object with a 'type'")
+            }
             switch type {
             case "text", "json_object": chat["response_format"] = .object(JSONObject(["type": .string(type)]))
             case "json_schema":
@@ -105,20 +113,29 @@ struct ResponsesRequest {
                 guard let role = item["role"]?.string, ["user", "system", "developer", "assistant"].contains(role) else {
                     throw APIError.invalid("\(path).role", "'\(path).role' must be user, system, developer or assistant")
                 }
-                messages.append(.object(JSONObject(["role": .string(role), "content": .string(try text(item["content"], path: "\(path).content"))])))
+                messages.append(
+                    .object(JSONObject(["role": .string(role), "content": .string(try text(item["content"], path: "\(path).content"))])))
             case "function_call":
                 guard let id = item["call_id"]?.string, let name = item["name"]?.string, let arguments = item["arguments"]?.string else {
                     throw APIError.invalid(path, "'\(path)' (a function_call) needs 'call_id', 'name' and 'arguments' strings")
                 }
-                calls.append(.object(JSONObject(["id": .string(id), "type": .string("function"),
-                                                 "function": .object(JSONObject(["name": .string(name), "arguments": .string(arguments)]))])))
+                calls.append(
+                    .object(
+                        JSONObject([
+                            "id": .string(id), "type": .string("function"),
+                            "function": .object(JSONObject(["name": .string(name), "arguments": .string(arguments)])),
+                        ])))
             case "function_call_output":
                 flushCalls()
                 guard let id = item["call_id"]?.string, let output = item["output"] else {
                     throw APIError.invalid(path, "'\(path)' (a function_call_output) needs 'call_id' and 'output'")
                 }
-                messages.append(.object(JSONObject(["role": .string("tool"), "tool_call_id": .string(id),
-                                                    "content": .string(try text(output, path: "\(path).output"))])))
+                messages.append(
+                    .object(
+                        JSONObject([
+                            "role": .string("tool"), "tool_call_id": .string(id),
+                            "content": .string(try text(output, path: "\(path).output")),
+                        ])))
             case "reasoning":
                 continue
             case let type:
@@ -136,10 +153,13 @@ struct ResponsesRequest {
         return try parts.enumerated().map { j, part in
             switch part["type"]?.string {
             case "input_text"?, "output_text"?, "text"?:
-                guard let text = part["text"]?.string else { throw APIError.invalid("\(path)[\(j)].text", "'\(path)[\(j)].text' must be a string") }
+                guard let text = part["text"]?.string else {
+                    throw APIError.invalid("\(path)[\(j)].text", "'\(path)[\(j)].text' must be a string")
+                }
                 return text
             case let type:
-                throw APIError.unsupported("\(path)[\(j)].type", "Kimi K2 Instruct reads text only; '\(type?.prefix(32) ?? "")' parts are not supported")
+                throw APIError.unsupported(
+                    "\(path)[\(j)].type", "Kimi K2 Instruct reads text only; '\(type?.prefix(32) ?? "")' parts are not supported")
             }
         }.joined()
     }

@@ -20,8 +20,10 @@ extension KimiAPI {
         } else {
             tokens = try chatTokens(body, addGenerationPrompt: o["add_generation_prompt"]?.bool ?? true)
         }
-        var answer = JSONObject(["count": JSONValue(tokens.count), "max_model_len": JSONValue(configuration.maxModelLen),
-                                 "tokens": .array(tokens.map { JSONValue($0) }), "token_strs": .null])
+        var answer = JSONObject([
+            "count": JSONValue(tokens.count), "max_model_len": JSONValue(configuration.maxModelLen),
+            "tokens": .array(tokens.map { JSONValue($0) }), "token_strs": .null,
+        ])
         if o["return_token_strs"]?.bool == true {
             answer["token_strs"] = .array(tokens.map { .string(String(decoding: tokenizer.bytes(of: $0) ?? [], as: UTF8.self)) })
         }
@@ -39,8 +41,10 @@ extension KimiAPI {
             }
             return id
         }
-        writer.send(HTTPResponse(status: 200, contentType: "application/json",
-                                 body: JSONWriter().string(.object(JSONObject(["prompt": .string(tokenizer.decode(ids))])))))
+        writer.send(
+            HTTPResponse(
+                status: 200, contentType: "application/json",
+                body: JSONWriter().string(.object(JSONObject(["prompt": .string(tokenizer.decode(ids))])))))
     }
 
     /// Moonshot's `{"model", "messages"}` → `{"data": {"total_tokens": N}}`.
@@ -55,8 +59,9 @@ extension KimiAPI {
         let request = try ChatCompletionRequest(json: body, vocabSize: tokenizer.vocabSize)
         _ = try servedModel(request.model)
         let open = addGenerationPrompt && !request.continuesFinalMessage
-        let prompt = ChatTemplate.render(messages: request.messages, tools: request.tools, addGenerationPrompt: open,
-                                         continuingFinalMessage: request.continuesFinalMessage)
+        let prompt = ChatTemplate.render(
+            messages: request.messages, tools: request.tools, addGenerationPrompt: open,
+            continuingFinalMessage: request.continuesFinalMessage)
         return tokenizer.encode(prompt: prompt) + (addGenerationPrompt ? tokenizer.encode(pieces: request.forcedPrefix) : [])
     }
 }

@@ -17,7 +17,9 @@ extension ServeCommand {
         }
         let keys = apiKey.flatMap { $0.split(separator: ",").map(String.init) }
         if !keys.isEmpty && ProcessInfo.processInfo.arguments.contains(where: { $0 == "--api-key" || $0.hasPrefix("--api-key=") }) {
-            logger.warning("--api-key on the command line is visible to every local user in /proc/\(getpid())/cmdline; prefer --api-key-file or KIMI_API_KEY in an environment file")
+            logger.warning(
+                "--api-key on the command line is visible to every local user in /proc/\(getpid())/cmdline; prefer --api-key-file or KIMI_API_KEY in an environment file"
+            )
         }
         return keys
     }

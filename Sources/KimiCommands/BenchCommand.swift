@@ -57,8 +57,9 @@ struct BenchCommand: ParsableCommand {
             let checkpoint = try Checkpoint(directory: try checkpointDirectory(model).path)
             let c = checkpoint.config
             let context = promptTokens + genTokens * runs + 1
-            let transformer = try KimiTransformer(checkpoint: checkpoint, maxBatchTokens: min(prefillChunk, promptTokens),
-                                                  maxContext: context, threads: threads, numa: NUMAPolicy(rawValue: numa)!)
+            let transformer = try KimiTransformer(
+                checkpoint: checkpoint, maxBatchTokens: min(prefillChunk, promptTokens),
+                maxContext: context, threads: threads, numa: NUMAPolicy(rawValue: numa)!)
             transformer.placeWeights()
             let loadSeconds = seconds(since: loadStart)
             printError("loaded in \(String(format: "%.2f", loadSeconds)) s; warming the page cache…")
@@ -120,7 +121,8 @@ struct BenchCommand: ParsableCommand {
             if json {
                 print(JSONWriter(compact: false).string(.object(result)))
             } else {
-                print("""
+                print(
+                    """
                     model        \(model) (\(formatCount(summary.totalParameters)) parameters, \(formatCount(summary.activeParameters)) active), \(threads) thread\(threads == 1 ? "" : "s")
                     load         \(String(format: "%.2f", loadSeconds)) s (mmap)
                     prefill      \(promptTokens) tokens: \(String(format: "%.1f", Double(promptTokens) / prefillSeconds)) tokens/s, time to first token \(String(format: "%.0f", ttft * 1000)) ms

@@ -33,7 +33,9 @@ struct ConstrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the compile time and per-token mask timings as one JSON object.")
     var bench = false
 
-    @Flag(name: .long, help: "Each line of standard input is a document of its own, walked in turn (one process, one mask cache, as in a server).")
+    @Flag(
+        name: .long,
+        help: "Each line of standard input is a document of its own, walked in turn (one process, one mask cache, as in a server).")
     var eachLine = false
 
     @Flag(name: .long, help: "Print, before each token, one JSON line with the allowed token ids (for comparison with other engines).")
@@ -71,7 +73,9 @@ struct ConstrainCommand: ParsableCommand {
                 let list = schemaJSON.array ?? schemaJSON["tools"]?.array ?? [schemaJSON]
                 var functions: [(name: String, parameters: CompiledSchema)] = []
                 for t in list {
-                    guard let f = t["function"], let name = f["name"]?.string else { throw ValidationError("every tool needs function.name") }
+                    guard let f = t["function"], let name = f["name"]?.string else {
+                        throw ValidationError("every tool needs function.name")
+                    }
                     let parameters = f["parameters"].flatMap { $0.isNull ? nil : $0 }
                     functions.append((name, try parameters.map(compile) ?? .anyObject))
                 }
@@ -89,8 +93,13 @@ struct ConstrainCommand: ParsableCommand {
         /// Walks one document's tokens (as the model would write them, then the end token).
         func walk(_ document: [UInt8], number: Int) throws {
             let text = String(decoding: document, as: UTF8.self)
-            let pieces: [OutputPiece] = tool.map { [.marker(.sectionBegin), .marker(.callBegin), .text("functions.\($0):0"),
-                                                    .marker(.argumentBegin), .text(text), .marker(.callEnd), .marker(.sectionEnd)] } ?? [.text(text)]
+            let pieces: [OutputPiece] =
+                tool.map {
+                    [
+                        .marker(.sectionBegin), .marker(.callBegin), .text("functions.\($0):0"),
+                        .marker(.argumentBegin), .text(text), .marker(.callEnd), .marker(.sectionEnd),
+                    ]
+                } ?? [.text(text)]
             var constraint = Constraint(grammar, vocabulary: vocabulary, tokenizer: tokenizer, endTokens: [end])
             var offset = 0  // bytes of the output before the current token
             for (i, id) in (tokenizer.encode(pieces: pieces) + [end]).enumerated() {
@@ -113,10 +122,15 @@ struct ConstrainCommand: ParsableCommand {
                 timings.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3)
                 let bytes = tokenizer.bytes(of: id).map(Array.init) ?? []
                 guard accepted else {
-                    let what = id == end ? "<|im_end|> (the document is incomplete)"
-                        : id < vocabulary.ordinary ? JSONWriter().string(.string(String(decoding: bytes, as: UTF8.self))) : "a special token"
-                    printError((eachLine ? "document \(number): " : "") + "rejected at byte offset \(offset + (constraint.firstRejectedByte(id) ?? 0)): "
-                               + "token \(i) (id \(id), \(what))" + (ok ? " [mask and advance disagree]" : ""))
+                    let what =
+                        id == end
+                        ? "<|im_end|> (the document is incomplete)"
+                        : id < vocabulary.ordinary
+                            ? JSONWriter().string(.string(String(decoding: bytes, as: UTF8.self))) : "a special token"
+                    printError(
+                        (eachLine ? "document \(number): " : "")
+                            + "rejected at byte offset \(offset + (constraint.firstRejectedByte(id) ?? 0)): "
+                            + "token \(i) (id \(id), \(what))" + (ok ? " [mask and advance disagree]" : ""))
                     throw ExitCode(1)
                 }
                 offset += id < vocabulary.ordinary ? bytes.count : 0
@@ -126,12 +140,14 @@ struct ConstrainCommand: ParsableCommand {
         if bench {
             let sorted = timings.sorted()
             func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-            let report: JSONValue = .object(JSONObject([
-                "tokens": JSONValue(timings.count), "documents": JSONValue(documents.count), "vocabulary": JSONValue(vocabulary.size),
-                "compile_ms": JSONValue(compileSeconds.sorted()[compileSeconds.count / 2] * 1000),
-                "per_token_us": .object(JSONObject(["median": JSONValue(pct(0.5)), "p99": JSONValue(pct(0.99)), "max": JSONValue(sorted.last!)])),
-                "samples_us": .array(timings.map { JSONValue(($0 * 10).rounded() / 10) }),
-            ]))
+            let report: JSONValue = .object(
+                JSONObject([
+                    "tokens": JSONValue(timings.count), "documents": JSONValue(documents.count), "vocabulary": JSONValue(vocabulary.size),
+                    "compile_ms": JSONValue(compileSeconds.sorted()[compileSeconds.count / 2] * 1000),
+                    "per_token_us": .object(
+                        JSONObject(["median": JSONValue(pct(0.5)), "p99": JSONValue(pct(0.99)), "max": JSONValue(sorted.last!)])),
+                    "samples_us": .array(timings.map { JSONValue(($0 * 10).rounded() / 10) }),
+                ]))
             writeStandardOutput(JSONWriter().string(report) + "\n")
         }
     }

@@ -9,8 +9,10 @@ public enum EnvironmentOptions {
 
     public static let serve: [(option: String, kind: Kind)] = [
         ("model", .value), ("host", .value), ("port", .value), ("served-model-name", .value), ("api-key", .value),
-        ("api-key-file", .value), ("allowed-origins", .value), ("guided-tools", .value), ("max-connections", .value), ("body-timeout", .value), ("max-model-len", .value), ("kv-cache-dtype", .value), ("kv-cache-gib", .value),
-        ("max-queued", .value), ("prefill-chunk", .value), ("max-running", .value), ("prefix-caching", .toggle), ("threads", .value), ("shutdown-timeout", .value),
+        ("api-key-file", .value), ("allowed-origins", .value), ("guided-tools", .value), ("max-connections", .value),
+        ("body-timeout", .value), ("max-model-len", .value), ("kv-cache-dtype", .value), ("kv-cache-gib", .value),
+        ("max-queued", .value), ("prefill-chunk", .value), ("max-running", .value), ("prefix-caching", .toggle), ("threads", .value),
+        ("shutdown-timeout", .value),
         ("preload", .toggle), ("numa", .value), ("log-level", .value), ("log-format", .value), ("log-prompts", .flag),
     ]
 
@@ -19,13 +21,16 @@ public enum EnvironmentOptions {
     }
 
     /// `arguments` (after the subcommand name) with the environment's options appended.
-    public static func apply(_ arguments: [String], options: [(option: String, kind: Kind)],
-                      environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [String] {
+    public static func apply(
+        _ arguments: [String], options: [(option: String, kind: Kind)],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> [String] {
         var out = arguments
         for (option, kind) in options {
             let flag = "--" + option
             guard let value = environment[variable(for: option)],
-                  !arguments.contains(where: { $0 == flag || $0.hasPrefix(flag + "=") || $0 == "--no-" + option }) else { continue }
+                !arguments.contains(where: { $0 == flag || $0.hasPrefix(flag + "=") || $0 == "--no-" + option })
+            else { continue }
             switch kind {
             case .value:
                 out += [flag, value]

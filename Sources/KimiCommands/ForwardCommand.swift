@@ -8,7 +8,9 @@ struct ForwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forward",
         abstract: "Run token ids through the model and print each position's top-5 logits.",
-        discussion: "Prints one JSON line per position: {\"pos\": i, \"top\": [[id, logit], ...]} (5 pairs, best first, lower id first on ties). With --logits-out, also writes every logit as raw little-endian float32, positions × vocab, row-major.")
+        discussion:
+            "Prints one JSON line per position: {\"pos\": i, \"top\": [[id, logit], ...]} (5 pairs, best first, lower id first on ties). With --logits-out, also writes every logit as raw little-endian float32, positions × vocab, row-major."
+    )
 
     @Option(name: .long, help: "Checkpoint directory, or \"demo\" for the embedded demo checkpoint.")
     var model: String
@@ -36,7 +38,8 @@ struct ForwardCommand: ParsableCommand {
                 return id
             }
             guard !ids.isEmpty else { throw ValidationError("--tokens is empty") }
-            let transformer = try KimiTransformer(directory: try checkpointDirectory(model).path, maxBatchTokens: chunk, maxContext: ids.count)
+            let transformer = try KimiTransformer(
+                directory: try checkpointDirectory(model).path, maxBatchTokens: chunk, maxContext: ids.count)
             let vocab = transformer.config.vocabSize
             let logits = try transformer.logits(ids, cache: transformer.makeCache())
             var out = ""

@@ -9,7 +9,9 @@ struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Validate a checkpoint and print its configuration, sizes and memory plan.",
-        discussion: "Reads config.json and every safetensors header, maps the shards and checks that every tensor the architecture needs is present with the right shape and dtype. Missing, unexpected or mis-shaped tensors are listed and the exit status is 1. Multi-token-prediction layers (num_nextn_predict_layers) are recognised and skipped.")
+        discussion:
+            "Reads config.json and every safetensors header, maps the shards and checks that every tensor the architecture needs is present with the right shape and dtype. Missing, unexpected or mis-shaped tensors are listed and the exit status is 1. Multi-token-prediction layers (num_nextn_predict_layers) are recognised and skipped."
+    )
 
     @Option(name: .long, help: "Checkpoint directory (config.json + safetensors shards), or \"demo\" for the embedded demo checkpoint.")
     var model: String
@@ -35,24 +37,40 @@ struct InspectCommand: ParsableCommand {
     static func text(_ s: ModelSummary, numaNodes: Int, problems: [TensorProblem], directory: String) -> String {
         let c = s.config
         var lines: [String] = []
-        lines.append("checkpoint  \(directory): \(s.shardCount) shard\(s.shardCount == 1 ? "" : "s"), \(s.tensorCount) tensors, \(formatBytes(s.mappedBytes)) mapped")
-        lines.append("model       \(c.modelType): \(c.numHiddenLayers) layers (\(c.firstKDenseReplace) dense, \(c.moeLayerCount) MoE), hidden \(c.hiddenSize), vocab \(c.vocabSize), context \(c.maxPositionEmbeddings)")
+        lines.append(
+            "checkpoint  \(directory): \(s.shardCount) shard\(s.shardCount == 1 ? "" : "s"), \(s.tensorCount) tensors, \(formatBytes(s.mappedBytes)) mapped"
+        )
+        lines.append(
+            "model       \(c.modelType): \(c.numHiddenLayers) layers (\(c.firstKDenseReplace) dense, \(c.moeLayerCount) MoE), hidden \(c.hiddenSize), vocab \(c.vocabSize), context \(c.maxPositionEmbeddings)"
+        )
         let q = c.qLoraRank.map { "q_lora_rank \($0)" } ?? "q_proj (no q_lora_rank)"
-        lines.append("attention   MLA, \(c.numAttentionHeads) heads: \(q), kv_lora_rank \(c.kvLoraRank), qk_nope \(c.qkNopeHeadDim), qk_rope \(c.qkRopeHeadDim), v \(c.vHeadDim)")
+        lines.append(
+            "attention   MLA, \(c.numAttentionHeads) heads: \(q), kv_lora_rank \(c.kvLoraRank), qk_nope \(c.qkNopeHeadDim), qk_rope \(c.qkRopeHeadDim), v \(c.vHeadDim)"
+        )
         if c.moeLayerCount > 0 {
-            lines.append("moe         \(c.nRoutedExperts) routed experts, top \(c.numExpertsPerTok) of \(c.topkGroup)/\(c.nGroup) groups, \(c.nSharedExperts) shared, intermediate \(c.moeIntermediateSize), scaling \(c.routedScalingFactor)\(c.normTopkProb ? ", normalised" : "")")
+            lines.append(
+                "moe         \(c.nRoutedExperts) routed experts, top \(c.numExpertsPerTok) of \(c.topkGroup)/\(c.nGroup) groups, \(c.nSharedExperts) shared, intermediate \(c.moeIntermediateSize), scaling \(c.routedScalingFactor)\(c.normTopkProb ? ", normalised" : "")"
+            )
         }
         if c.firstKDenseReplace > 0 { lines.append("dense mlp   intermediate \(c.intermediateSize)") }
         let rope = RotaryEmbedding(config: c)
         if let y = c.ropeScaling {
-            lines.append("rope        yarn factor \(y.factor), original \(y.originalMaxPositionEmbeddings), beta \(y.betaFast)/\(y.betaSlow), theta \(c.ropeTheta); softmax scale \(rope.softmaxScale), cos/sin × \(rope.attentionFactor)")
+            lines.append(
+                "rope        yarn factor \(y.factor), original \(y.originalMaxPositionEmbeddings), beta \(y.betaFast)/\(y.betaSlow), theta \(c.ropeTheta); softmax scale \(rope.softmaxScale), cos/sin × \(rope.attentionFactor)"
+            )
         } else {
             lines.append("rope        theta \(c.ropeTheta), no scaling; softmax scale \(rope.softmaxScale)")
         }
-        lines.append("parameters  \(formatCount(s.totalParameters)) total, \(formatCount(s.activeParameters)) active per token\(s.mtpParameters > 0 ? " (\(formatCount(s.mtpParameters)) in skipped MTP layers)" : "")")
-        lines.append("weights     \(formatBytes(s.weightBytes)) as stored (\(c.fp8Weights ? "block-fp8 + scales" : "unquantised")); a decode step reads \(formatBytes(s.decodeBytesPerToken))")
+        lines.append(
+            "parameters  \(formatCount(s.totalParameters)) total, \(formatCount(s.activeParameters)) active per token\(s.mtpParameters > 0 ? " (\(formatCount(s.mtpParameters)) in skipped MTP layers)" : "")"
+        )
+        lines.append(
+            "weights     \(formatBytes(s.weightBytes)) as stored (\(c.fp8Weights ? "block-fp8 + scales" : "unquantised")); a decode step reads \(formatBytes(s.decodeBytesPerToken))"
+        )
         let context = c.maxPositionEmbeddings
-        lines.append("kv cache    \(s.kvBytesPerTokenBF16) B per token in bf16 (\(s.kvBytesPerTokenF32) in f32); \(formatBytes(s.kvBytesPerTokenBF16 * context)) for one \(context)-token sequence")
+        lines.append(
+            "kv cache    \(s.kvBytesPerTokenBF16) B per token in bf16 (\(s.kvBytesPerTokenF32) in f32); \(formatBytes(s.kvBytesPerTokenBF16 * context)) for one \(context)-token sequence"
+        )
         lines.append("numa        \(numaNodes) node\(numaNodes == 1 ? "" : "s") with CPUs this process may use")
         if problems.isEmpty {
             lines.append("tensors     all \(TensorManifest.tensors(c).count) present with the right shapes and dtypes")
@@ -68,11 +86,15 @@ struct InspectCommand: ParsableCommand {
         var rope = JSONObject()
         let r = RotaryEmbedding(config: c)
         rope["theta"] = JSONValue(c.ropeTheta)
-        rope["scaling"] = c.ropeScaling.map { y in
-            .object(JSONObject(["type": .string("yarn"), "factor": JSONValue(y.factor),
-                                "original_max_position_embeddings": JSONValue(y.originalMaxPositionEmbeddings),
-                                "beta_fast": JSONValue(y.betaFast), "beta_slow": JSONValue(y.betaSlow)]))
-        } ?? .null
+        rope["scaling"] =
+            c.ropeScaling.map { y in
+                .object(
+                    JSONObject([
+                        "type": .string("yarn"), "factor": JSONValue(y.factor),
+                        "original_max_position_embeddings": JSONValue(y.originalMaxPositionEmbeddings),
+                        "beta_fast": JSONValue(y.betaFast), "beta_slow": JSONValue(y.betaSlow),
+                    ]))
+            } ?? .null
         rope["softmax_scale"] = JSONValue(Double(r.softmaxScale))
         rope["attention_factor"] = JSONValue(Double(r.attentionFactor))
         let config = JSONObject([
@@ -86,22 +108,23 @@ struct InspectCommand: ParsableCommand {
             "n_group": JSONValue(c.nGroup), "topk_group": JSONValue(c.topkGroup),
             "max_position_embeddings": JSONValue(c.maxPositionEmbeddings), "fp8_weights": .bool(c.fp8Weights),
         ])
-        return .object(JSONObject([
-            "directory": .string(directory),
-            "config": .object(config),
-            "rope": .object(rope),
-            "shards": JSONValue(s.shardCount),
-            "tensors": JSONValue(s.tensorCount),
-            "total_parameters": JSONValue(s.totalParameters),
-            "active_parameters": JSONValue(s.activeParameters),
-            "mtp_parameters": JSONValue(s.mtpParameters),
-            "weight_bytes": JSONValue(s.weightBytes),
-            "mapped_bytes": JSONValue(s.mappedBytes),
-            "decode_bytes_per_token": JSONValue(s.decodeBytesPerToken),
-            "kv_bytes_per_token_bf16": JSONValue(s.kvBytesPerTokenBF16),
-            "kv_bytes_per_token_f32": JSONValue(s.kvBytesPerTokenF32),
-            "numa_nodes": JSONValue(numaNodes),
-            "problems": .array(problems.map { .string($0.description) }),
-        ]))
+        return .object(
+            JSONObject([
+                "directory": .string(directory),
+                "config": .object(config),
+                "rope": .object(rope),
+                "shards": JSONValue(s.shardCount),
+                "tensors": JSONValue(s.tensorCount),
+                "total_parameters": JSONValue(s.totalParameters),
+                "active_parameters": JSONValue(s.activeParameters),
+                "mtp_parameters": JSONValue(s.mtpParameters),
+                "weight_bytes": JSONValue(s.weightBytes),
+                "mapped_bytes": JSONValue(s.mappedBytes),
+                "decode_bytes_per_token": JSONValue(s.decodeBytesPerToken),
+                "kv_bytes_per_token_bf16": JSONValue(s.kvBytesPerTokenBF16),
+                "kv_bytes_per_token_f32": JSONValue(s.kvBytesPerTokenF32),
+                "numa_nodes": JSONValue(numaNodes),
+                "problems": .array(problems.map { .string($0.description) }),
+            ]))
     }
 }

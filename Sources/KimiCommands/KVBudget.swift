@@ -16,10 +16,14 @@ struct KVBudget {
         bytesPerToken = KVCache.bytesPerToken(config, dtype: dtype)
         tokens = Int(gib * 1_073_741_824) / max(bytesPerToken, 1)
         if let maxModelLen, maxModelLen > config.maxPositionEmbeddings {
-            throw ValidationError("--max-model-len \(maxModelLen) is above the checkpoint's context, max_position_embeddings \(config.maxPositionEmbeddings) in config.json")
+            throw ValidationError(
+                "--max-model-len \(maxModelLen) is above the checkpoint's context, max_position_embeddings \(config.maxPositionEmbeddings) in config.json"
+            )
         }
         if let maxModelLen, maxModelLen > tokens {
-            throw ValidationError("--max-model-len \(maxModelLen) needs \(maxModelLen * bytesPerToken / 1_048_576) MiB of KV cache; --kv-cache-gib allows \(tokens) tokens")
+            throw ValidationError(
+                "--max-model-len \(maxModelLen) needs \(maxModelLen * bytesPerToken / 1_048_576) MiB of KV cache; --kv-cache-gib allows \(tokens) tokens"
+            )
         }
         contextLength = maxModelLen ?? min(config.maxPositionEmbeddings, tokens)
     }

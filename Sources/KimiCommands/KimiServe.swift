@@ -8,8 +8,10 @@ public struct KimiServe: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "kimi-serve",
         abstract: "Serve Kimi K2 Instruct (DeepSeek-V3 architecture, block-fp8) on CPUs.",
-        subcommands: [ServeCommand.self, InspectCommand.self, ForwardCommand.self, BenchCommand.self, TokenizeCommand.self,
-                      DetokenizeCommand.self, RenderCommand.self, ParseToolsCommand.self, ConstrainCommand.self])
+        subcommands: [
+            ServeCommand.self, InspectCommand.self, ForwardCommand.self, BenchCommand.self, TokenizeCommand.self,
+            DetokenizeCommand.self, RenderCommand.self, ParseToolsCommand.self, ConstrainCommand.self,
+        ])
 
     /// Parses the command line, with `serve`'s options also read from KIMI_* variables.
     public static func main() {

@@ -62,8 +62,12 @@ final class Lifecycle: @unchecked Sendable {
     }
 
     private func shutDown(_ number: Int32) -> Never {
-        logger.notice("shutting down", metadata: ["signal": "\(number == SIGTERM ? "SIGTERM" : "SIGINT")",
-                                                  "running": "\(engine.active)", "drain_timeout_s": "\(drainTimeout)"])
+        logger.notice(
+            "shutting down",
+            metadata: [
+                "signal": "\(number == SIGTERM ? "SIGTERM" : "SIGINT")",
+                "running": "\(engine.active)", "drain_timeout_s": "\(drainTimeout)",
+            ])
         notifier.send("STOPPING=1\nSTATUS=draining \(engine.active) generations")
         server.stopAccepting()
         engine.stopAccepting()
@@ -112,7 +116,10 @@ final class LoadProgress: @unchecked Sendable {
         notifier.send("STATUS=\(what) \(percent)%\nEXTEND_TIMEOUT_USEC=120000000")
         if tty {
             let width = 40, filled = width * percent / 100
-            FileHandle.standardError.write(Data("\r\(what) [\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(percent)%".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "\r\(what) [\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(percent)%".utf8)
+            )
         } else if percent % 10 == 0 {
             logger.info("\(what)", metadata: ["percent": "\(percent)"])
         }

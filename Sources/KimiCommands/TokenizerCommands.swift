@@ -28,7 +28,9 @@ struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
         abstract: "Encode UTF-8 text from standard input into token ids.",
-        discussion: "Reads standard input verbatim (nothing is stripped) and prints one JSON array of ids and a newline. By default special-token text stays ordinary text (tiktoken's disallowed_special=()); with --allow-special it becomes control tokens (allowed_special=\"all\", Hugging Face's behaviour for Kimi).")
+        discussion:
+            "Reads standard input verbatim (nothing is stripped) and prints one JSON array of ids and a newline. By default special-token text stays ordinary text (tiktoken's disallowed_special=()); with --allow-special it becomes control tokens (allowed_special=\"all\", Hugging Face's behaviour for Kimi)."
+    )
 
     @Option(name: .long, help: "Checkpoint directory holding tiktoken.model and tokenizer_config.json, or \"demo\".")
     var model: String
@@ -54,8 +56,10 @@ struct TokenizeCommand: ParsableCommand {
                     best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
                 }
                 let bytes = text.utf8.count
-                printError(String(format: "encoded %d bytes into %d tokens in %.2f ms: %.1f MB/s (best of %d)",
-                                  bytes, ids.count, best * 1000, Double(bytes) / best / 1e6, rounds))
+                printError(
+                    String(
+                        format: "encoded %d bytes into %d tokens in %.2f ms: %.1f MB/s (best of %d)",
+                        bytes, ids.count, best * 1000, Double(bytes) / best / 1e6, rounds))
             }
             writeStandardOutput(jsonArray(ids) + "\n")
         }
@@ -87,7 +91,9 @@ struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Render a chat-completions request from standard input into Kimi's prompt.",
-        discussion: "Reads an OpenAI chat-completions request body (messages, tools) and prints the prompt with the generation prompt, exactly, no newline added. With --ids, prints its token ids instead: markup as control tokens, all client text as ordinary text. developer messages are rendered as system messages.")
+        discussion:
+            "Reads an OpenAI chat-completions request body (messages, tools) and prints the prompt with the generation prompt, exactly, no newline added. With --ids, prints its token ids instead: markup as control tokens, all client text as ordinary text. developer messages are rendered as system messages."
+    )
 
     @Option(name: .long, help: "Checkpoint directory, or \"demo\".")
     var model: String
@@ -115,7 +121,9 @@ struct ParseToolsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parse-tools",
         abstract: "Parse model output ids from standard input into content and OpenAI tool calls.",
-        discussion: "Reads a JSON array of output ids and prints {\"content\": …, \"tool_calls\": [{\"id\", \"type\", \"function\": {\"name\", \"arguments\"}, \"complete\"}]} and a newline. Only the tool-call markers' special ids delimit calls; marker text spelled with ordinary tokens (tokenize without --allow-special) is content.")
+        discussion:
+            "Reads a JSON array of output ids and prints {\"content\": …, \"tool_calls\": [{\"id\", \"type\", \"function\": {\"name\", \"arguments\"}, \"complete\"}]} and a newline. Only the tool-call markers' special ids delimit calls; marker text spelled with ordinary tokens (tokenize without --allow-special) is content."
+    )
 
     @Option(name: .long, help: "Checkpoint directory, or \"demo\".")
     var model: String

@@ -148,8 +148,10 @@ struct ByteDFA: Sendable {
                 for i in Int(edgeStart[s])..<Int(edgeStart[s + 1]) {
                     let e = edges[i]
                     // Split the edge into continuation bytes (0x80...0xBF) and the others.
-                    for (lo, hi, starts) in [(e.lo, Swift.min(e.hi, 0x7F), true), (Swift.max(e.lo, 0x80), Swift.min(e.hi, 0xBF), false),
-                                             (Swift.max(e.lo, 0xC0), e.hi, true)] where lo <= hi {
+                    for (lo, hi, starts) in [
+                        (e.lo, Swift.min(e.hi, 0x7F), true), (Swift.max(e.lo, 0x80), Swift.min(e.hi, 0xBF), false),
+                        (Swift.max(e.lo, 0xC0), e.hi, true),
+                    ] where lo <= hi {
                         var c2 = c
                         if starts {
                             if let max, c + 1 > max { continue }

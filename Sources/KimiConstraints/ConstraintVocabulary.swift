@@ -119,7 +119,8 @@ public final class ConstraintVocabulary: @unchecked Sendable {
     /// The number of characters of a plain token, or nil.
     static func plainCharacters(_ bytes: [UInt8]) -> Int? {
         guard !bytes.isEmpty, !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }),
-              String(validating: bytes, as: UTF8.self) != nil else { return nil }
+            String(validating: bytes, as: UTF8.self) != nil
+        else { return nil }
         return bytes.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
     }
 

@@ -248,7 +248,9 @@ struct JSONMatcher {
                 return
 
             case .literal:
-                guard case let .literal(text) = schema.nodes[Int(f.node)], Int(f.count) < text.count, text[Int(f.count)] == b else { return drop() }
+                guard case let .literal(text) = schema.nodes[Int(f.node)], Int(f.count) < text.count, text[Int(f.count)] == b else {
+                    return drop()
+                }
                 f.count += 1
                 if Int(f.count) == text.count {
                     out.frames.removeLast()
@@ -520,7 +522,7 @@ struct JSONMatcher {
             f.phase = 4
             return range.reachable(fractionDigits: 0, more: Int(Self.maxDigits), lo, hi) ? .consumed : .rejected
         case (2, UInt8(ascii: "e")), (3, UInt8(ascii: "e")), (5, UInt8(ascii: "e")),
-             (2, UInt8(ascii: "E")), (3, UInt8(ascii: "E")), (5, UInt8(ascii: "E")):
+            (2, UInt8(ascii: "E")), (3, UInt8(ascii: "E")), (5, UInt8(ascii: "E")):
             guard !isInteger && !bounded else { return .rejected }
             f.phase = 6
             f.count = 0
@@ -609,7 +611,8 @@ struct JSONMatcher {
             case 0x20...0x7F:
                 return character(&f, b) ? .consumed : .rejected
             case 0xC2...0xF4:
-                let (lo, hi): (UInt8, UInt8) = b == 0xE0 ? (0xA0, 0xBF) : b == 0xED ? (0x80, 0x9F) : b == 0xF0 ? (0x90, 0xBF) : b == 0xF4 ? (0x80, 0x8F) : (0x80, 0xBF)
+                let (lo, hi): (UInt8, UInt8) =
+                    b == 0xE0 ? (0xA0, 0xBF) : b == 0xED ? (0x80, 0x9F) : b == 0xF0 ? (0x90, 0xBF) : b == 0xF4 ? (0x80, 0x8F) : (0x80, 0xBF)
                 let remaining: Int32 = b < 0xE0 ? 1 : b < 0xF0 ? 2 : 3
                 f.phase = 6
                 f.aux = remaining | Int32(lo) << 8 | Int32(hi) << 16

@@ -183,7 +183,8 @@ struct ExactDecimal {
 
     /// A finite double as m · 2^e.
     private static func parts(_ d: Double) -> (UInt64, Int) {
-        d.exponentBitPattern == 0 ? (d.significandBitPattern, -1074)
+        d.exponentBitPattern == 0
+            ? (d.significandBitPattern, -1074)
             : (d.significandBitPattern | 1 << 52, Int(d.exponentBitPattern) - 1075)
     }
 

@@ -102,14 +102,22 @@ struct Pattern {
     }
 
     static let digits = Shorthand(narrow: ScalarSet([0x30...0x39]), wide: unicode { $0.properties.numericType == .decimal })
-    static let word = Shorthand(narrow: ScalarSet([0x30...0x39, 0x41...0x5A, 0x5F...0x5F, 0x61...0x7A]), wide: unicode { s in
-        s == "_" || s.properties.numericType != nil || [.uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter].contains(s.properties.generalCategory)
-    })
+    static let word = Shorthand(
+        narrow: ScalarSet([0x30...0x39, 0x41...0x5A, 0x5F...0x5F, 0x61...0x7A]),
+        wide: unicode { s in
+            s == "_" || s.properties.numericType != nil
+                || [.uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter].contains(
+                    s.properties.generalCategory)
+        })
     static let space = Shorthand(
-        narrow: ScalarSet([0x09...0x0D, 0x20...0x20, 0xA0...0xA0, 0x1680...0x1680, 0x2000...0x200A, 0x2028...0x2029, 0x202F...0x202F,
-                           0x205F...0x205F, 0x3000...0x3000]),
-        wide: ScalarSet([0x09...0x0D, 0x1C...0x20, 0x85...0x85, 0xA0...0xA0, 0x1680...0x1680, 0x2000...0x200A, 0x2028...0x2029,
-                         0x202F...0x202F, 0x205F...0x205F, 0x3000...0x3000, 0xFEFF...0xFEFF]))
+        narrow: ScalarSet([
+            0x09...0x0D, 0x20...0x20, 0xA0...0xA0, 0x1680...0x1680, 0x2000...0x200A, 0x2028...0x2029, 0x202F...0x202F,
+            0x205F...0x205F, 0x3000...0x3000,
+        ]),
+        wide: ScalarSet([
+            0x09...0x0D, 0x1C...0x20, 0x85...0x85, 0xA0...0xA0, 0x1680...0x1680, 0x2000...0x200A, 0x2028...0x2029,
+            0x202F...0x202F, 0x205F...0x205F, 0x3000...0x3000, 0xFEFF...0xFEFF,
+        ]))
 
     /// The scalars with a property, and the ASCII ones of the narrow sets.
     static func unicode(_ has: (Unicode.Scalar) -> Bool) -> ScalarSet {
@@ -227,7 +235,9 @@ struct Pattern {
             switch c {
             case "(":
                 if peek == "?" {
-                    guard at + 1 < scalars.count, scalars[at + 1] == ":" else { throw fail("lookaround and named groups are not supported") }
+                    guard at + 1 < scalars.count, scalars[at + 1] == ":" else {
+                        throw fail("lookaround and named groups are not supported")
+                    }
                     at += 2
                 }
                 let inner = try alternation()

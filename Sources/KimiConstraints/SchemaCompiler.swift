@@ -59,7 +59,11 @@ final class SchemaCompiler {
             var seen: Set<Int32> = []
             func flatten(_ n: Int32) {
                 guard seen.insert(n).inserted else { return }
-                if case let .union(alternatives) = built[Int(n)] { alternatives.forEach(flatten) } else if productive[Int(n)] { out.append(n) }
+                if case let .union(alternatives) = built[Int(n)] {
+                    alternatives.forEach(flatten)
+                } else if productive[Int(n)] {
+                    out.append(n)
+                }
             }
             flatten(Int32(i))
             leaves.append(out)
@@ -113,7 +117,9 @@ final class SchemaCompiler {
     private func node(_ o: JSONObject, path: String) throws -> Int32? {
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.maxDepth else { throw SchemaError.tooComplex("schemas nested (or referring to each other) more than \(Self.maxDepth) deep") }
+        guard depth <= Self.maxDepth else {
+            throw SchemaError.tooComplex("schemas nested (or referring to each other) more than \(Self.maxDepth) deep")
+        }
         if let ref = o["$ref"] {
             guard let pointer = ref.string else { throw SchemaError.invalid("\(path).$ref must be a string") }
             let siblings = o.filtered { $0 != "$ref" && !Self.annotations.contains($0) }
@@ -136,7 +142,9 @@ final class SchemaCompiler {
         }
         for key in ["anyOf", "oneOf"] {
             guard let value = o[key] else { continue }
-            guard let branches = value.array, !branches.isEmpty else { throw SchemaError.invalid("\(path).\(key) must be a non-empty array") }
+            guard let branches = value.array, !branches.isEmpty else {
+                throw SchemaError.invalid("\(path).\(key) must be a non-empty array")
+            }
             let siblings = o.filtered { $0 != key && !Self.annotations.contains($0) }
             var alternatives: [Int32] = []
             for (i, b) in branches.enumerated() {
@@ -164,7 +172,8 @@ final class SchemaCompiler {
         if let f = o["format"] {
             guard let name = f.string else { throw SchemaError.invalid("\(path).format must be a string") }
             if strict && !Self.formats.contains(name) {
-                throw SchemaError.unsupported("format", "format '\(name.prefix(40))' (at \(path)) cannot be enforced; supported: date-time, date, time, uuid, email")
+                throw SchemaError.unsupported(
+                    "format", "format '\(name.prefix(40))' (at \(path)) cannot be enforced; supported: date-time, date, time, uuid, email")
             }
         }
     }
@@ -178,7 +187,9 @@ final class SchemaCompiler {
         case let .string(t)?:
             types = [t]
         case let .array(list)?:
-            types = try list.map { guard let s = $0.string else { throw SchemaError.invalid("\(path).type must be a string or an array of strings") }; return s }
+            types = try list.map {
+                guard let s = $0.string else { throw SchemaError.invalid("\(path).type must be a string or an array of strings") }; return s
+            }
         default:
             throw SchemaError.invalid("\(path).type must be a string or an array of strings")
         }
@@ -209,9 +220,13 @@ final class SchemaCompiler {
     static func inferredTypes(_ o: JSONObject) -> [String] {
         var types: [String] = []
         if o.keys.contains(where: { ["properties", "required", "additionalProperties"].contains($0) }) { types.append("object") }
-        if o.keys.contains(where: { ["items", "prefixItems", "minItems", "maxItems", "additionalItems"].contains($0) }) { types.append("array") }
+        if o.keys.contains(where: { ["items", "prefixItems", "minItems", "maxItems", "additionalItems"].contains($0) }) {
+            types.append("array")
+        }
         if o.keys.contains(where: { ["minLength", "maxLength", "pattern", "format"].contains($0) }) { types.append("string") }
-        if o.keys.contains(where: { ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].contains($0) }) { types.append("number") }
+        if o.keys.contains(where: { ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].contains($0) }) {
+            types.append("number")
+        }
         return types.isEmpty ? ["null", "boolean", "number", "string", "object", "array"] : types
     }
 
@@ -270,7 +285,9 @@ final class SchemaCompiler {
             let nodes = try items.map(constant)
             return try add(.array(ArrayRule(prefix: nodes, items: nil, minItems: nodes.count, maxItems: nodes.count)))
         case let .object(o):
-            guard o.count <= Bits128.capacity else { throw SchemaError.tooComplex("a constant object of more than \(Bits128.capacity) members") }
+            guard o.count <= Bits128.capacity else {
+                throw SchemaError.tooComplex("a constant object of more than \(Bits128.capacity) members")
+            }
             var required = Bits128()
             for k in 0..<o.count { required.insert(k) }
             return try add(.object(objectRule(names: o.keys, values: try o.values.map(constant), required: required, additional: nil)))
@@ -289,8 +306,9 @@ final class SchemaCompiler {
     private func objectRule(names: [String], values: [Int32], required: Bits128, additional: Int32?) -> ObjectRule {
         let trie = ByteDFA.trie(names.map { Array($0.utf8) })
         dfas.append(trie.dfa)
-        return ObjectRule(values: values, required: required, additional: additional, keys: Int32(dfas.count - 1),
-                          nameAt: trie.value, below: Self.below(trie))
+        return ObjectRule(
+            values: values, required: required, additional: additional, keys: Int32(dfas.count - 1),
+            nameAt: trie.value, below: Self.below(trie))
     }
 
     /// For each trie state, the names whose spelling passes through it (children have higher
@@ -334,8 +352,10 @@ final class SchemaCompiler {
         anyNode = n
         let object = try add(.object(objectRule(names: [], values: [], required: Bits128(), additional: n)))
         let array = try add(.array(ArrayRule(prefix: [], items: n, minItems: 0, maxItems: nil)))
-        let alternatives = [try literal("null"), try literal("true"), try literal("false"), try add(.number(NumberRule())),
-                            try add(.string(StringRule())), object, array]
+        let alternatives = [
+            try literal("null"), try literal("true"), try literal("false"), try add(.number(NumberRule())),
+            try add(.string(StringRule())), object, array,
+        ]
         nodes[Int(n)] = .union(alternatives)
         return n
     }
@@ -349,12 +369,16 @@ final class SchemaCompiler {
     private func bound(_ o: JSONObject, _ key: String, lower: Bool, exclusive: Bool, path: String) throws -> (Double, Bool)? {
         guard let v = o[key], !v.isNull else { return nil }
         if case .bool = v { return nil }  // Draft 4's exclusiveMinimum: true, read with minimum
-        guard case let .number(text) = v, let d = Double(text), d.isFinite else { throw SchemaError.invalid("\(path).\(key) must be a number") }
+        guard case let .number(text) = v, let d = Double(text), d.isFinite else {
+            throw SchemaError.invalid("\(path).\(key) must be a number")
+        }
         guard !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), abs(d) >= 0x1p53 else { return (d, exclusive) }
         // The sign of d - bound, from d's exact digits and the bound's.
         let digits = text.drop { $0 == "-" || $0 == "0" }.map { UInt8($0.asciiValue! - 48) }
         let own = ExactDecimal(magnitudeOf: d).integer.drop { $0 == 0 }
-        let magnitudeOrder = own.count != digits.count ? (own.count < digits.count ? -1 : 1)
+        let magnitudeOrder =
+            own.count != digits.count
+            ? (own.count < digits.count ? -1 : 1)
             : own.elementsEqual(digits) ? 0 : own.lexicographicallyPrecedes(digits) ? -1 : 1
         let difference = d < 0 ? -magnitudeOrder : magnitudeOrder
         if difference == 0 { return (d, exclusive) }
@@ -365,8 +389,10 @@ final class SchemaCompiler {
     private func numberRule(_ o: JSONObject, path: String) throws -> NumberRule? {
         var r = NumberRule()
         let draft4Lower = o["exclusiveMinimum"] == .bool(true), draft4Upper = o["exclusiveMaximum"] == .bool(true)
-        for (key, lower, exclusive) in [("minimum", true, draft4Lower), ("exclusiveMinimum", true, true),
-                                        ("maximum", false, draft4Upper), ("exclusiveMaximum", false, true)] {
+        for (key, lower, exclusive) in [
+            ("minimum", true, draft4Lower), ("exclusiveMinimum", true, true),
+            ("maximum", false, draft4Upper), ("exclusiveMaximum", false, true),
+        ] {
             guard let (v, exclusive) = try bound(o, key, lower: lower, exclusive: exclusive, path: path) else { continue }
             if lower, r.lo.map({ v > $0 || (v == $0 && exclusive) }) ?? true { (r.lo, r.loExclusive) = (v, exclusive) }
             if !lower, r.hi.map({ v < $0 || (v == $0 && exclusive) }) ?? true { (r.hi, r.hiExclusive) = (v, exclusive) }
@@ -436,7 +462,9 @@ final class SchemaCompiler {
         // Automata by pattern, format and length bounds (free strings never enter the index).
         let key = "p:\(o["pattern"]?.string ?? "")|f:\(o["format"]?.string ?? "")|\(minLength)|\(maxLength ?? -1)"
         if let i = dfaIndex[key] { return try add(.string(StringRule(dfa: i))) }
-        guard var dfa = try stringDFA(o, path: path) else { return try add(.string(StringRule(minLength: minLength, maxLength: maxLength))) }
+        guard var dfa = try stringDFA(o, path: path) else {
+            return try add(.string(StringRule(minLength: minLength, maxLength: maxLength)))
+        }
         if minLength > 0 || maxLength != nil {
             guard let limited = try dfa.limitingLength(min: minLength, max: maxLength) else { return nil }
             dfa = limited
@@ -459,7 +487,9 @@ final class SchemaCompiler {
         var required = Bits128()
         var requiredNames: [String] = []
         if let r = o["required"] {
-            guard let list = r.array, list.allSatisfy({ $0.string != nil }) else { throw SchemaError.invalid("\(path).required must be an array of strings") }
+            guard let list = r.array, list.allSatisfy({ $0.string != nil }) else {
+                throw SchemaError.invalid("\(path).required must be an array of strings")
+            }
             requiredNames = list.map { $0.string! }
         }
         var additional: Int32?
@@ -539,7 +569,8 @@ final class SchemaCompiler {
     /// The schema a local JSON pointer (`#`, `#/$defs/x`, `#/definitions/x`, …) names.
     func resolve(_ pointer: String, path: String) throws -> JSONObject {
         guard pointer.hasPrefix("#") else {
-            throw SchemaError.unsupported("$ref", "$ref '\(pointer.prefix(80))' (at \(path)): only references within the schema (#/…) are supported")
+            throw SchemaError.unsupported(
+                "$ref", "$ref '\(pointer.prefix(80))' (at \(path)): only references within the schema (#/…) are supported")
         }
         var at = document
         for raw in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: true) {

@@ -63,7 +63,8 @@ public enum DemoCheckpoint {
         let base = FileManager.default.temporaryDirectory
         let target = base.appendingPathComponent("kimi-serve-demo-\(String(hash, radix: 16))")
         let complete = files.allSatisfy { file in
-            (try? FileManager.default.attributesOfItem(atPath: target.appendingPathComponent(file.name).path)[.size] as? Int) == file.data.count
+            (try? FileManager.default.attributesOfItem(atPath: target.appendingPathComponent(file.name).path)[.size] as? Int)
+                == file.data.count
         }
         if complete { return target.path }
         // Unpack beside the target, then move it into place in one rename.

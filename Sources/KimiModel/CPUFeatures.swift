@@ -10,7 +10,8 @@ public enum CPUFeatures {
     public static func missing() -> [String] {
         #if arch(x86_64)
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return [] }
         let flags = Set(line.split(separator: " ").map(String.init))
         return required.filter { !flags.contains($0) }
         #else

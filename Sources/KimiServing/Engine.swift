@@ -65,11 +65,14 @@ public final class Engine: @unchecked Sendable {
     /// (maxRunning, vocabSize) logits of the step's sequences that sample
     private let logits: UnsafeMutablePointer<Float>
 
-    public init(model: InferenceModel, tokenizer: Tokenizer, configuration: Configuration = Configuration(),
-                metrics: ServingMetrics? = nil) {
+    public init(
+        model: InferenceModel, tokenizer: Tokenizer, configuration: Configuration = Configuration(),
+        metrics: ServingMetrics? = nil
+    ) {
         precondition(configuration.maxRunning >= 1 && configuration.prefillChunk >= 1)
-        precondition(model.maxBatchTokens >= Self.batchTokens(configuration),
-                     "a pass must hold every decoding sequence and one prefill chunk")
+        precondition(
+            model.maxBatchTokens >= Self.batchTokens(configuration),
+            "a pass must hold every decoding sequence and one prefill chunk")
         self.model = model
         self.tokenizer = tokenizer
         vocabulary = ConstraintVocabulary(tokenizer: tokenizer)
@@ -98,7 +101,9 @@ public final class Engine: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if stopping { throw SubmitError.shuttingDown }
-        guard needed <= configuration.kvBudgetTokens else { throw SubmitError.tooLarge(needed: needed, budget: configuration.kvBudgetTokens) }
+        guard needed <= configuration.kvBudgetTokens else {
+            throw SubmitError.tooLarge(needed: needed, budget: configuration.kvBudgetTokens)
+        }
         // Requests that can start at the next step do not count as waiting.
         let free = max(configuration.maxRunning - running.count, 0)
         guard queue.count < configuration.maxQueued + free else { throw SubmitError.queueFull(queued: queue.count) }
@@ -117,8 +122,9 @@ public final class Engine: @unchecked Sendable {
     public var snapshot: Snapshot {
         lock.lock()
         defer { lock.unlock() }
-        return Snapshot(queued: queue.count, running: running.count, reservedTokens: reserved,
-                        cachedPrefixTokens: prefixes.heldTokens)
+        return Snapshot(
+            queued: queue.count, running: running.count, reservedTokens: reserved,
+            cachedPrefixTokens: prefixes.heldTokens)
     }
 
     /// Generations queued or running.
@@ -186,15 +192,18 @@ public final class Engine: @unchecked Sendable {
             let batch = running
             lock.unlock()
             for q in finishedInQueue {
-                q.handle.send(.finished(q.handle.cancellation!, Usage(promptTokens: q.request.prompt.count, completionTokens: 0, cachedTokens: 0),
-                                        stopString: nil))
+                q.handle.send(
+                    .finished(
+                        q.handle.cancellation!, Usage(promptTokens: q.request.prompt.count, completionTokens: 0, cachedTokens: 0),
+                        stopString: nil))
             }
             let began = ProcessInfo.processInfo.systemUptime
             let (ended, tokens, decodeOnly) = step(batch)
             if !ended.isEmpty { release(ended) }
             if tokens > 0 {
-                metrics?.recordStep(seconds: ProcessInfo.processInfo.systemUptime - began, tokens: tokens, decodeOnly: decodeOnly,
-                                    pass: model.lastPass)
+                metrics?.recordStep(
+                    seconds: ProcessInfo.processInfo.systemUptime - began, tokens: tokens, decodeOnly: decodeOnly,
+                    pass: model.lastPass)
             }
             beat()
         }

@@ -19,9 +19,11 @@ public struct GenerationRequest: Sendable {
     /// What the output must be (JSON, valid tool calls); nil: anything.
     public var grammar: Grammar?
 
-    public init(prompt: [Int], sampling: SamplingParameters = SamplingParameters(), maxTokens: Int,
-                stopTokens: Set<Int> = [], stopStrings: [String] = [], logprobs: Int? = nil, ignoreStopTokens: Bool = false,
-                grammar: Grammar? = nil) {
+    public init(
+        prompt: [Int], sampling: SamplingParameters = SamplingParameters(), maxTokens: Int,
+        stopTokens: Set<Int> = [], stopStrings: [String] = [], logprobs: Int? = nil, ignoreStopTokens: Bool = false,
+        grammar: Grammar? = nil
+    ) {
         self.prompt = prompt
         self.sampling = sampling
         self.maxTokens = maxTokens

@@ -31,14 +31,17 @@ public final class ServingMetrics: Sendable {
         completionTokens = r.makeCounter(name: "kimi_generation_tokens_total", help: "Tokens generated")
         cachedTokens = r.makeCounter(name: "kimi_cached_prompt_tokens_total", help: "Prompt tokens taken from the prefix cache")
         let latency = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
-        timeToFirstToken = r.makeValueHistogram(name: "kimi_time_to_first_token_seconds", buckets: latency,
-                                                help: "From submission to the first generated token")
-        interTokenLatency = r.makeValueHistogram(name: "kimi_inter_token_latency_seconds", buckets: latency,
-                                                 help: "Between consecutive tokens of one generation")
+        timeToFirstToken = r.makeValueHistogram(
+            name: "kimi_time_to_first_token_seconds", buckets: latency,
+            help: "From submission to the first generated token")
+        interTokenLatency = r.makeValueHistogram(
+            name: "kimi_inter_token_latency_seconds", buckets: latency,
+            help: "Between consecutive tokens of one generation")
         stepDuration = r.makeValueHistogram(name: "kimi_engine_step_seconds", buckets: latency, help: "Duration of one engine step")
         queued = r.makeGauge(name: "kimi_queue_depth", help: "Requests waiting for admission")
         running = r.makeGauge(name: "kimi_running_sequences", help: "Sequences being computed")
-        kvUsedBytes = r.makeGauge(name: "kimi_kv_cache_used_bytes", help: "KV cache reserved by running sequences plus held by cached prefixes")
+        kvUsedBytes = r.makeGauge(
+            name: "kimi_kv_cache_used_bytes", help: "KV cache reserved by running sequences plus held by cached prefixes")
         kvBudgetBytes = r.makeGauge(name: "kimi_kv_cache_budget_bytes", help: "KV cache budget (--kv-cache-gib)")
         lastStep = r.makeGauge(name: "kimi_engine_last_step_timestamp_seconds", help: "Unix time of the engine's last step")
         var counters: [String: (steps: Counter, tokens: Counter, weightBytes: Counter, routedExperts: Counter)] = [:]
@@ -47,10 +50,13 @@ public final class ServingMetrics: Sendable {
             counters[kind] = (
                 r.makeCounter(name: "kimi_engine_steps_total", labels: labels, help: "Engine steps (batched forward passes)"),
                 r.makeCounter(name: "kimi_engine_step_tokens_total", labels: labels, help: "Tokens computed by engine steps"),
-                r.makeCounter(name: "kimi_engine_weight_bytes_total", labels: labels,
-                              help: "Weight bytes the steps read: every matrix multiplied, once per step"),
-                r.makeCounter(name: "kimi_engine_routed_experts_total", labels: labels,
-                              help: "Distinct routed experts the steps ran, summed over MoE layers"))
+                r.makeCounter(
+                    name: "kimi_engine_weight_bytes_total", labels: labels,
+                    help: "Weight bytes the steps read: every matrix multiplied, once per step"),
+                r.makeCounter(
+                    name: "kimi_engine_routed_experts_total", labels: labels,
+                    help: "Distinct routed experts the steps ran, summed over MoE layers")
+            )
         }
         stepCounters = counters
     }

@@ -55,8 +55,10 @@ public enum ChatTemplate {
     /// `continuingFinalMessage` the last message is left open (no `<|im_end|>` after it and no
     /// generation prompt), so the model continues it: what the template renders with the final
     /// end marker cut off, as vLLM's `continue_final_message` does.
-    public static func render(messages: [JSONValue], tools: JSONValue?, addGenerationPrompt: Bool = true,
-                              continuingFinalMessage: Bool = false) -> Prompt {
+    public static func render(
+        messages: [JSONValue], tools: JSONValue?, addGenerationPrompt: Bool = true,
+        continuingFinalMessage: Bool = false
+    ) -> Prompt {
         var p = Prompt()
         if let tools, truthy(tools) {
             p.control("<|im_system|>")

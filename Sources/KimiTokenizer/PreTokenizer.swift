@@ -97,10 +97,10 @@ struct PreTokenizer {
             count += 1
             j += n
         }
-        if lastNewline >= 0 { return lastNewline + 1 }   // 6. \s*[\r\n]+
-        if j == bytes.count { return j }                 // 7. \s+ at the end
-        if count >= 2 { return lastStart }               // 7. \s+(?!\S) gives back one character
-        return j                                         // 8. \s+
+        if lastNewline >= 0 { return lastNewline + 1 }  // 6. \s*[\r\n]+
+        if j == bytes.count { return j }  // 7. \s+ at the end
+        if count >= 2 { return lastStart }  // 7. \s+(?!\S) gives back one character
+        return j  // 8. \s+
     }
 
     /// Alternative 2 from k: [Lu Lt Lm Lo M]*[Ll Lm Lo M]+ (Han excluded) with backtracking;
@@ -135,7 +135,8 @@ struct PreTokenizer {
         if bytes[end + 1] == 0xC5, end + 2 < bytes.count, bytes[end + 2] == 0xBF { return end + 3 }
         let c2 = lower(end + 2)
         if (c == UInt8(ascii: "r") && c2 == UInt8(ascii: "e")) || (c == UInt8(ascii: "v") && c2 == UInt8(ascii: "e"))
-            || (c == UInt8(ascii: "l") && c2 == UInt8(ascii: "l")) {
+            || (c == UInt8(ascii: "l") && c2 == UInt8(ascii: "l"))
+        {
             return end + 3
         }
         return end

@@ -35,7 +35,8 @@ public final class Tokenizer: Sendable {
         try self.init(tiktokenModel: [UInt8](rankData), tokenizerConfig: [UInt8](configData))
         let modelConfig = (directory as NSString).appendingPathComponent("config.json")
         if let data = FileManager.default.contents(atPath: modelConfig),
-           let vocab = try? JSONParser.parse([UInt8](data))["vocab_size"]?.int, vocab != vocabSize {
+            let vocab = try? JSONParser.parse([UInt8](data))["vocab_size"]?.int, vocab != vocabSize
+        {
             throw TokenizerError.vocabSizeMismatch(tokenizer: vocabSize, config: vocab)
         }
     }
@@ -54,7 +55,8 @@ public final class Tokenizer: Sendable {
                 guard let id = Int(key), id >= n, id < n + Self.specialCount, let content = entry["content"]?.string else {
                     throw TokenizerError.invalidConfig(
                         file: "tokenizer_config.json",
-                        reason: "added_tokens_decoder[\"\(key)\"] is not a token of the \(Self.specialCount) special ids after the \(n) ranks")
+                        reason:
+                            "added_tokens_decoder[\"\(key)\"] is not a token of the \(Self.specialCount) special ids after the \(n) ranks")
                 }
                 texts[id - n] = content
                 if entry["special"]?.bool == false { control.remove(id) }
@@ -87,18 +89,22 @@ public final class Tokenizer: Sendable {
             defer { i = end + 1 }
             if lineEnd == i { continue }
             guard let space = data[i..<lineEnd].firstIndex(of: 0x20),
-                  let rank = Int(String(decoding: data[(space + 1)..<lineEnd], as: UTF8.self)) else {
+                let rank = Int(String(decoding: data[(space + 1)..<lineEnd], as: UTF8.self))
+            else {
                 throw TokenizerError.invalidRankLine(file: "tiktoken.model", line: lineNumber, reason: "expected \"<base64> <rank>\"")
             }
             guard rank == table.count else {
-                throw TokenizerError.invalidRankLine(file: "tiktoken.model", line: lineNumber, reason: "rank \(rank) where \(table.count) was expected (ranks must be 0, 1, 2, … in order)")
+                throw TokenizerError.invalidRankLine(
+                    file: "tiktoken.model", line: lineNumber,
+                    reason: "rank \(rank) where \(table.count) was expected (ranks must be 0, 1, 2, … in order)")
             }
             guard Base64.decode(data[i..<space], into: &decoded), !decoded.isEmpty else {
                 throw TokenizerError.invalidRankLine(file: "tiktoken.model", line: lineNumber, reason: "invalid base64 token")
             }
             let added = decoded.withUnsafeBufferPointer { table.append($0) }
             guard added else {
-                throw TokenizerError.invalidRankLine(file: "tiktoken.model", line: lineNumber, reason: "the token of rank \(rank) repeats an earlier token")
+                throw TokenizerError.invalidRankLine(
+                    file: "tiktoken.model", line: lineNumber, reason: "the token of rank \(rank) repeats an earlier token")
             }
         }
         return table
@@ -139,7 +145,8 @@ public final class Tokenizer: Sendable {
         while i < bytes.count {
             let candidates = specialsByFirstByte[Int(bytes[i])]
             if !candidates.isEmpty,
-               let match = candidates.first(where: { i + $0.count <= bytes.count && memcmp(bytes.baseAddress! + i, $0, $0.count) == 0 }) {
+                let match = candidates.first(where: { i + $0.count <= bytes.count && memcmp(bytes.baseAddress! + i, $0, $0.count) == 0 })
+            {
                 encodeOrdinary(UnsafeBufferPointer(rebasing: bytes[start..<i]), into: &out)
                 out.append(specialIds[String(decoding: match, as: UTF8.self)]!)
                 i += match.count

@@ -20,7 +20,8 @@ public struct ToolCall: Equatable, Sendable {
         var name = Substring(id)
         if name.hasPrefix("functions.") { name = name.dropFirst("functions.".count) }
         if let colon = name.lastIndex(of: ":"), name.index(after: colon) < name.endIndex,
-           name[name.index(after: colon)...].allSatisfy(\.isASCIIDigit) {
+            name[name.index(after: colon)...].allSatisfy(\.isASCIIDigit)
+        {
             name = name[..<colon]
         }
         return String(name)

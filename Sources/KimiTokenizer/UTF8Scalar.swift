@@ -7,6 +7,8 @@ func utf8Scalar(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> (value: UInt32
     if b0 < 0xF0 {
         return ((b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F), 3)
     }
-    return ((b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
-            | UInt32(bytes[i + 3] & 0x3F), 4)
+    return (
+        (b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
+            | UInt32(bytes[i + 3] & 0x3F), 4
+    )
 }

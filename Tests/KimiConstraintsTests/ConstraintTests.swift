@@ -2,8 +2,8 @@ import Foundation
 import KimiConstraints
 import KimiJSON
 import KimiTokenizer
-import Testing
 import TestSupport
+import Testing
 
 /// The constraint's masks against the constraint's own byte-by-byte advance (the scalar
 /// reference: a token is allowed exactly when its bytes can be taken one at a time), and its
@@ -21,8 +21,9 @@ import TestSupport
     }
 
     static func constraint(_ schema: JSONValue) throws -> Constraint {
-        let grammar = Grammar(content: .json(try CompiledSchema.compile(schema, strict: true)), calls: .forbidden, functions: [],
-                              parallel: false, firstIndex: 0)
+        let grammar = Grammar(
+            content: .json(try CompiledSchema.compile(schema, strict: true)), calls: .forbidden, functions: [],
+            parallel: false, firstIndex: 0)
         return Constraint(grammar, vocabulary: vocabulary, tokenizer: tokenizer, endTokens: [end])
     }
 
@@ -46,7 +47,9 @@ import TestSupport
             for t in 0..<vocabulary.size {
                 var probe = c
                 if mask.contains(t) != probe.accept(t) {
-                    Issue.record("token \(t) (\(tokenizer.decode([t]).debugDescription)): mask says \(mask.contains(t)) after a prefix of \(text.prefix(80).debugDescription)")
+                    Issue.record(
+                        "token \(t) (\(tokenizer.decode([t]).debugDescription)): mask says \(mask.contains(t)) after a prefix of \(text.prefix(80).debugDescription)"
+                    )
                     return false
                 }
             }
@@ -58,10 +61,17 @@ import TestSupport
     /// Schemas and documents valid under them (checked with `jsonschema`), along which masks
     /// are compared with the reference at every step.
     static let walks: [(String, [String])] = [
-        (#"{"type":"object","properties":{"city":{"type":"string"},"unit":{"enum":["c","f"]},"days":{"type":"integer","minimum":1,"maximum":14},"tags":{"type":"array","items":{"type":"string","maxLength":5},"maxItems":3},"when":{"type":"string","format":"date"},"opt":{"anyOf":[{"type":"number"},{"type":"null"}]}},"required":["city","unit"],"additionalProperties":false}"#,
-         [#"{"city": "Beijing", "unit": "c"}"#, #"{"unit":"f","city":"B\u00e9\ud83d\ude00 é","days":14,"tags":["a","bcdef"],"when":"2024-02-29","opt":-1.5e3}"#]),
-        (##"{"$defs":{"n":{"type":"object","properties":{"v":{"type":"integer"},"next":{"anyOf":[{"$ref":"#/$defs/n"},{"type":"null"}]}},"required":["v","next"]}},"$ref":"#/$defs/n"}"##,
-         [#"{"v": 1, "next": {"v": -20, "next": null}}"#]),
+        (
+            #"{"type":"object","properties":{"city":{"type":"string"},"unit":{"enum":["c","f"]},"days":{"type":"integer","minimum":1,"maximum":14},"tags":{"type":"array","items":{"type":"string","maxLength":5},"maxItems":3},"when":{"type":"string","format":"date"},"opt":{"anyOf":[{"type":"number"},{"type":"null"}]}},"required":["city","unit"],"additionalProperties":false}"#,
+            [
+                #"{"city": "Beijing", "unit": "c"}"#,
+                #"{"unit":"f","city":"B\u00e9\ud83d\ude00 é","days":14,"tags":["a","bcdef"],"when":"2024-02-29","opt":-1.5e3}"#,
+            ]
+        ),
+        (
+            ##"{"$defs":{"n":{"type":"object","properties":{"v":{"type":"integer"},"next":{"anyOf":[{"$ref":"#/$defs/n"},{"type":"null"}]}},"required":["v","next"]}},"$ref":"#/$defs/n"}"##,
+            [#"{"v": 1, "next": {"v": -20, "next": null}}"#]
+        ),
         (#"{"type":"array","items":{"type":"string","pattern":"^[a-z]+-[0-9]{2}$"},"minItems":1}"#, [#"["ab-12", "x-00"]"#]),
     ]
 
@@ -105,7 +115,8 @@ import TestSupport
         return text.contains(".") || digits.count < 16 || (digits.count == 16 && digits <= "9007199254740992")
     }
 
-    @Test("bounded numbers: texts next to each bound, where the double's rounding decides, are taken exactly when jsonschema validates them")
+    @Test(
+        "bounded numbers: texts next to each bound, where the double's rounding decides, are taken exactly when jsonschema validates them")
     func numberBounds() throws {
         var verdicts = [0, 0]
         for case_ in try Self.json("schemas/numbers.json")["cases"]!.array! {
@@ -165,17 +176,25 @@ import TestSupport
 
     @Test("tool calls: only declared names with the running index, arguments under their schema, the section closed")
     func toolSection() throws {
-        let params = try CompiledSchema.compile(try JSONParser.parse(Array(#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}"#.utf8)), strict: true)
-        let grammar = Grammar(content: .text, calls: .allowed, functions: [("get_weather", params), ("get_time", .anyObject)],
-                              parallel: true, firstIndex: 2)
+        let params = try CompiledSchema.compile(
+            try JSONParser.parse(
+                Array(#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}"#.utf8)),
+            strict: true)
+        let grammar = Grammar(
+            content: .text, calls: .allowed, functions: [("get_weather", params), ("get_time", .anyObject)],
+            parallel: true, firstIndex: 2)
         let c = Constraint(grammar, vocabulary: Self.vocabulary, tokenizer: Self.tokenizer, endTokens: [Self.end])
         func walk(_ pieces: [OutputPiece]) -> Bool {
             var c = c
             return (Self.tokenizer.encode(pieces: pieces) + [Self.end]).allSatisfy { c.accept($0) }
         }
-        let call = { (id: String, args: String) -> [OutputPiece] in [.marker(.callBegin), .text(id), .marker(.argumentBegin), .text(args), .marker(.callEnd)] }
-        #expect(walk([.text("Checking."), .marker(.sectionBegin)] + call("functions.get_weather:2", #"{"city": "Lima"}"#)
-                     + call("functions.get_time:3", "{}") + [.marker(.sectionEnd)]))
+        let call = { (id: String, args: String) -> [OutputPiece] in
+            [.marker(.callBegin), .text(id), .marker(.argumentBegin), .text(args), .marker(.callEnd)]
+        }
+        #expect(
+            walk(
+                [.text("Checking."), .marker(.sectionBegin)] + call("functions.get_weather:2", #"{"city": "Lima"}"#)
+                    + call("functions.get_time:3", "{}") + [.marker(.sectionEnd)]))
         #expect(!walk([.marker(.sectionBegin)] + call("functions.get_weather:0", #"{"city": "Lima"}"#) + [.marker(.sectionEnd)]))
         #expect(!walk([.marker(.sectionBegin)] + call("functions.add_weather:2", #"{"city": "Lima"}"#) + [.marker(.sectionEnd)]))
         #expect(!walk([.marker(.sectionBegin)] + call("functions.get_weather:2", #"{"city": How can I"}"#) + [.marker(.sectionEnd)]))

@@ -60,8 +60,15 @@ import Testing
         ("attention_bias", .bool(true), "attention_bias"),
         ("rms_norm_eps", JSONValue(0), "rms_norm_eps"),
         ("rope_scaling", .object(JSONObject(["type": .string("linear"), "factor": JSONValue(2)])), "rope_scaling.type"),
-        ("rope_scaling", .object(JSONObject(["type": .string("yarn"), "factor": JSONValue(2)])), "rope_scaling.original_max_position_embeddings"),
-        ("quantization_config", .object(JSONObject(["quant_method": .string("fp8"), "weight_block_size": .array([JSONValue(64), JSONValue(64)])])), "quantization_config.weight_block_size"),
+        (
+            "rope_scaling", .object(JSONObject(["type": .string("yarn"), "factor": JSONValue(2)])),
+            "rope_scaling.original_max_position_embeddings"
+        ),
+        (
+            "quantization_config",
+            .object(JSONObject(["quant_method": .string("fp8"), "weight_block_size": .array([JSONValue(64), JSONValue(64)])])),
+            "quantization_config.weight_block_size"
+        ),
         ("quantization_config", .object(JSONObject(["quant_method": .string("awq")])), "quantization_config.quant_method"),
     ]
 

@@ -32,10 +32,13 @@ enum Fixtures {
         return try json["sequences"]!.array!.map { s in
             let data = try Data(contentsOf: dir.appendingPathComponent(s["logits"]!.string!))
             let logits = data.withUnsafeBytes { raw in
-                (0..<data.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+                (0..<data.count / 4).map {
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+                }
             }
-            return Sequence(prompt: s["prompt"]!.array!.map { $0.int! }, greedy: s["greedy"]!.array!.map { $0.int! },
-                            logits: logits, vocab: vocab)
+            return Sequence(
+                prompt: s["prompt"]!.array!.map { $0.int! }, greedy: s["greedy"]!.array!.map { $0.int! },
+                logits: logits, vocab: vocab)
         }
     }
 
@@ -51,4 +54,3 @@ enum Fixtures {
         return dir
     }
 }
-

@@ -15,7 +15,9 @@ import Testing
         let json = try Binary.run(["inspect", "--model", Fixtures.checkpoint(name), "--json"])
         let object = try JSONParser.parse(json.stdout)
         #expect(object["problems"]?.array == [])
-        #expect(object["total_parameters"]?.int == TensorManifest.tensors(try Checkpoint(directory: Fixtures.checkpoint(name)).config).reduce(0) { $0 + $1.elementCount })
+        #expect(
+            object["total_parameters"]?.int
+                == TensorManifest.tensors(try Checkpoint(directory: Fixtures.checkpoint(name)).config).reduce(0) { $0 + $1.elementCount })
     }
 
     static func damaged(_ edit: (URL) throws -> Void) throws -> Binary.Result {
@@ -78,10 +80,11 @@ import Testing
         let result = try Self.damaged { dir in
             let shard = dir.appendingPathComponent("model-00001-of-000003.safetensors").path
             try SafetensorsWriter.editHeader(shard) { header in
-                header["model.layers.0.self_attn.rotary_emb.inv_freq"] = .object(JSONObject([
-                    "dtype": .string("F32"), "shape": .array([JSONValue(0)]),
-                    "data_offsets": .array([JSONValue(0), JSONValue(0)]),
-                ]))
+                header["model.layers.0.self_attn.rotary_emb.inv_freq"] = .object(
+                    JSONObject([
+                        "dtype": .string("F32"), "shape": .array([JSONValue(0)]),
+                        "data_offsets": .array([JSONValue(0), JSONValue(0)]),
+                    ]))
             }
         }
         #expect(result.status == 1)

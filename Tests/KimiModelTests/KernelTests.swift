@@ -1,7 +1,7 @@
 import Foundation
 import KimiModel
-import Testing
 import TestSupport
+import Testing
 
 /// Every kernel against a scalar reference written from the definition, in Double where the
 /// kernel sums.
@@ -76,7 +76,8 @@ import TestSupport
     static func withWeight<R>(_ m: Matrix, _ storage: String, _ body: (WeightMatrix) throws -> R) rethrows -> R {
         // One spare byte in front, so the data is misaligned like tensors in a safetensors file.
         let data = [UInt8](repeating: 0, count: 1) + m.bytes
-        let scaleBytes = [UInt8](repeating: 0, count: 3) + m.scales.flatMap { f in withUnsafeBytes(of: f.bitPattern.littleEndian) { Array($0) } }
+        let scaleBytes =
+            [UInt8](repeating: 0, count: 3) + m.scales.flatMap { f in withUnsafeBytes(of: f.bitPattern.littleEndian) { Array($0) } }
         return try data.withUnsafeBytes { d in
             try scaleBytes.withUnsafeBytes { s in
                 let kind: WeightMatrix.Storage
@@ -93,8 +94,9 @@ import TestSupport
 
     static let shapes = [(1, 1), (3, 7), (5, 8), (7, 130), (133, 257), (260, 128), (64, 300)]
 
-    @Test("gemv matches a Double reference for every dtype, shape and row band",
-          arguments: ["fp8", "bf16", "f16", "f32"])
+    @Test(
+        "gemv matches a Double reference for every dtype, shape and row band",
+        arguments: ["fp8", "bf16", "f16", "f32"])
     func gemv(_ storage: String) {
         for (i, (rows, cols)) in Self.shapes.enumerated() {
             let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(i))
@@ -117,8 +119,9 @@ import TestSupport
         }
     }
 
-    @Test("a row's gemv result does not depend on which rows are computed with it",
-          arguments: ["fp8", "bf16"])
+    @Test(
+        "a row's gemv result does not depend on which rows are computed with it",
+        arguments: ["fp8", "bf16"])
     func gemvRowInvariance(_ storage: String) {
         let m = Self.randomMatrix(rows: 133, cols: 257, storage: storage, seed: 7)
         var rng = SplitMix(seed: 3)
@@ -137,8 +140,9 @@ import TestSupport
     /// one-token bits.
     static let registerFiles: [VectorRegisters] = VectorRegisters.available == .thirtyTwo ? [.sixteen, .thirtyTwo] : [.sixteen]
 
-    @Test("the multi-token kernels give every (token, row) the one-token kernel's exact bits",
-          arguments: ["fp8", "bf16", "f16", "f32"], registerFiles)
+    @Test(
+        "the multi-token kernels give every (token, row) the one-token kernel's exact bits",
+        arguments: ["fp8", "bf16", "f16", "f32"], registerFiles)
     func gemmMatchesGemv(_ storage: String, _ registers: VectorRegisters) {
         for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (64, 300), (13, 1100)].enumerated() {
             let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(70 + i))
@@ -151,19 +155,22 @@ import TestSupport
                 var tile = [Float](repeating: 0, count: gemmTileFloats)
                 var accumulators = [Float](repeating: 0, count: gemmAccumulatorFloats(tokens: tokens))
                 Self.withWeight(m, storage) { w in
-                    w.multiply(&y, yStride: band.count, x, tokens: tokens, rows: band, scaled: &scaled, tile: &tile,
-                               accumulators: &accumulators, registers: registers)
+                    w.multiply(
+                        &y, yStride: band.count, x, tokens: tokens, rows: band, scaled: &scaled, tile: &tile,
+                        accumulators: &accumulators, registers: registers)
                 }
                 for t in 0..<tokens {
                     var one = [Float](repeating: .nan, count: band.count)
                     Array(x[t * cols..<(t + 1) * cols]).withUnsafeBufferPointer { xt in
                         Self.withWeight(m, storage) { w in
-                            w.multiply(&one, yStride: 0, xt.baseAddress!, tokens: 1, rows: band, scaled: &scaled, tile: &tile,
-                                       accumulators: &accumulators, registers: registers)
+                            w.multiply(
+                                &one, yStride: 0, xt.baseAddress!, tokens: 1, rows: band, scaled: &scaled, tile: &tile,
+                                accumulators: &accumulators, registers: registers)
                         }
                     }
-                    #expect(Array(y[t * band.count..<(t + 1) * band.count]) == one,
-                            "\(storage) \(rows)x\(cols), \(tokens) tokens, token \(t), \(registers) registers")
+                    #expect(
+                        Array(y[t * band.count..<(t + 1) * band.count]) == one,
+                        "\(storage) \(rows)x\(cols), \(tokens) tokens, token \(t), \(registers) registers")
                 }
             }
         }
@@ -191,8 +198,9 @@ import TestSupport
         return (folded.sum() + tail) * (storage == "fp8" ? powf(2, 60) : 1)
     }
 
-    @Test("with thirty-two registers every (token, row) is the sixteen-lane row, bit for bit",
-          .enabled(if: VectorRegisters.available == .thirtyTwo), arguments: ["fp8", "bf16", "f16", "f32"])
+    @Test(
+        "with thirty-two registers every (token, row) is the sixteen-lane row, bit for bit",
+        .enabled(if: VectorRegisters.available == .thirtyTwo), arguments: ["fp8", "bf16", "f16", "f32"])
     func wideMatchesDefinition(_ storage: String) {
         for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (13, 1100), (3, 15)].enumerated() {
             let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(90 + i))
@@ -203,14 +211,16 @@ import TestSupport
                 var y = [Float](repeating: .nan, count: tokens * band.count)
                 var scaled = [Float](repeating: 0, count: (tokens + 1) * cols), tile: [Float] = [0], accumulators: [Float] = [0]
                 Self.withWeight(m, storage) { w in
-                    w.multiply(&y, yStride: band.count, x, tokens: tokens, rows: band, scaled: &scaled, tile: &tile,
-                               accumulators: &accumulators, registers: .thirtyTwo)
+                    w.multiply(
+                        &y, yStride: band.count, x, tokens: tokens, rows: band, scaled: &scaled, tile: &tile,
+                        accumulators: &accumulators, registers: .thirtyTwo)
                 }
                 for t in 0..<tokens {
                     for r in band {
                         let expected = Self.sixteenLaneRow(m, storage, row: r, x[t * cols..<(t + 1) * cols])
-                        #expect(y[t * band.count + r - band.lowerBound].bitPattern == expected.bitPattern,
-                                "\(storage) \(rows)x\(cols), \(tokens) tokens, token \(t), row \(r)")
+                        #expect(
+                            y[t * band.count + r - band.lowerBound].bitPattern == expected.bitPattern,
+                            "\(storage) \(rows)x\(cols), \(tokens) tokens, token \(t), row \(r)")
                     }
                 }
             }
@@ -237,8 +247,9 @@ import TestSupport
         }
     }
 
-    @Test("transposed gemv for several tokens gives each token the single-token bits",
-          arguments: ["fp8", "bf16", "f16", "f32"], registerFiles)
+    @Test(
+        "transposed gemv for several tokens gives each token the single-token bits",
+        arguments: ["fp8", "bf16", "f16", "f32"], registerFiles)
     func gemvTransposedBatch(_ storage: String, _ registers: VectorRegisters) {
         // (rows, cols, columns used): all columns, a multiple of 16 short of a row (the cache's
         // latent inside an entry), and widths the passes leave to the per-token kernel.
@@ -252,16 +263,18 @@ import TestSupport
                 var y = [Float](repeating: .nan, count: tokens * yStride)
                 var interleaved = [Float](repeating: 0, count: 12 * band.count)
                 Self.withWeight(m, storage) { w in
-                    w.gemvTransposed(&y, yStride: yStride, x, xStride: xStride, tokens: tokens, rows: band, columns: columns,
-                                     interleaved: &interleaved, registers: registers)
+                    w.gemvTransposed(
+                        &y, yStride: yStride, x, xStride: xStride, tokens: tokens, rows: band, columns: columns,
+                        interleaved: &interleaved, registers: registers)
                 }
                 for t in 0..<tokens {
                     var one = [Float](repeating: .nan, count: columns)
                     Array(x[t * xStride..<t * xStride + band.count]).withUnsafeBufferPointer { xt in
                         Self.withWeight(m, storage) { w in w.gemvTransposed(&one, xt.baseAddress!, rows: band, columns: columns) }
                     }
-                    #expect(Array(y[t * yStride..<t * yStride + columns]) == one,
-                            "\(storage) \(rows)x\(cols) (\(columns) columns), \(tokens) tokens, token \(t), \(registers) registers")
+                    #expect(
+                        Array(y[t * yStride..<t * yStride + columns]) == one,
+                        "\(storage) \(rows)x\(cols) (\(columns) columns), \(tokens) tokens, token \(t), \(registers) registers")
                 }
             }
         }
@@ -273,7 +286,11 @@ import TestSupport
         var out = [Float](repeating: 0, count: 133)
         for r in [0, 64, 130] {
             Self.withWeight(m, storage) { w in w.row(r, into: &out) }
-            for c in 0..<133 { #expect(Double(out[c]) == m.dense[r * 133 + c] || abs(Double(out[c]) - m.dense[r * 133 + c]) <= 1e-7 * abs(m.dense[r * 133 + c])) }
+            for c in 0..<133 {
+                #expect(
+                    Double(out[c]) == m.dense[r * 133 + c] || abs(Double(out[c]) - m.dense[r * 133 + c]) <= 1e-7 * abs(m.dense[r * 133 + c])
+                )
+            }
         }
     }
 

@@ -1,12 +1,14 @@
 import Foundation
 import KimiModel
-import Testing
 import TestSupport
+import Testing
 
 /// The router against a sort-based reference written from transformers' DeepseekV3TopkRouter.
 @Suite struct MoERouterTests {
-    static func reference(logits: [Float], bias: [Float], groups: Int, topkGroup: Int, k: Int,
-                          normalize: Bool, scaling: Float) -> [(Int, Float)] {
+    static func reference(
+        logits: [Float], bias: [Float], groups: Int, topkGroup: Int, k: Int,
+        normalize: Bool, scaling: Float
+    ) -> [(Int, Float)] {
         let n = logits.count, per = n / groups
         let scores = logits.map { 1 / (1 + expf(-$0)) }
         var selection = zip(scores, bias).map { $0 + $1 }
@@ -15,7 +17,9 @@ import TestSupport
                 let top = selection[g * per..<(g + 1) * per].sorted(by: >)
                 return top[0] + top[1]
             }
-            let kept = Set((0..<groups).sorted { groupScores[$0] > groupScores[$1] || (groupScores[$0] == groupScores[$1] && $0 < $1) }.prefix(topkGroup))
+            let kept = Set(
+                (0..<groups).sorted { groupScores[$0] > groupScores[$1] || (groupScores[$0] == groupScores[$1] && $0 < $1) }.prefix(
+                    topkGroup))
             for e in 0..<n where !kept.contains(e / per) { selection[e] = -.infinity }
         }
         let chosen = (0..<n).sorted { selection[$0] > selection[$1] || (selection[$0] == selection[$1] && $0 < $1) }.prefix(k)
@@ -25,8 +29,9 @@ import TestSupport
         return zip(chosen, weights.map { $0 * scaling }).map { ($0, $1) }
     }
 
-    @Test("routing matches the reference for grouped and ungrouped configs",
-          arguments: [(8, 1, 1, 3, true), (16, 4, 2, 4, true), (384, 1, 1, 8, true), (256, 8, 4, 8, true), (6, 2, 1, 2, false)])
+    @Test(
+        "routing matches the reference for grouped and ungrouped configs",
+        arguments: [(8, 1, 1, 3, true), (16, 4, 2, 4, true), (384, 1, 1, 8, true), (256, 8, 4, 8, true), (6, 2, 1, 2, false)])
     func routing(_ experts: Int, _ groups: Int, _ topkGroup: Int, _ k: Int, _ normalize: Bool) throws {
         var config = try ModelConfig(json: String(contentsOfFile: Fixtures.checkpoint("kimi-mini") + "/config.json", encoding: .utf8))
         config.nRoutedExperts = experts
@@ -44,8 +49,9 @@ import TestSupport
             var chosen = [Int32](repeating: -1, count: k)
             var weights = [Float](repeating: 0, count: k)
             router.route(&scores, bias: bias, scratch: &scratch, chosen: &chosen, weights: &weights)
-            let expected = Self.reference(logits: logits, bias: bias, groups: groups, topkGroup: topkGroup, k: k,
-                                          normalize: normalize, scaling: config.routedScalingFactor)
+            let expected = Self.reference(
+                logits: logits, bias: bias, groups: groups, topkGroup: topkGroup, k: k,
+                normalize: normalize, scaling: config.routedScalingFactor)
             #expect(chosen.map(Int.init) == expected.map(\.0))
             for (w, e) in zip(weights, expected) { #expect(abs(w - e.1) <= 1e-6 * abs(e.1)) }
         }

@@ -43,8 +43,9 @@ import Testing
     func distributedForward(_ name: String) throws {
         let tokens = try Fixtures.reference(name)[0].tokens
         let plain = try KimiTransformer(directory: Fixtures.checkpoint(name), maxBatchTokens: 16, threads: 3)
-        let numa = try KimiTransformer(checkpoint: try Checkpoint(directory: Fixtures.checkpoint(name)), maxBatchTokens: 16,
-                                       threads: 4, numa: .distribute, topology: Self.topology([[0], [1]]))
+        let numa = try KimiTransformer(
+            checkpoint: try Checkpoint(directory: Fixtures.checkpoint(name)), maxBatchTokens: 16,
+            threads: 4, numa: .distribute, topology: Self.topology([[0], [1]]))
         #expect(numa.placement.policy == .distribute)
         #expect(try numa.logits(tokens, cache: numa.makeCache()) == plain.logits(tokens, cache: plain.makeCache()))
     }

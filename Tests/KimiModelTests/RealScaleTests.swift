@@ -53,8 +53,9 @@ import Testing
     /// Writes the sparse checkpoint; returns its directory and each shard's file and tensors.
     static func writeSparseKimiK2() throws -> (URL, [(file: String, tensors: [SafetensorsWriter.Entry])]) {
         let dir = try Fixtures.temporaryDirectory()
-        try FileManager.default.copyItem(atPath: Fixtures.root.appendingPathComponent("configs/kimi-k2-instruct.json").path,
-                                         toPath: dir.appendingPathComponent("config.json").path)
+        try FileManager.default.copyItem(
+            atPath: Fixtures.root.appendingPathComponent("configs/kimi-k2-instruct.json").path,
+            toPath: dir.appendingPathComponent("config.json").path)
         let tensors = kimiK2Tensors()
         let shards = 62
         let total = tensors.reduce(0) { $0 + $1.bytes }
@@ -81,8 +82,11 @@ import Testing
                 total += t.bytes
             }
         }
-        let index = JSONValue.object(JSONObject(["metadata": .object(JSONObject(["total_size": JSONValue(total)])),
-                                                 "weight_map": .object(weightMap)]))
+        let index = JSONValue.object(
+            JSONObject([
+                "metadata": .object(JSONObject(["total_size": JSONValue(total)])),
+                "weight_map": .object(weightMap),
+            ]))
         try Data(JSONWriter().string(index).utf8).write(to: dir.appendingPathComponent("model.safetensors.index.json"))
     }
 

@@ -20,7 +20,9 @@ import Testing
             let logits = try model.logits(sequence.tokens, cache: model.makeCache())
             let scale = sequence.logits.reduce(0) { max($0, abs($1)) }
             let diff = Self.maxAbsDifference(logits[...], sequence.logits[...])
-            #expect(diff <= Self.relativeTolerance * scale, "\(name), prompt of \(sequence.prompt.count): max |Δlogit| \(diff), max |logit| \(scale)")
+            #expect(
+                diff <= Self.relativeTolerance * scale,
+                "\(name), prompt of \(sequence.prompt.count): max |Δlogit| \(diff), max |logit| \(scale)")
         }
     }
 

@@ -5,8 +5,10 @@ import Testing
 
 /// Corrupt and truncated files are clear errors naming the file and tensor, never a crash.
 @Suite struct SafetensorsTests {
-    static func expectError(_ json: String, data: Data = Data(count: 64), headerLength: UInt64? = nil,
-                            containing fragment: String) throws {
+    static func expectError(
+        _ json: String, data: Data = Data(count: 64), headerLength: UInt64? = nil,
+        containing fragment: String
+    ) throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("model.safetensors").path
@@ -41,9 +43,11 @@ import Testing
         try Self.expectError(#"{"t": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}"#, containing: "tensor t")
         try Self.expectError(#"{"t": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}}"#, containing: "not ordered")
         try Self.expectError(#"{"t": {"dtype": "F32", "shape": [100], "data_offsets": [0, 400]}}"#, containing: "truncated")
-        try Self.expectError(#"{"t": {"dtype": "F32", "shape": [4611686018427387904, 4], "data_offsets": [0, 8]}}"#, containing: "overflows")
-        try Self.expectError(#"{"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}, "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]}}"#,
-                             containing: "overlap")
+        try Self.expectError(
+            #"{"t": {"dtype": "F32", "shape": [4611686018427387904, 4], "data_offsets": [0, 8]}}"#, containing: "overflows")
+        try Self.expectError(
+            #"{"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}, "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]}}"#,
+            containing: "overlap")
         try Self.expectError(#"{"t": {"dtype": "F32", "shape": [2]}}"#, containing: "data_offsets")
     }
 

@@ -15,10 +15,11 @@ enum SafetensorsWriter {
         var object = JSONObject(["__metadata__": .object(JSONObject(["format": .string("pt")]))])
         var offset = 0
         for e in entries {
-            object[e.name] = .object(JSONObject([
-                "dtype": .string(e.dtype), "shape": .array(e.shape.map { JSONValue($0) }),
-                "data_offsets": .array([JSONValue(offset), JSONValue(offset + e.bytes)]),
-            ]))
+            object[e.name] = .object(
+                JSONObject([
+                    "dtype": .string(e.dtype), "shape": .array(e.shape.map { JSONValue($0) }),
+                    "data_offsets": .array([JSONValue(offset), JSONValue(offset + e.bytes)]),
+                ]))
             offset += e.bytes
         }
         var json = JSONWriter().string(.object(object))

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Testing
 import KimiCommands
+import Testing
 
 /// Every `serve` option has its KIMI_* variable, and each variable reaches the option.
 @Suite struct EnvironmentOptionsTests {
@@ -9,9 +9,11 @@ import KimiCommands
     func coverage() {
         let help = ServeCommand.helpMessage(columns: 1000)
         let regex = try! NSRegularExpression(pattern: "--([a-z][a-z-]*)")
-        let options = Set(regex.matches(in: help, range: NSRange(help.startIndex..., in: help)).map {
-            String(help[Range($0.range(at: 1), in: help)!])
-        }).subtracting(["help"]).filter { !$0.hasPrefix("no-") }
+        let options = Set(
+            regex.matches(in: help, range: NSRange(help.startIndex..., in: help)).map {
+                String(help[Range($0.range(at: 1), in: help)!])
+            }
+        ).subtracting(["help"]).filter { !$0.hasPrefix("no-") }
         let mapped = Set(EnvironmentOptions.serve.map(\.option))
         #expect(options == mapped)
     }
@@ -30,11 +32,15 @@ import KimiCommands
         #expect(s.maxModelLen == 4096 && s.kvCacheDtype == .f32 && s.kvCacheGib == 2.5 && s.maxQueued == 7 && s.prefillChunk == 32)
         #expect(s.maxRunning == 5 && !s.prefixCaching && s.threads == 3 && s.shutdownTimeout == 12 && s.preload && s.numa == .interleave)
         #expect(s.logLevel == .debug && s.logFormat == .json && s.logPrompts)
-        let flags = try ServeCommand.parse(EnvironmentOptions.apply(["--port", "9002", "--prefix-caching", "--no-preload"],
-                                                                    options: EnvironmentOptions.serve, environment: env))
+        let flags = try ServeCommand.parse(
+            EnvironmentOptions.apply(
+                ["--port", "9002", "--prefix-caching", "--no-preload"],
+                options: EnvironmentOptions.serve, environment: env))
         #expect(flags.port == 9002 && flags.prefixCaching && !flags.preload && flags.maxRunning == 5)
-        let file = try ServeCommand.parse(EnvironmentOptions.apply([], options: EnvironmentOptions.serve,
-                                                                   environment: ["KIMI_API_KEY_FILE": "/etc/keys"]))
+        let file = try ServeCommand.parse(
+            EnvironmentOptions.apply(
+                [], options: EnvironmentOptions.serve,
+                environment: ["KIMI_API_KEY_FILE": "/etc/keys"]))
         #expect(file.apiKeyFile == "/etc/keys")
     }
 }

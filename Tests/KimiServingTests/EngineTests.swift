@@ -11,8 +11,10 @@ import Testing
     static let checkpoint = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/checkpoints/kimi-mini").path
 
-    static func engine(maxRunning: Int = 16, prefillChunk: Int = 64, maxQueued: Int = 64, prefixCaching: Bool = true,
-                       budget: Int = 1 << 16, stepDelay: Double = 0) throws -> Engine {
+    static func engine(
+        maxRunning: Int = 16, prefillChunk: Int = 64, maxQueued: Int = 64, prefixCaching: Bool = true,
+        budget: Int = 1 << 16, stepDelay: Double = 0
+    ) throws -> Engine {
         var c = Engine.Configuration()
         c.maxRunning = maxRunning
         c.prefillChunk = prefillChunk
@@ -21,8 +23,9 @@ import Testing
         c.kvBudgetTokens = budget
         let transformer = try KimiTransformer(directory: checkpoint, maxBatchTokens: Engine.batchTokens(c), maxContext: 512, threads: 2)
         let model: InferenceModel = TransformerModel(transformer: transformer, kvDType: .f32)
-        let engine = Engine(model: stepDelay > 0 ? SlowModel(model, delay: stepDelay) : model, tokenizer: try Tokenizer(directory: checkpoint),
-                            configuration: c)
+        let engine = Engine(
+            model: stepDelay > 0 ? SlowModel(model, delay: stepDelay) : model, tokenizer: try Tokenizer(directory: checkpoint),
+            configuration: c)
         engine.start()
         return engine
     }
@@ -87,11 +90,14 @@ import Testing
         return condition()
     }
 
-    @Test("outputs are byte-identical alone and among 4 or 16 others, at any chunk size, greedy and seeded",
-          arguments: [(Float(0), UInt64(0)), (Float(0.9), UInt64(42))])
+    @Test(
+        "outputs are byte-identical alone and among 4 or 16 others, at any chunk size, greedy and seeded",
+        arguments: [(Float(0), UInt64(0)), (Float(0.9), UInt64(42))])
     func batchInvariance(_ sampling: (temperature: Float, seed: UInt64)) throws {
         let prompts = Self.prompts(16)
-        let requests = prompts.enumerated().map { i, p in Self.request(p, maxTokens: 12, temperature: sampling.temperature, seed: sampling.seed + UInt64(i)) }
+        let requests = prompts.enumerated().map { i, p in
+            Self.request(p, maxTokens: 12, temperature: sampling.temperature, seed: sampling.seed + UInt64(i))
+        }
         let alone = try Self.engine(maxRunning: 1, prefillChunk: 64)
         defer { alone.shutdown() }
         let reference = try requests.map { Self.collect(try alone.submit($0)) }
@@ -174,7 +180,10 @@ import Testing
 
         let bystanderOut = Self.collect(bystander)
         #expect(bystanderOut.tokens == alone.tokens && bystanderOut.logprobs == alone.logprobs)
-        #expect(Self.waitUntil { let s = engine.snapshot; return s.running == 0 && s.queued == 0 && s.reservedTokens == 0 })
+        #expect(
+            Self.waitUntil {
+                let s = engine.snapshot; return s.running == 0 && s.queued == 0 && s.reservedTokens == 0
+            })
         #expect(engine.snapshot.queued == baseline.queued && engine.snapshot.reservedTokens == baseline.reservedTokens)
     }
 
@@ -211,7 +220,10 @@ import Testing
         #expect(out.finish == .length && out.tokens.count == 5)
         #expect(Date().timeIntervalSince(start) < 2, "served in \(Date().timeIntervalSince(start)) s")
         #expect(flood.allSatisfy { Self.collect($0).finish == .cancelled })
-        #expect(Self.waitUntil { let s = engine.snapshot; return s.running == 0 && s.queued == 0 && s.reservedTokens == 0 })
+        #expect(
+            Self.waitUntil {
+                let s = engine.snapshot; return s.running == 0 && s.queued == 0 && s.reservedTokens == 0
+            })
     }
 
     @Test("the KV budget bounds admission: requests wait until cached prefixes are evicted or reservations end")
@@ -233,16 +245,21 @@ import Testing
     func markerPieces() throws {
         let t = try Tokenizer(directory: Self.checkpoint)
         let end = t.specialId("<|im_end|>")!
-        let script = t.encode("Sure.<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>"
-            + "{}<|tool_call_end|><|tool_calls_section_end|>ok STOP more") + [end]
+        let script =
+            t.encode(
+                "Sure.<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>"
+                    + "{}<|tool_call_end|><|tool_calls_section_end|>ok STOP more") + [end]
         var c = Engine.Configuration()
         c.prefixCaching = false  // a scripted model: one cache per generation
-        let engine = Engine(model: ScriptedModel(scripts: [script], vocabSize: t.vocabSize, maxContext: 512), tokenizer: t, configuration: c)
+        let engine = Engine(
+            model: ScriptedModel(scripts: [script], vocabSize: t.vocabSize, maxContext: 512), tokenizer: t, configuration: c)
         engine.start()
         defer { engine.shutdown() }
         // "Sure.<|tool" would match the text with the marker spelled out: the marker is not text.
-        let handle = try engine.submit(GenerationRequest(prompt: [1, 2, 3], maxTokens: 100, stopTokens: [end],
-                                                         stopStrings: ["Sure.<|tool", "STOP"], logprobs: 0))
+        let handle = try engine.submit(
+            GenerationRequest(
+                prompt: [1, 2, 3], maxTokens: 100, stopTokens: [end],
+                stopStrings: ["Sure.<|tool", "STOP"], logprobs: 0))
         var pieces: [OutputPiece] = []
         var tokens: [Int] = []
         var finish: FinishReason?
@@ -254,9 +271,13 @@ import Testing
             if case let .finished(reason, _, _) = event { finish = reason }
         }
         // The output as written, up to the stop string, with its five markers as marker pieces.
-        #expect(pieces.text == "Sure.<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>"
-            + "{}<|tool_call_end|><|tool_calls_section_end|>ok ")
-        #expect(pieces.compactMap { piece -> ToolCallMarker? in if case let .marker(m) = piece { m } else { nil } } == [.sectionBegin, .callBegin, .argumentBegin, .callEnd, .sectionEnd])
+        #expect(
+            pieces.text == "Sure.<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>"
+                + "{}<|tool_call_end|><|tool_calls_section_end|>ok ")
+        #expect(
+            pieces.compactMap { piece -> ToolCallMarker? in if case let .marker(m) = piece { m } else { nil } } == [
+                .sectionBegin, .callBegin, .argumentBegin, .callEnd, .sectionEnd,
+            ])
         #expect(finish == .stop)
         // Every token up to the one that completes "STOP", each with its log-probability.
         let stop = (1...script.count).first { t.decode(Array(script.prefix($0))).contains("STOP") }!

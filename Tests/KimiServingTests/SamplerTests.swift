@@ -62,7 +62,9 @@ import Testing
             var q = p
             q.seed = seed
             var s = Sampler(q)
-            return (0..<64).map { _ in var l = Self.logits; return s.sample(&l, n: l.count) }
+            return (0..<64).map { _ in
+                var l = Self.logits; return s.sample(&l, n: l.count)
+            }
         }
         #expect(sequence(42) == sequence(42))
         #expect(sequence(42) != sequence(43))

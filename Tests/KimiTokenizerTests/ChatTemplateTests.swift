@@ -19,20 +19,23 @@ import Testing
         #expect(try Self.render(chat).text == chat["prompt"]!.string!, "\(chat["name"]!.string!)")
     }
 
-    @Test("continuing the final message is the jinja2-verified rendering without its generation prompt, final <|im_end|> cut off",
-          arguments: 0..<chats.count)
+    @Test(
+        "continuing the final message is the jinja2-verified rendering without its generation prompt, final <|im_end|> cut off",
+        arguments: 0..<chats.count)
     func continuingFinalMessage(_ i: Int) throws {
         let request = try JSONParser.parse(Self.chats[i]["request"]!.string!)
         let messages = request["messages"]!.array!
         guard !messages.isEmpty else { return }
         let closed = ChatTemplate.render(messages: messages, tools: request["tools"], addGenerationPrompt: false)
-        let open = ChatTemplate.render(messages: messages, tools: request["tools"], addGenerationPrompt: false, continuingFinalMessage: true)
+        let open = ChatTemplate.render(
+            messages: messages, tools: request["tools"], addGenerationPrompt: false, continuingFinalMessage: true)
         #expect(closed.segments.last == .control("<|im_end|>"))
         #expect(open.segments == Array(closed.segments.dropLast()))
     }
 
-    @Test("prompt ids equal tiktoken's encoding of the rendered text, except where a client typed markup",
-          arguments: 0..<chats.count)
+    @Test(
+        "prompt ids equal tiktoken's encoding of the rendered text, except where a client typed markup",
+        arguments: 0..<chats.count)
     func ids(_ i: Int) throws {
         let chat = Self.chats[i]
         let ids = TokenizerFixtures.small.encode(prompt: try Self.render(chat))
@@ -52,9 +55,11 @@ import Testing
     func coverage() {
         let names = Set(Self.chats.map { $0["name"]!.string! })
         #expect(Self.chats.count >= 30)
-        for required in ["no_system", "empty_messages", "tools_weather_loop", "multi_turn_tools", "list_content_multi",
-                         "unicode_tools", "empty_content", "developer_first", "dict_arguments", "raw_number_literals",
-                         "tool_without_name", "list_content_image"] {
+        for required in [
+            "no_system", "empty_messages", "tools_weather_loop", "multi_turn_tools", "list_content_multi",
+            "unicode_tools", "empty_content", "developer_first", "dict_arguments", "raw_number_literals",
+            "tool_without_name", "list_content_image",
+        ] {
             #expect(names.contains(required), "\(required)")
         }
     }
@@ -87,16 +92,19 @@ import Testing
         #expect(parameters?.object?.count == 2)
         #expect(parameters?["e\u{301}"] == JSONValue(2))
         #expect(JSONWriter().string(tools) == text)
-        let prompt = ChatTemplate.render(messages: [.object(JSONObject(["role": .string("user"), "content": .string("hi")]))], tools: tools)
+        let prompt = ChatTemplate.render(
+            messages: [.object(JSONObject(["role": .string("user"), "content": .string("hi")]))], tools: tools)
         #expect(prompt.text.contains("{\"\u{E9}\":1,\"e\u{301}\":2}"))
     }
 
     @Test("Python's float repr, which tojson uses for numbers")
     func pythonNumbers() {
-        let cases: [(String, String)] = [("1E3", "1000.0"), ("1.50", "1.5"), ("-0", "0"), ("-0.0", "-0.0"), ("2.5e-5", "2.5e-05"),
-                                         ("1e16", "1e+16"), ("1e15", "1000000000000000.0"), ("0.0001", "0.0001"),
-                                         ("0.00001", "1e-05"), ("123", "123"), ("1e400", "Infinity"), ("5e-324", "5e-324"),
-                                         ("1234567890123456.5", "1234567890123456.5"), ("0.1", "0.1"), ("100", "100")]
+        let cases: [(String, String)] = [
+            ("1E3", "1000.0"), ("1.50", "1.5"), ("-0", "0"), ("-0.0", "-0.0"), ("2.5e-5", "2.5e-05"),
+            ("1e16", "1e+16"), ("1e15", "1000000000000000.0"), ("0.0001", "0.0001"),
+            ("0.00001", "1e-05"), ("123", "123"), ("1e400", "Infinity"), ("5e-324", "5e-324"),
+            ("1234567890123456.5", "1234567890123456.5"), ("0.1", "0.1"), ("100", "100"),
+        ]
         for (literal, python) in cases {
             #expect(PythonNumber.format(literal) == python, "\(literal)")
         }

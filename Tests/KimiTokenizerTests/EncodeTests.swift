@@ -8,8 +8,9 @@ import Testing
 @Suite struct EncodeTests {
     static let cases = try! TokenizerFixtures.json("encode.json")["cases"]!.array!
 
-    @Test("ids equal tiktoken's on every corpus case, both modes, both vocabularies",
-          arguments: ["small", "full"], ["ordinary", "special"])
+    @Test(
+        "ids equal tiktoken's on every corpus case, both modes, both vocabularies",
+        arguments: ["small", "full"], ["ordinary", "special"])
     func corpus(_ vocabulary: String, _ mode: String) throws {
         let tokenizer = vocabulary == "small" ? TokenizerFixtures.small : TokenizerFixtures.full
         var mismatches: [String] = []
@@ -102,14 +103,18 @@ import Testing
             _ = try Tokenizer(directory: dir.path)
         }
         let config = Array(#"{"added_tokens_decoder": {}}"#.utf8)
-        #expect(throws: TokenizerError.invalidRankLine(file: "tiktoken.model", line: 2, reason: "rank 5 where 1 was expected (ranks must be 0, 1, 2, … in order)")) {
+        #expect(
+            throws: TokenizerError.invalidRankLine(
+                file: "tiktoken.model", line: 2, reason: "rank 5 where 1 was expected (ranks must be 0, 1, 2, … in order)")
+        ) {
             _ = try Tokenizer(tiktokenModel: Array("IQ== 0\nIg== 5\n".utf8), tokenizerConfig: config)
         }
         #expect(throws: TokenizerError.invalidRankLine(file: "tiktoken.model", line: 1, reason: "invalid base64 token")) {
             _ = try Tokenizer(tiktokenModel: Array("I*== 0\n".utf8), tokenizerConfig: config)
         }
         #expect(throws: TokenizerError.self) {
-            _ = try Tokenizer(tiktokenModel: Array("IQ== 0\n".utf8), tokenizerConfig: Array(#"{"added_tokens_decoder": {"300": {"content": "x"}}}"#.utf8))
+            _ = try Tokenizer(
+                tiktokenModel: Array("IQ== 0\n".utf8), tokenizerConfig: Array(#"{"added_tokens_decoder": {"300": {"content": "x"}}}"#.utf8))
         }
     }
 }

@@ -39,8 +39,9 @@ enum TokenizerFixtures {
             decoder[String(Int(key)! - trained.count + 163_584)] = value
         }
         object["added_tokens_decoder"] = .object(decoder)
-        return try! Tokenizer(tiktokenModel: Array((lines.joined(separator: "\n") + "\n").utf8),
-                              tokenizerConfig: Array(JSONWriter().string(.object(object)).utf8))
+        return try! Tokenizer(
+            tiktokenModel: Array((lines.joined(separator: "\n") + "\n").utf8),
+            tokenizerConfig: Array(JSONWriter().string(.object(object)).utf8))
     }()
 
     struct Expected {

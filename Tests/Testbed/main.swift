@@ -19,7 +19,9 @@ struct Testbed {
     var serveArguments: [String] = []
 
     init(_ arguments: [String]) throws {
-        guard arguments.first == "serve" else { throw ValidationError("usage: kimi-serve-testbed serve [--scripted-output FILE] [--step-delay S] ...") }
+        guard arguments.first == "serve" else {
+            throw ValidationError("usage: kimi-serve-testbed serve [--scripted-output FILE] [--step-delay S] ...")
+        }
         var rest = arguments.dropFirst()
         while let argument = rest.popFirst() {
             switch argument {
@@ -35,13 +37,15 @@ struct Testbed {
         var model: InferenceModel = TransformerModel(transformer: transformer, kvDType: kvDType)
         if let scripts {
             guard let data = FileManager.default.contents(atPath: scripts), let list = try JSONParser.parse([UInt8](data)).array,
-                  !list.isEmpty, list.allSatisfy({ $0.string != nil }) else {
+                !list.isEmpty, list.allSatisfy({ $0.string != nil })
+            else {
                 throw ValidationError("--scripted-output must name a JSON array of strings")
             }
             let end = tokenizer.specialId("<|im_end|>")!
-            model = ScriptedModel(scripts: list.map { $0.string!.isEmpty ? [] : tokenizer.encode($0.string!) + [end] },
-                                  vocabSize: tokenizer.vocabSize, maxContext: transformer.maxContext,
-                                  maxBatchTokens: transformer.maxBatchTokens)
+            model = ScriptedModel(
+                scripts: list.map { $0.string!.isEmpty ? [] : tokenizer.encode($0.string!) + [end] },
+                vocabSize: tokenizer.vocabSize, maxContext: transformer.maxContext,
+                maxBatchTokens: transformer.maxBatchTokens)
         }
         return stepDelay > 0 ? SlowModel(model, delay: stepDelay) : model
     }

@@ -6,8 +6,10 @@ public enum Fuzz {
     /// Stops the process when `condition` is false. libFuzzer reports the trap as a crash and
     /// writes the input to its artifact directory.
     @inline(__always)
-    public static func check(_ condition: Bool, _ message: @autoclosure () -> String,
-                             file: StaticString = #fileID, line: UInt = #line) {
+    public static func check(
+        _ condition: Bool, _ message: @autoclosure () -> String,
+        file: StaticString = #fileID, line: UInt = #line
+    ) {
         if !condition { fail(message(), file: file, line: line) }
     }
 
@@ -26,7 +28,9 @@ public enum Fuzz {
 
     /// A short, printable picture of some text for a failure message.
     public static func show(_ s: String, limit: Int = 200) -> String {
-        let escaped = s.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined()
+        let escaped = s.unicodeScalars.map {
+            $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? String($0) : "\\u{\(String($0.value, radix: 16))}"
+        }.joined()
         return escaped.count > limit ? String(escaped.prefix(limit)) + "…" : escaped
     }
 }

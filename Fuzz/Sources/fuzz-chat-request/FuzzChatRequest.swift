@@ -40,8 +40,9 @@ public func fuzzChatRequest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         Fuzz.check(tokenizer.specialId(marker) != nil, "the template wrote \(marker), which is not a special token")
     }
     let decoded = tokenizer.decode(ids)
-    Fuzz.check(Array(decoded.utf8) == Array(prompt.text.utf8),
-               "the prompt's tokens decode to other text: \(Fuzz.show(prompt.text)) vs \(Fuzz.show(decoded))")
+    Fuzz.check(
+        Array(decoded.utf8) == Array(prompt.text.utf8),
+        "the prompt's tokens decode to other text: \(Fuzz.show(prompt.text)) vs \(Fuzz.show(decoded))")
     Fuzz.check(tokenizer.decodeOutput(forced).coalesced == request.forcedPrefix.coalesced, "the forced prefix does not decode to itself")
     return 0
 }

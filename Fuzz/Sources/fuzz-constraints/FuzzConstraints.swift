@@ -16,7 +16,9 @@ private let end = tokenizer.specialId("<|im_end|>")!
 public func fuzzConstraints(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard let cut = bytes.firstIndex(of: 0) else { return 0 }
-    guard let schema = try? JSONParser.parse(Array(bytes[..<cut])), let compiled = try? CompiledSchema.compile(schema, strict: false) else { return 0 }
+    guard let schema = try? JSONParser.parse(Array(bytes[..<cut])), let compiled = try? CompiledSchema.compile(schema, strict: false) else {
+        return 0
+    }
     let grammar = Grammar(content: .json(compiled), calls: .forbidden, functions: [], parallel: false, firstIndex: 0)
     var constraint = Constraint(grammar, vocabulary: vocabulary, tokenizer: tokenizer, endTokens: [end])
     let ids = tokenizer.encodeOrdinary(String(decoding: bytes[(cut + 1)...], as: UTF8.self)).prefix(200)

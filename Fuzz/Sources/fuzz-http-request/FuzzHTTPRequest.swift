@@ -16,8 +16,9 @@ public func fuzzHTTPRequest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     limits.trickleDelay = 0
     let whole = read(bytes, piece: max(bytes.count, 1), limits)
     let trickled = read(bytes, piece: 1 + size % 5, limits)
-    Fuzz.check(whole.requests.count == trickled.requests.count && zip(whole.requests, trickled.requests).allSatisfy(same),
-               "the requests depend on how the bytes arrive")
+    Fuzz.check(
+        whole.requests.count == trickled.requests.count && zip(whole.requests, trickled.requests).allSatisfy(same),
+        "the requests depend on how the bytes arrive")
     Fuzz.check(whole.refused == trickled.refused, "refused \(whole.refused) at once, \(trickled.refused) trickled")
     for request in whole.requests {
         Fuzz.check(request.body.count <= limits.maxBodyBytes, "a body of \(request.body.count) bytes passed the limit")
@@ -25,8 +26,9 @@ public func fuzzHTTPRequest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         Fuzz.check(request.target.hasPrefix("/") || request.target == "*", "target \(Fuzz.show(request.target))")
         Fuzz.check(request.version == "HTTP/1.1" || request.version == "HTTP/1.0", "version \(Fuzz.show(request.version))")
         for field in request.headers {
-            Fuzz.check(!field.value.unicodeScalars.contains { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F },
-                       "a control character in a field value passed: \(Fuzz.show(field.value))")
+            Fuzz.check(
+                !field.value.unicodeScalars.contains { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F },
+                "a control character in a field value passed: \(Fuzz.show(field.value))")
         }
     }
     return 0

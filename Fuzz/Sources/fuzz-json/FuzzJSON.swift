@@ -45,8 +45,9 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
         Fuzz.check(identical(reread, value), "JSONWriter(compact: \(compact)) round trip changed the value: \(Fuzz.show(written))")
         let rewritten = JSONWriter(compact: compact).string(reread)
-        Fuzz.check(Array(rewritten.utf8) == Array(written.utf8),
-                   "writing the re-read value gave other bytes: \(Fuzz.show(written)) then \(Fuzz.show(rewritten))")
+        Fuzz.check(
+            Array(rewritten.utf8) == Array(written.utf8),
+            "writing the re-read value gave other bytes: \(Fuzz.show(written)) then \(Fuzz.show(rewritten))")
     }
 
     checkNumbers(value)

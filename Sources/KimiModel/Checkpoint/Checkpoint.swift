@@ -67,7 +67,8 @@ public final class Checkpoint: @unchecked Sendable {
         }
         return try map.map { tensor, file in
             guard let file = file.string, !file.isEmpty, !file.contains("/"), file != "..", file != "." else {
-                throw CheckpointError.invalidIndex(file: name, reason: "weight_map[\"\(tensor)\"] is not a file name in the checkpoint directory")
+                throw CheckpointError.invalidIndex(
+                    file: name, reason: "weight_map[\"\(tensor)\"] is not a file name in the checkpoint directory")
             }
             return (tensor, file)
         }

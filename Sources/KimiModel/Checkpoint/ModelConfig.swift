@@ -108,7 +108,8 @@ extension ModelConfig {
         }
         func require(_ key: String, _ actual: String, in supported: [String]) throws {
             guard supported.contains(actual) else {
-                throw ConfigError(key: key, reason: "is \"\(actual)\"; only \(supported.map { "\"\($0)\"" }.joined(separator: ", ")) is supported")
+                throw ConfigError(
+                    key: key, reason: "is \"\(actual)\"; only \(supported.map { "\"\($0)\"" }.joined(separator: ", ")) is supported")
             }
         }
 
@@ -118,7 +119,8 @@ extension ModelConfig {
         numHiddenLayers = try int("num_hidden_layers")
         firstKDenseReplace = try int("first_k_dense_replace", min: 0, default: 0)
         guard firstKDenseReplace <= numHiddenLayers else {
-            throw ConfigError(key: "first_k_dense_replace", reason: "is \(firstKDenseReplace), more than num_hidden_layers (\(numHiddenLayers))")
+            throw ConfigError(
+                key: "first_k_dense_replace", reason: "is \(firstKDenseReplace), more than num_hidden_layers (\(numHiddenLayers))")
         }
         intermediateSize = try int("intermediate_size", min: firstKDenseReplace > 0 ? 1 : 0, default: firstKDenseReplace > 0 ? nil : 0)
         numAttentionHeads = try int("num_attention_heads")
@@ -150,7 +152,8 @@ extension ModelConfig {
         routedScalingFactor = Float(try double("routed_scaling_factor", default: 1.0))
         if moe {
             guard numExpertsPerTok <= nRoutedExperts else {
-                throw ConfigError(key: "num_experts_per_tok", reason: "is \(numExpertsPerTok), more than n_routed_experts (\(nRoutedExperts))")
+                throw ConfigError(
+                    key: "num_experts_per_tok", reason: "is \(numExpertsPerTok), more than n_routed_experts (\(nRoutedExperts))")
             }
             guard nRoutedExperts % nGroup == 0 else {
                 throw ConfigError(key: "n_group", reason: "is \(nGroup), which does not divide n_routed_experts (\(nRoutedExperts))")
@@ -160,15 +163,20 @@ extension ModelConfig {
             }
             if nGroup > 1 {
                 guard nRoutedExperts / nGroup >= 2 else {
-                    throw ConfigError(key: "n_group", reason: "is \(nGroup): group scores sum each group's top 2, so groups need at least 2 experts")
+                    throw ConfigError(
+                        key: "n_group", reason: "is \(nGroup): group scores sum each group's top 2, so groups need at least 2 experts")
                 }
                 guard topkGroup * (nRoutedExperts / nGroup) >= numExpertsPerTok else {
-                    throw ConfigError(key: "topk_group", reason: "is \(topkGroup): the kept groups hold fewer than num_experts_per_tok (\(numExpertsPerTok)) experts")
+                    throw ConfigError(
+                        key: "topk_group",
+                        reason: "is \(topkGroup): the kept groups hold fewer than num_experts_per_tok (\(numExpertsPerTok)) experts")
                 }
             }
         }
         let freq = try int("moe_layer_freq", default: 1)
-        guard freq == 1 else { throw ConfigError(key: "moe_layer_freq", reason: "is \(freq); only 1 (every layer after the dense ones is MoE) is supported") }
+        guard freq == 1 else {
+            throw ConfigError(key: "moe_layer_freq", reason: "is \(freq); only 1 (every layer after the dense ones is MoE) is supported")
+        }
         try require("topk_method", try string("topk_method", default: "noaux_tc"), in: ["noaux_tc"])
         try require("scoring_func", try string("scoring_func", default: "sigmoid"), in: ["sigmoid"])
         try require("hidden_act", try string("hidden_act", default: "silu"), in: ["silu"])
@@ -193,7 +201,9 @@ extension ModelConfig {
 
         if let q = c["quantization_config"], !q.isNull {
             guard let method = q["quant_method"]?.string, method == "fp8" else {
-                throw ConfigError(key: "quantization_config.quant_method", reason: "is \(q["quant_method"].map { JSONWriter().string($0) } ?? "missing"); only \"fp8\" is supported")
+                throw ConfigError(
+                    key: "quantization_config.quant_method",
+                    reason: "is \(q["quant_method"].map { JSONWriter().string($0) } ?? "missing"); only \"fp8\" is supported")
             }
             if let fmt = q["fmt"]?.string, fmt != "e4m3" {
                 throw ConfigError(key: "quantization_config.fmt", reason: "is \"\(fmt)\"; only \"e4m3\" is supported")

@@ -88,7 +88,8 @@ public final class SafetensorsFile: @unchecked Sendable {
             count = product
         }
         guard let offsets = value["data_offsets"]?.array, offsets.count == 2,
-              let begin = offsets[0].int, let end = offsets[1].int else {
+            let begin = offsets[0].int, let end = offsets[1].int
+        else {
             throw fail("data_offsets is not a pair of integers")
         }
         guard begin >= 0, begin <= end else { throw fail("data_offsets [\(begin), \(end)] are not ordered") }
@@ -107,4 +108,3 @@ public final class SafetensorsFile: @unchecked Sendable {
         file.base! + info.offset
     }
 }
-

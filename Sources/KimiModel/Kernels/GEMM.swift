@@ -53,8 +53,9 @@ func gemmKernel<D: WeightDecoding>(
         var t0 = 0
         while t0 < tokens {
             let nt = min(blockTokens, tokens - t0)
-            gemmBlock(D.self, y + t0 * yStride + r0 - rows.lowerBound, yStride: yStride, x + t0 * cols, tokens: nt, w, scales,
-                      rows: r0..<r0 + nr, cols: cols, tile: tile, accumulators: accumulators)
+            gemmBlock(
+                D.self, y + t0 * yStride + r0 - rows.lowerBound, yStride: yStride, x + t0 * cols, tokens: nt, w, scales,
+                rows: r0..<r0 + nr, cols: cols, tile: tile, accumulators: accumulators)
             t0 += nt
         }
         r0 += nr

@@ -28,8 +28,10 @@ func fp8InputBlockScale(_ scales: UnsafeRawPointer, cols: Int, band: Int, block:
 /// folded in: xs[t·cols + c] = x[t·cols + c] · fp8InputBlockScale(band, c / 128) for t < tokens.
 /// Without scales (float dtypes), x itself.
 @inline(__always)
-func scaledInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: UnsafeRawPointer?, band: Int,
-                 into xs: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+func scaledInput(
+    _ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: UnsafeRawPointer?, band: Int,
+    into xs: UnsafeMutablePointer<Float>
+) -> UnsafePointer<Float> {
     guard let scales else { return x }
     let source = UnsafeRawPointer(x), target = UnsafeMutableRawPointer(xs)
     for t in 0..<tokens {
@@ -40,8 +42,9 @@ func scaledInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: Unsa
             var i = t * cols + c0
             let end = t * cols + c1
             while i &+ 8 <= end {
-                target.storeBytes(of: source.loadUnaligned(fromByteOffset: 4 &* i, as: SIMD8<Float>.self) * s,
-                                  toByteOffset: 4 &* i, as: SIMD8<Float>.self)
+                target.storeBytes(
+                    of: source.loadUnaligned(fromByteOffset: 4 &* i, as: SIMD8<Float>.self) * s,
+                    toByteOffset: 4 &* i, as: SIMD8<Float>.self)
                 i &+= 8
             }
             while i < end {
@@ -256,7 +259,8 @@ func gemvTransposedBatchKernel<D: WeightDecoding>(
                 for i in 0..<n {
                     for j in 0..<width {
                         let v = j < nt ? x[(t0 + j) * xStride + i] : 0
-                        interleaved[i * width + j] = transposedMultiplier(v, scales, row: rows.lowerBound + i, block: block, scaleCols: scaleCols)
+                        interleaved[i * width + j] = transposedMultiplier(
+                            v, scales, row: rows.lowerBound + i, block: block, scaleCols: scaleCols)
                     }
                 }
             }
@@ -343,11 +347,13 @@ func gemvBatchKernel<D: WeightDecoding>(
                 let nt = min(4, tokens - t0)
                 let out = y + t0 * yStride + r - rows.lowerBound
                 if nt <= 2 {
-                    gemvBatchPass(D.self, TwoTokens.self, out, yStride: yStride, xs + t0 * cols, tokens: nt, w + r * rowBytes,
-                                  rows: nr, rowBytes: rowBytes, cols: cols, outScale: outScale, prefetch: t0 == 0)
+                    gemvBatchPass(
+                        D.self, TwoTokens.self, out, yStride: yStride, xs + t0 * cols, tokens: nt, w + r * rowBytes,
+                        rows: nr, rowBytes: rowBytes, cols: cols, outScale: outScale, prefetch: t0 == 0)
                 } else {
-                    gemvBatchPass(D.self, FourTokens.self, out, yStride: yStride, xs + t0 * cols, tokens: nt, w + r * rowBytes,
-                                  rows: nr, rowBytes: rowBytes, cols: cols, outScale: outScale, prefetch: t0 == 0)
+                    gemvBatchPass(
+                        D.self, FourTokens.self, out, yStride: yStride, xs + t0 * cols, tokens: nt, w + r * rowBytes,
+                        rows: nr, rowBytes: rowBytes, cols: cols, outScale: outScale, prefetch: t0 == 0)
                 }
                 t0 += nt
             }

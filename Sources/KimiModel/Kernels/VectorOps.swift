@@ -6,7 +6,9 @@ public func axpy(_ y: UnsafeMutablePointer<Float>, _ a: Float, _ x: UnsafePointe
     var i = 0
     while i + 8 <= n {
         let v = yr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
-        yr.storeBytes(of: v.addingProduct(xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self), av), toByteOffset: 4 * i, as: SIMD8<Float>.self)
+        yr.storeBytes(
+            of: v.addingProduct(xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self), av), toByteOffset: 4 * i,
+            as: SIMD8<Float>.self)
         i += 8
     }
     while i < n {

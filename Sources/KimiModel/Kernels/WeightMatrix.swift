@@ -39,22 +39,28 @@ public struct WeightMatrix: @unchecked Sendable {
     /// `gemmAccumulatorFloats(tokens:)`, for tokens > 1. registers: the kernels to run — the
     /// eight-lane AVX2 kernels or the sixteen-lane wide passes (each its own bits, the same for
     /// every number of tokens; tests compare them).
-    public func multiply(_ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
-                         rows range: Range<Int>, scaled: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>,
-                         accumulators: UnsafeMutablePointer<Float>, registers: VectorRegisters = .available) {
+    public func multiply(
+        _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
+        rows range: Range<Int>, scaled: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>,
+        accumulators: UnsafeMutablePointer<Float>, registers: VectorRegisters = .available
+    ) {
         switch storage {
         case let .fp8(scales):
-            multiply(FP8Decoding.self, scales, y, yStride: yStride, x, tokens: tokens, rows: range, scaled: scaled, tile: tile,
-                     accumulators: accumulators, registers: registers)
+            multiply(
+                FP8Decoding.self, scales, y, yStride: yStride, x, tokens: tokens, rows: range, scaled: scaled, tile: tile,
+                accumulators: accumulators, registers: registers)
         case .bf16:
-            multiply(BF16Decoding.self, nil, y, yStride: yStride, x, tokens: tokens, rows: range, scaled: scaled, tile: tile,
-                     accumulators: accumulators, registers: registers)
+            multiply(
+                BF16Decoding.self, nil, y, yStride: yStride, x, tokens: tokens, rows: range, scaled: scaled, tile: tile,
+                accumulators: accumulators, registers: registers)
         case .f16:
-            multiply(F16Decoding.self, nil, y, yStride: yStride, x, tokens: tokens, rows: range, scaled: scaled, tile: tile,
-                     accumulators: accumulators, registers: registers)
+            multiply(
+                F16Decoding.self, nil, y, yStride: yStride, x, tokens: tokens, rows: range, scaled: scaled, tile: tile,
+                accumulators: accumulators, registers: registers)
         case .f32:
-            multiply(F32Decoding.self, nil, y, yStride: yStride, x, tokens: tokens, rows: range, scaled: scaled, tile: tile,
-                     accumulators: accumulators, registers: registers)
+            multiply(
+                F32Decoding.self, nil, y, yStride: yStride, x, tokens: tokens, rows: range, scaled: scaled, tile: tile,
+                accumulators: accumulators, registers: registers)
         }
     }
 
@@ -74,15 +80,18 @@ public struct WeightMatrix: @unchecked Sendable {
         } else if tokens <= gemvBatchLimit {
             gemvBatchKernel(D.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, scaled: scaled)
         } else {
-            gemmKernel(D.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, tile: tile,
-                       accumulators: accumulators)
+            gemmKernel(
+                D.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: range, cols: cols, tile: tile,
+                accumulators: accumulators)
         }
     }
 
     /// y[r - rows.lowerBound] = (W · x)[r] for r in `rows`, on one thread.
     /// - x: (cols); scratch: (cols), for the scaled input of fp8.
-    public func gemv(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows range: Range<Int>? = nil,
-                     scratch: UnsafeMutablePointer<Float>) {
+    public func gemv(
+        _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows range: Range<Int>? = nil,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
         multiply(y, yStride: 0, x, tokens: 1, rows: range ?? 0..<rows, scaled: scratch, tile: scratch, accumulators: scratch)
     }
 
@@ -91,25 +100,31 @@ public struct WeightMatrix: @unchecked Sendable {
     /// attention's score-weighted sum of cache entries. x_t: (rows.count) at x + t·xStride; y_t:
     /// (columns) at y + t·yStride. Each value is one chain of FMAs over the rows in order,
     /// whatever `tokens` is. interleaved: 12 · rows.count floats of scratch, when tokens > 1.
-    public func gemvTransposed(_ y: UnsafeMutablePointer<Float>, yStride: Int = 0, _ x: UnsafePointer<Float>, xStride: Int = 0,
-                               tokens: Int = 1, rows range: Range<Int>, columns: Int? = nil,
-                               interleaved: UnsafeMutablePointer<Float>? = nil, registers: VectorRegisters = .available) {
+    public func gemvTransposed(
+        _ y: UnsafeMutablePointer<Float>, yStride: Int = 0, _ x: UnsafePointer<Float>, xStride: Int = 0,
+        tokens: Int = 1, rows range: Range<Int>, columns: Int? = nil,
+        interleaved: UnsafeMutablePointer<Float>? = nil, registers: VectorRegisters = .available
+    ) {
         precondition(tokens == 1 || interleaved != nil, "several tokens need room to interleave their inputs")
         let n = columns ?? cols, rowBytes = cols * elementSize
         let scratch = interleaved ?? UnsafeMutablePointer(mutating: x)  // untouched for one token
         switch storage {
         case let .fp8(scales):
-            gemvTransposedBatchKernel(FP8Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, scales,
-                                      rows: range, cols: n, rowBytes: rowBytes, interleaved: scratch, registers: registers)
+            gemvTransposedBatchKernel(
+                FP8Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, scales,
+                rows: range, cols: n, rowBytes: rowBytes, interleaved: scratch, registers: registers)
         case .bf16:
-            gemvTransposedBatchKernel(BF16Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
-                                      rows: range, cols: n, rowBytes: rowBytes, interleaved: scratch, registers: registers)
+            gemvTransposedBatchKernel(
+                BF16Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
+                rows: range, cols: n, rowBytes: rowBytes, interleaved: scratch, registers: registers)
         case .f16:
-            gemvTransposedBatchKernel(F16Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
-                                      rows: range, cols: n, rowBytes: rowBytes, interleaved: scratch, registers: registers)
+            gemvTransposedBatchKernel(
+                F16Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
+                rows: range, cols: n, rowBytes: rowBytes, interleaved: scratch, registers: registers)
         case .f32:
-            gemvTransposedBatchKernel(F32Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
-                                      rows: range, cols: n, rowBytes: rowBytes, interleaved: scratch, registers: registers)
+            gemvTransposedBatchKernel(
+                F32Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
+                rows: range, cols: n, rowBytes: rowBytes, interleaved: scratch, registers: registers)
         }
     }
 

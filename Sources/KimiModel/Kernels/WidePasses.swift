@@ -48,8 +48,9 @@ func gemvWide<D: WeightDecoding>(
             let xt = x + t0 * cols
             let tailScale = scaleBand.map { fp8InputBlockScale(scales!, cols: cols, band: $0, block: (cols - 1) / fp8Block) }
             packedInput(xt, tokens: nt, cols: cols, scales: scaleBand.map { (scales!, $0) }, into: packed)
-            gemvWideBand(D.self, y + t0 * yStride + band.lowerBound - rows.lowerBound, yStride: yStride, packed, xt, tailScale: tailScale,
-                         tokens: nt, w, rows: band, cols: cols, outScale: scales == nil ? 1 : fp8OutputScale)
+            gemvWideBand(
+                D.self, y + t0 * yStride + band.lowerBound - rows.lowerBound, yStride: yStride, packed, xt, tailScale: tailScale,
+                tokens: nt, w, rows: band, cols: cols, outScale: scales == nil ? 1 : fp8OutputScale)
             t0 += nt
         }
     }
@@ -93,11 +94,13 @@ func gemvWideSingle<D: WeightDecoding>(
                 if scales != nil { tailScale = blockScales[(cols - 1) / fp8Block] }
                 for i in 0..<rowsPerCall { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
                 if vectorEnd < cols {
-                    wideTails(D.self, into: tails.baseAddress!, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes, x, tokens: 1,
-                              group: 1, columns: vectorEnd..<cols, scale: tailScale, weightScale: 1)
+                    wideTails(
+                        D.self, into: tails.baseAddress!, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes, x, tokens: 1,
+                        group: 1, columns: vectorEnd..<cols, scale: tailScale, weightScale: 1)
                 }
-                var out = kimi_results(tails: tails.baseAddress, outScale: scales == nil ? 1 : fp8OutputScale,
-                                       y: y + r0 - rows.lowerBound, yStride: 0, nr: nr, nt: 1)
+                var out = kimi_results(
+                    tails: tails.baseAddress, outScale: scales == nil ? 1 : fp8OutputScale,
+                    y: y + r0 - rows.lowerBound, yStride: 0, nr: nr, nt: 1)
                 gemv(passRows.baseAddress, x, scales == nil ? nil : blockScales, vectorEnd, aheadRows * rowBytes, &out)
                 r0 = r1
             }
@@ -111,8 +114,10 @@ func gemvWideSingle<D: WeightDecoding>(
 /// 16s / 128) for fp8 (`scales`: the matrix's scales and the band), x itself for float dtypes;
 /// zero for a group's missing tokens.
 @inline(__always)
-func packedInput(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: (UnsafeRawPointer, band: Int)?,
-                 into packed: UnsafeMutablePointer<Float>) {
+func packedInput(
+    _ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: (UnsafeRawPointer, band: Int)?,
+    into packed: UnsafeMutablePointer<Float>
+) {
     let steps = cols / wideLanes, stepsPerBlock = fp8Block / wideLanes
     let source = UnsafeRawPointer(x), target = UnsafeMutableRawPointer(packed)
     var t0 = 0, to = 0
@@ -187,15 +192,18 @@ func gemvWideBand<D: WeightDecoding>(
                                 for i in 0..<passHeight { passRows[i] = UnsafeRawPointer(w + (r0 + (i < nr ? i : 0)) * rowBytes) }
                                 if last {
                                     if vectorEnd < cols {
-                                        wideTails(D.self, into: tails, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes,
-                                                  x + t0 * cols, tokens: nt, group: group, columns: vectorEnd..<cols,
-                                                  scale: tailScale, weightScale: weightScale)
+                                        wideTails(
+                                            D.self, into: tails, w + r0 * rowBytes, rows: nr, rowBytes: rowBytes,
+                                            x + t0 * cols, tokens: nt, group: group, columns: vectorEnd..<cols,
+                                            scale: tailScale, weightScale: weightScale)
                                     }
-                                    results[0] = kimi_results(tails: tails, outScale: outScale / weightScale,
-                                                              y: y + t0 * yStride + r0 - rows.lowerBound, yStride: yStride, nr: nr, nt: nt)
+                                    results[0] = kimi_results(
+                                        tails: tails, outScale: outScale / weightScale,
+                                        y: y + t0 * yStride + r0 - rows.lowerBound, yStride: yStride, nr: nr, nt: nt)
                                 }
-                                pass(passRows.baseAddress, packed + offset + group * c0, c0, c1, t0 == 0 ? gemvRows * rowBytes : 0,
-                                     acc + k * passFloats, c0 == 0 ? 1 : 0, last ? UnsafePointer(results.baseAddress) : nil)
+                                pass(
+                                    passRows.baseAddress, packed + offset + group * c0, c0, c1, t0 == 0 ? gemvRows * rowBytes : 0,
+                                    acc + k * passFloats, c0 == 0 ? 1 : 0, last ? UnsafePointer(results.baseAddress) : nil)
                                 r0 += passHeight
                                 k += 1
                             }

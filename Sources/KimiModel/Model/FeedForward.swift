@@ -4,7 +4,9 @@ extension KimiTransformer {
     /// out (T, hidden) = down(silu(gate(x)) ⊙ up(x)) for x (T, hidden).
     func mlp(_ m: ModelWeights.MLP, _ x: UnsafePointer<Float>, tokens T: Int, into out: UnsafeMutablePointer<Float>) {
         let inter = m.gate.rows
-        linears { $0.append(LinearJob(w: m.gate, x: x, tokens: T, y: ws.gate)); $0.append(LinearJob(w: m.up, x: x, tokens: T, y: ws.up)) }
+        linears {
+            $0.append(LinearJob(w: m.gate, x: x, tokens: T, y: ws.gate)); $0.append(LinearJob(w: m.up, x: x, tokens: T, y: ws.up))
+        }
         for t in 0..<T { swiglu(ws.gate + t * inter, ws.up + t * inter, n: inter) }
         linear(m.down, ws.gate, tokens: T, into: out)
     }
@@ -19,8 +21,9 @@ extension KimiTransformer {
         linear(m.router, ws.xn, tokens: T, into: ws.routerScores)
         m.correctionBias.withUnsafeBufferPointer { bias in
             for t in 0..<T {
-                router.route(ws.routerScores + t * experts, bias: bias.baseAddress!, scratch: ws.routerScratch,
-                             chosen: ws.routes + t * k, weights: ws.routeWeights + t * k)
+                router.route(
+                    ws.routerScores + t * experts, bias: bias.baseAddress!, scratch: ws.routerScratch,
+                    chosen: ws.routes + t * k, weights: ws.routeWeights + t * k)
             }
         }
         // Counting sort of the T·k routes by expert (stable: tokens stay in order); then
@@ -66,8 +69,10 @@ extension KimiTransformer {
             for e in 0..<experts {
                 let (begin, n) = run(e)
                 guard n > 0 else { continue }
-                jobs.append(LinearJob(w: m.experts[e].down, x: ws.routedGate + begin * inter, tokens: n,
-                                      y: ws.expertOut + begin * d, node: placement.expertNode(e)))
+                jobs.append(
+                    LinearJob(
+                        w: m.experts[e].down, x: ws.routedGate + begin * inter, tokens: n,
+                        y: ws.expertOut + begin * d, node: placement.expertNode(e)))
             }
             if let shared = m.shared {
                 jobs.append(LinearJob(w: shared.down, x: ws.gate, tokens: T, y: ws.sharedOut))

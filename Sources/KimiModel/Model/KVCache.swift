@@ -71,12 +71,15 @@ public final class KVCache {
     /// (every entry decoded once for up to twelve heads; `interleaved`: 12 · count floats); else
     /// entries decoded eight at a time into `tile` (8 · n floats) and used for every head. The
     /// same bits either way.
-    func weightedSum(layer: Int, weights: UnsafePointer<Float>, stride: Int, heads: Int, count: Int, n: Int,
-                     into out: UnsafeMutablePointer<Float>, outStride: Int, tile: UnsafeMutablePointer<Float>,
-                     interleaved: UnsafeMutablePointer<Float>, registers: VectorRegisters = .available) {
+    func weightedSum(
+        layer: Int, weights: UnsafePointer<Float>, stride: Int, heads: Int, count: Int, n: Int,
+        into out: UnsafeMutablePointer<Float>, outStride: Int, tile: UnsafeMutablePointer<Float>,
+        interleaved: UnsafeMutablePointer<Float>, registers: VectorRegisters = .available
+    ) {
         if registers == .thirtyTwo && n % 16 == 0 {
-            matrix(layer: layer, count: count).gemvTransposed(out, yStride: outStride, weights, xStride: stride, tokens: heads,
-                                                              rows: 0..<count, columns: n, interleaved: interleaved, registers: registers)
+            matrix(layer: layer, count: count).gemvTransposed(
+                out, yStride: outStride, weights, xStride: stride, tokens: heads,
+                rows: 0..<count, columns: n, interleaved: interleaved, registers: registers)
             return
         }
         for h in 0..<heads { (out + h * outStride).update(repeating: 0, count: n) }
@@ -107,8 +110,10 @@ public final class KVCache {
     /// out += Σ_b weights[b] · tile[b·n ..< b·n + n] for b < entries, in order of b: the chain of
     /// `axpy` calls, with each run of eight vectors of out held in registers over the entries.
     @inline(__always)
-    private func accumulate(_ out: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, _ tile: UnsafePointer<Float>,
-                            entries: Int, n: Int) {
+    private func accumulate(
+        _ out: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, _ tile: UnsafePointer<Float>,
+        entries: Int, n: Int
+    ) {
         let o = UnsafeMutableRawPointer(out), t = UnsafeRawPointer(tile)
         var i = 0
         while i + 64 <= n {
@@ -151,7 +156,8 @@ public final class KVCache {
     public func copyPrefix(of source: KVCache, count: Int) {
         precondition(source.width == width && source.layers == layers && source.dtype == dtype && count <= min(source.count, capacity))
         for layer in 0..<layers {
-            entry(layer: layer, position: 0).copyMemory(from: source.entry(layer: layer, position: 0), byteCount: count * width * dtype.size)
+            entry(layer: layer, position: 0).copyMemory(
+                from: source.entry(layer: layer, position: 0), byteCount: count * width * dtype.size)
         }
         self.count = count
     }

@@ -74,13 +74,15 @@ extension KimiTransformer {
                     let j = Int(unitJob[k][u])
                     let first = Int(unitStart[k][u])
                     var last = u
-                    while last + 1 < end && Int(unitJob[k][last + 1]) == j && Int(unitStart[k][last + 1]) == Int(unitStart[k][last]) + unit {
+                    while last + 1 < end && Int(unitJob[k][last + 1]) == j && Int(unitStart[k][last + 1]) == Int(unitStart[k][last]) + unit
+                    {
                         last += 1
                     }
                     let job = jobs[j], all = job.rows ?? 0..<job.w.rows
                     let rows = first..<min(Int(unitStart[k][last]) + unit, all.upperBound)
-                    job.w.multiply(job.y + rows.lowerBound - all.lowerBound, yStride: job.yStride ?? all.count, job.x, tokens: job.tokens,
-                                   rows: rows, scaled: p.scaled, tile: p.tile, accumulators: p.accumulators)
+                    job.w.multiply(
+                        job.y + rows.lowerBound - all.lowerBound, yStride: job.yStride ?? all.count, job.x, tokens: job.tokens,
+                        rows: rows, scaled: p.scaled, tile: p.tile, accumulators: p.accumulators)
                     u = last + 1
                 }
             }

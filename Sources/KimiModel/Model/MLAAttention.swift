@@ -18,11 +18,15 @@ extension KimiTransformer {
         // Queries (T, heads, qkDim), through the low-rank path or q_proj, and the cache
         // entries (T, kvLoraRank + qkRopeHeadDim) from kv_a, in one region.
         if let qA = a.qA, let qANorm = a.qANorm, let qB = a.qB {
-            linears { $0.append(LinearJob(w: qA, x: ws.xn, tokens: T, y: ws.qa)); $0.append(LinearJob(w: a.kvA, x: ws.xn, tokens: T, y: ws.kva)) }
+            linears {
+                $0.append(LinearJob(w: qA, x: ws.xn, tokens: T, y: ws.qa)); $0.append(LinearJob(w: a.kvA, x: ws.xn, tokens: T, y: ws.kva))
+            }
             for t in 0..<T { rmsNorm(ws.qa + t * qA.rows, ws.qa + t * qA.rows, qANorm, n: qA.rows, eps: latentEps) }
             linear(qB, ws.qa, tokens: T, into: ws.q)
         } else {
-            linears { $0.append(LinearJob(w: a.q!, x: ws.xn, tokens: T, y: ws.q)); $0.append(LinearJob(w: a.kvA, x: ws.xn, tokens: T, y: ws.kva)) }
+            linears {
+                $0.append(LinearJob(w: a.q!, x: ws.xn, tokens: T, y: ws.q)); $0.append(LinearJob(w: a.kvA, x: ws.xn, tokens: T, y: ws.kva))
+            }
         }
         // Cache entries: normalised latent, then the rotated shared k_pe.
         for t in 0..<T {
@@ -40,9 +44,12 @@ extension KimiTransformer {
         // tokens at once: each weight vector is decoded once for up to twelve tokens.
         pool.parallelFor(heads) { part, range in
             for h in range {
-                a.kvB.gemvTransposed(ws.qAbs + h * width, yStride: heads * width, ws.q + h * qkDim, xStride: heads * qkDim, tokens: T,
-                                     rows: h * headRows..<h * headRows + nope, interleaved: ws.parts[part].interleaved)
-                for t in 0..<T { (ws.qAbs + (t * heads + h) * width + rank).update(from: ws.q + (t * heads + h) * qkDim + nope, count: ropeDim) }
+                a.kvB.gemvTransposed(
+                    ws.qAbs + h * width, yStride: heads * width, ws.q + h * qkDim, xStride: heads * qkDim, tokens: T,
+                    rows: h * headRows..<h * headRows + nope, interleaved: ws.parts[part].interleaved)
+                for t in 0..<T {
+                    (ws.qAbs + (t * heads + h) * width + rank).update(from: ws.q + (t * heads + h) * qkDim + nope, count: ropeDim)
+                }
             }
         }
         // Per token, all heads at once, so that each cache entry is read and decoded once for
@@ -59,8 +66,9 @@ extension KimiTransformer {
             let queries = ws.qAbs + t * heads * width
             pool.parallelFor(context, align: 24) { part, positions in
                 let p = ws.parts[part]
-                keys.multiply(ws.scores + positions.lowerBound, yStride: stride, queries, tokens: heads, rows: positions,
-                              scaled: p.scaled, tile: p.tile, accumulators: p.accumulators)
+                keys.multiply(
+                    ws.scores + positions.lowerBound, yStride: stride, queries, tokens: heads, rows: positions,
+                    scaled: p.scaled, tile: p.tile, accumulators: p.accumulators)
             }
             pool.parallelFor(heads) { part, range in
                 for h in range {
@@ -68,16 +76,19 @@ extension KimiTransformer {
                     for j in 0..<context { scores[j] *= scale }
                     softmax(scores, n: context)
                 }
-                cache.weightedSum(layer: layer, weights: ws.scores + range.lowerBound * stride, stride: stride, heads: range.count,
-                                  count: context, n: rank, into: ws.latent + (range.lowerBound * T + t) * rank, outStride: T * rank,
-                                  tile: ws.parts[part].entries, interleaved: ws.parts[part].interleaved)
+                cache.weightedSum(
+                    layer: layer, weights: ws.scores + range.lowerBound * stride, stride: stride, heads: range.count,
+                    count: context, n: rank, into: ws.latent + (range.lowerBound * T + t) * rank, outStride: T * rank,
+                    tile: ws.parts[part].entries, interleaved: ws.parts[part].interleaved)
             }
         }
         // Out of latent space per head, all tokens at once: o_h = W_UV[h] · latent_h. attn: (T, heads, vHeadDim).
         linears { jobs in
             for h in 0..<heads {
-                jobs.append(LinearJob(w: a.kvB, x: ws.latent + h * T * rank, tokens: T, y: ws.attn + h * vDim,
-                                      rows: h * headRows + nope..<(h + 1) * headRows, yStride: heads * vDim))
+                jobs.append(
+                    LinearJob(
+                        w: a.kvB, x: ws.latent + h * T * rank, tokens: T, y: ws.attn + h * vDim,
+                        rows: h * headRows + nope..<(h + 1) * headRows, yStride: heads * vDim))
             }
         }
         linear(a.o, ws.attn, tokens: T, into: ws.out)

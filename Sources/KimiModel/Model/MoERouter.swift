@@ -28,9 +28,11 @@ public struct MoERouter: Sendable {
     /// - logits: (experts) router logits, replaced by the sigmoid scores.
     /// - bias: (experts); scratch: (scratchCount).
     /// - chosen, weights: (k) outputs, in order of choice (descending biased score).
-    public func route(_ logits: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                      chosen: UnsafeMutablePointer<Int32>, weights: UnsafeMutablePointer<Float>) {
-        let selection = scratch          // (experts) biased scores; -inf once masked or chosen
+    public func route(
+        _ logits: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        chosen: UnsafeMutablePointer<Int32>, weights: UnsafeMutablePointer<Float>
+    ) {
+        let selection = scratch  // (experts) biased scores; -inf once masked or chosen
         let groupScore = scratch + experts  // (groups)
         for e in 0..<experts {
             logits[e] = 1 / (1 + expf(-logits[e]))

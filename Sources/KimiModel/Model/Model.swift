@@ -36,9 +36,11 @@ public final class KimiTransformer {
     /// - threads: compute threads (the caller's plus `threads - 1` workers); results do not
     ///   depend on it.
     /// - numa: thread and weight placement over `topology` (default: the machine's).
-    public init(checkpoint: Checkpoint, maxBatchTokens: Int = 64, maxContext: Int? = nil,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount, numa: NUMAPolicy = .off,
-                topology: NUMATopology? = nil) throws {
+    public init(
+        checkpoint: Checkpoint, maxBatchTokens: Int = 64, maxContext: Int? = nil,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, numa: NUMAPolicy = .off,
+        topology: NUMATopology? = nil
+    ) throws {
         config = checkpoint.config
         self.checkpoint = checkpoint
         weights = try ModelWeights(checkpoint: checkpoint)
@@ -46,17 +48,22 @@ public final class KimiTransformer {
         router = MoERouter(config: config)
         self.maxContext = maxContext ?? config.maxPositionEmbeddings
         let threads = max(threads, 1)
-        placement = NUMAPlacement(topology: topology ?? (numa == .off ? .single(cpus: []) : .detect()),
-                                  threads: threads, policy: numa, experts: config.nRoutedExperts)
+        placement = NUMAPlacement(
+            topology: topology ?? (numa == .off ? .single(cpus: []) : .detect()),
+            threads: threads, policy: numa, experts: config.nRoutedExperts)
         pool = ThreadPool(threads: threads, cpus: placement.threadCPU)
-        ws = Workspace(config: config, router: router, maxTokens: max(maxBatchTokens, 1), contextCapacity: self.maxContext,
-                       threads: pool.threads)
+        ws = Workspace(
+            config: config, router: router, maxTokens: max(maxBatchTokens, 1), contextCapacity: self.maxContext,
+            threads: pool.threads)
     }
 
-    public convenience init(directory: String, maxBatchTokens: Int = 64, maxContext: Int? = nil,
-                            threads: Int = ProcessInfo.processInfo.activeProcessorCount, numa: NUMAPolicy = .off) throws {
-        try self.init(checkpoint: try Checkpoint(directory: directory), maxBatchTokens: maxBatchTokens, maxContext: maxContext,
-                      threads: threads, numa: numa)
+    public convenience init(
+        directory: String, maxBatchTokens: Int = 64, maxContext: Int? = nil,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, numa: NUMAPolicy = .off
+    ) throws {
+        try self.init(
+            checkpoint: try Checkpoint(directory: directory), maxBatchTokens: maxBatchTokens, maxContext: maxContext,
+            threads: threads, numa: numa)
     }
 
     /// A cache for one sequence; f32 keeps the parity tests exact, bf16 halves the memory.
@@ -146,11 +153,12 @@ public final class KimiTransformer {
         var rows = 0, first = 0
         for segment in batch {
             let n = segment.tokens.count
-            let wanted: Range<Int> = switch segment.logits {
-            case .none: 0..<0
-            case .last: n - 1..<n
-            case .all: 0..<n
-            }
+            let wanted: Range<Int> =
+                switch segment.logits {
+                case .none: 0..<0
+                case .last: n - 1..<n
+                case .all: 0..<n
+                }
             for i in wanted {
                 rmsNorm(ws.xn + rows * d, ws.x + (first + i) * d, weights.norm, n: d, eps: c.rmsNormEps)
                 rows += 1

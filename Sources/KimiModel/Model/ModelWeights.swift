@@ -84,7 +84,8 @@ public struct ModelWeights: @unchecked Sendable {
             }
         }
         func mlp(_ prefix: String) -> MLP {
-            MLP(gate: matrix(prefix + "gate_proj.weight"), up: matrix(prefix + "up_proj.weight"),
+            MLP(
+                gate: matrix(prefix + "gate_proj.weight"), up: matrix(prefix + "up_proj.weight"),
                 down: matrix(prefix + "down_proj.weight"))
         }
         embedding = matrix("model.embed_tokens.weight")
@@ -102,17 +103,19 @@ public struct ModelWeights: @unchecked Sendable {
                 o: matrix(p + "self_attn.o_proj.weight"))
             let ffn: FFN
             if c.isMoE(layer: layer) {
-                ffn = .moe(MoE(
-                    router: matrix(p + "mlp.gate.weight"),
-                    correctionBias: vector(p + "mlp.gate.e_score_correction_bias"),
-                    experts: (0..<c.nRoutedExperts).map { mlp(p + "mlp.experts.\($0).") },
-                    shared: c.nSharedExperts > 0 ? mlp(p + "mlp.shared_experts.") : nil))
+                ffn = .moe(
+                    MoE(
+                        router: matrix(p + "mlp.gate.weight"),
+                        correctionBias: vector(p + "mlp.gate.e_score_correction_bias"),
+                        experts: (0..<c.nRoutedExperts).map { mlp(p + "mlp.experts.\($0).") },
+                        shared: c.nSharedExperts > 0 ? mlp(p + "mlp.shared_experts.") : nil))
             } else {
                 ffn = .dense(mlp(p + "mlp."))
             }
-            return Layer(inputNorm: vector(p + "input_layernorm.weight"),
-                         postAttentionNorm: vector(p + "post_attention_layernorm.weight"),
-                         attention: attention, ffn: ffn)
+            return Layer(
+                inputNorm: vector(p + "input_layernorm.weight"),
+                postAttentionNorm: vector(p + "post_attention_layernorm.weight"),
+                attention: attention, ffn: ffn)
         }
         norm = vector("model.norm.weight")
         lmHead = c.tieWordEmbeddings ? embedding : matrix("lm_head.weight")

@@ -124,8 +124,10 @@ final class Workspace {
         expertStart = ints(c.nRoutedExperts + 1)
         expertFill = ints(c.nRoutedExperts)
         parts = (0..<max(threads, 1)).map { _ in
-            Part(entries: floats(8 * c.kvLoraRank), interleaved: floats(12 * max(contextCapacity, c.qkNopeHeadDim)), scaled: floats(max((t + 1) * widest, (c.numAttentionHeads + 1) * c.kvCacheWidth)),
-                 tile: floats(gemmTileFloats), accumulators: floats(gemmAccumulatorFloats(tokens: max(t, c.numAttentionHeads))))
+            Part(
+                entries: floats(8 * c.kvLoraRank), interleaved: floats(12 * max(contextCapacity, c.qkNopeHeadDim)),
+                scaled: floats(max((t + 1) * widest, (c.numAttentionHeads + 1) * c.kvCacheWidth)),
+                tile: floats(gemmTileFloats), accumulators: floats(gemmAccumulatorFloats(tokens: max(t, c.numAttentionHeads))))
         }
         self.allocations = allocations
     }

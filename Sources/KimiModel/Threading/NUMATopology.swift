@@ -1,4 +1,5 @@
 import CNUMA
+
 #if canImport(Glibc)
 import Glibc
 #endif

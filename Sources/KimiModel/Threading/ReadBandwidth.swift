@@ -1,7 +1,8 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 
 /// A STREAM-like read test: the bandwidth at which the pool's threads can read a buffer much
 /// larger than the caches, each summing its contiguous share with SIMD loads (several
