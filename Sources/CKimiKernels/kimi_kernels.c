@@ -222,7 +222,7 @@ kimi_gemv kimi_wide_gemv(int dtype, int *rows) {
 
 // Transposed passes (Wᵀ over a band of rows for several tokens): 16 columns × T tokens of
 // accumulators stay in registers while the rows pass, so each weight vector is decoded once
-// for T tokens. Every accumulator is the chain of `gemvTransposedKernel` (GEMV.swift): from
+// for T tokens. Every accumulator is the chain of `gemvTransposedKernel` (TransposedGEMV.swift): from
 // zero, one FMA per row in order. y[j][0 ..< 16] = Σ_r decode(w + r·rowBytes)[0 ..< 16] · x[r·T + j]
 // for j < nt (x: the tokens' inputs interleaved, row by row).
 #define KIMI_FP8(p) ((__m256)kimi_fp8x8_scaled(p))

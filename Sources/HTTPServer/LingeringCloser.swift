@@ -9,6 +9,8 @@ import Glibc
 /// passes. Closing at once while the client's request bytes are still unread makes the kernel
 /// answer with a reset, and a client that receives the reset before reading may never see the
 /// response (a 413, a 503) that was sent just before. One thread serves every lingering socket.
+/// Sendable: `pending` is read and written only under `condition`; its sockets are used by the
+/// closing thread alone once handed over.
 final class LingeringCloser: @unchecked Sendable {
     private let timeout: Double
     private let condition = NSCondition()

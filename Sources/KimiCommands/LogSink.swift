@@ -6,6 +6,7 @@ import Logging
 /// Where log lines go: standard error, written by a background thread from a bounded queue,
 /// so that a slow or blocked stderr (a full pipe, a stalled journald) never blocks serving —
 /// lines are dropped instead, and the drops counted in the next line that gets through.
+/// Sendable: `lines` and `dropped` are read and written only under `condition`.
 final class LogSink: @unchecked Sendable {
     static let shared = LogSink()
     private let condition = NSCondition()

@@ -7,6 +7,9 @@ import Glibc
 /// systemd's notify protocol spoken directly (no libsystemd): one datagram per message to the
 /// AF_UNIX socket in $NOTIFY_SOCKET (a path, or an abstract name starting with "@").
 /// Without $NOTIFY_SOCKET every call does nothing.
+/// Sendable: `address` and `length` are written only in `init`, and `send` only reads them (a
+/// copy of the address goes to `sendto`); `sendto` on one datagram socket from several threads
+/// is safe.
 final class SystemdNotifier: @unchecked Sendable {
     private let fd: Int32
     private var address = sockaddr_un()
@@ -42,7 +45,7 @@ final class SystemdNotifier: @unchecked Sendable {
     func send(_ message: String) {
         guard fd >= 0 else { return }
         let bytes = Array(message.utf8)
-        withUnsafePointer(to: &address) { pointer in
+        withUnsafePointer(to: address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
                 _ = bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), sa, length) }
             }

@@ -6,6 +6,8 @@ import KimiTokenizer
 /// "plain" tokens — complete UTF-8 without a quote, a backslash or a control character — which
 /// inside a string without a pattern are allowed whatever they say, so only their character
 /// count is checked; the other tokens have a trie of their own. Built once per tokenizer.
+/// Sendable: the trie and token tables are constants after `init`; the mask caches are read
+/// and written only under `lock`.
 public final class ConstraintVocabulary: @unchecked Sendable {
     struct Node {
         var byte: UInt8

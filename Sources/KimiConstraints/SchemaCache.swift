@@ -3,6 +3,7 @@ import KimiJSON
 
 /// Compiled schemas by their text: agents send the same tools with every turn, so each schema
 /// is compiled once. Bounded; thread-safe.
+/// Sendable: `entries` and `order` are read and written only under `lock`.
 public final class SchemaCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [String: CompiledSchema] = [:]

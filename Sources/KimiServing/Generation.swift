@@ -87,6 +87,7 @@ public enum GenerationEvent: Sendable {
 }
 
 /// The caller's side of one submitted generation: events in order, and cancellation.
+/// Sendable: its state (events, cancellation, done) is read and written only under `condition`.
 public final class GenerationHandle: @unchecked Sendable {
     private let condition = NSCondition()
     private var events: [GenerationEvent] = []

@@ -5,7 +5,7 @@ import KimiJSON
 /// it names, or a single `model.safetensors`. Every shard is mapped and its header validated; a
 /// weight's `_scale_inv` may sit in another shard than the weight (the index maps each tensor
 /// to its shard on its own).
-public final class Checkpoint: @unchecked Sendable {
+public final class Checkpoint: Sendable {
     public let directory: String
     public let config: ModelConfig
     public let shards: [SafetensorsFile]

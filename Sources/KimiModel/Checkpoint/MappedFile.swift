@@ -5,6 +5,8 @@ import Darwin
 #endif
 
 /// A whole file mapped read-only and shared: the page cache is the only copy of the weights.
+/// Sendable: every property is a constant, and `base` points into a read-only mapping that
+/// lives as long as the object (nothing is ever written through it).
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let size: Int

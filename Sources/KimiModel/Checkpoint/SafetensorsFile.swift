@@ -16,7 +16,7 @@ public struct TensorInfo: Sendable {
 /// One `.safetensors` file: an 8-byte little-endian header length, a JSON header, then the data.
 /// The header is validated completely before any tensor is used: every entry's dtype and shape,
 /// offsets inside the file, sizes equal to dtype × shape, no two tensors overlapping.
-public final class SafetensorsFile: @unchecked Sendable {
+public final class SafetensorsFile: Sendable {
     /// Headers larger than this are refused (the format's own reference limit is 100 MB).
     public static let maxHeaderBytes = 100 << 20
 

@@ -6,6 +6,8 @@ let gemvBatchLimit = 16
 
 /// A [rows, cols] weight matrix inside a mapped shard, in its checkpoint dtype: block-fp8 with
 /// its scales, or plain BF16 / F16 / F32. Nothing is converted or copied at load.
+/// Sendable: `data` and the fp8 scales point into read-only mapped shards (or a KV cache's
+/// entries, read while no one writes them), and the matrix only reads through them.
 public struct WeightMatrix: @unchecked Sendable {
     public enum Storage: Equatable {
         /// float8_e4m3fn codes with F32 scales [ceil(rows/128), ceil(cols/128)].

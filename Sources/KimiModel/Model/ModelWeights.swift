@@ -1,8 +1,8 @@
 /// The checkpoint's tensors bound to the places the forward pass reads them. Matrices point
 /// into the mapped shards in their stored dtype; only the small vectors (norm weights, router
 /// bias) are converted to Float, once, at load.
-public struct ModelWeights: @unchecked Sendable {
-    public struct Attention {
+public struct ModelWeights: Sendable {
+    public struct Attention: Sendable {
         /// q_lora_rank set: q_a (qLoraRank, hidden), its norm (qLoraRank), q_b (heads·qkHeadDim, qLoraRank).
         public let qA: WeightMatrix?
         public let qANorm: [Float]?
@@ -19,12 +19,12 @@ public struct ModelWeights: @unchecked Sendable {
         public let o: WeightMatrix
     }
 
-    public struct MLP {
+    public struct MLP: Sendable {
         /// (inter, hidden), (inter, hidden), (hidden, inter)
         public let gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix
     }
 
-    public struct MoE {
+    public struct MoE: Sendable {
         /// (nRoutedExperts, hidden)
         public let router: WeightMatrix
         /// (nRoutedExperts): added to the scores for choosing experts only.
@@ -34,12 +34,12 @@ public struct ModelWeights: @unchecked Sendable {
         public let shared: MLP?
     }
 
-    public enum FFN {
+    public enum FFN: Sendable {
         case dense(MLP)
         case moe(MoE)
     }
 
-    public struct Layer {
+    public struct Layer: Sendable {
         /// (hidden), (hidden)
         public let inputNorm: [Float], postAttentionNorm: [Float]
         public let attention: Attention
