@@ -105,5 +105,5 @@ let package = Package(
             swiftSettings: simdFlags
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

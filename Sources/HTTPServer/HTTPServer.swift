@@ -17,6 +17,9 @@ public protocol HTTPHandler: Sendable {
 
 /// An HTTP/1.1 server on POSIX sockets: one listening socket (IPv4 or IPv6), an accept thread,
 /// one thread per connection, keep-alive, and every limit of `HTTPLimits`.
+/// Sendable: `listener`, `accepting` and `boundPort` are set by `start` before its thread
+/// starts, and after that `listener`, `accepting`, `connections` and `evicted` are read and
+/// written under `lock`.
 public final class HTTPServer: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
@@ -249,7 +252,9 @@ public final class HTTPServer: @unchecked Sendable {
 }
 
 /// An open connection as the server tracks it (fields guarded by the server's lock).
-final class Connection {
+/// Sendable: `phase`, `since` and `evicted` are read and written only under the server's `lock`;
+/// the socket is read and written by the connection's own thread, other threads only shut it down.
+final class Connection: @unchecked Sendable {
     enum Phase {
         /// Between requests: nothing of the next one has arrived.
         case waiting

@@ -2,6 +2,7 @@ import Foundation
 
 /// How a handler answers one request: a whole response, or a stream of server-sent events
 /// (chunked, each event flushed as it is written). Exactly one of `send` / `startEventStream`.
+/// Sendable: the thread answering the request is the only one that uses it.
 public final class ResponseWriter: @unchecked Sendable {
     let socket: Socket
     let limits: HTTPLimits
@@ -115,6 +116,7 @@ public final class ResponseWriter: @unchecked Sendable {
 }
 
 /// A response body written piece by piece: chunks in HTTP/1.1, the bytes as they are in HTTP/1.0.
+/// Sendable: the thread answering the request is the only one that uses it.
 public final class BodyStream: @unchecked Sendable {
     let writer: ResponseWriter
     /// False once a write failed (the client is gone) or the body ended.
@@ -162,7 +164,7 @@ public final class BodyStream: @unchecked Sendable {
 }
 
 /// A server-sent-event stream: each `send` is one event, written and flushed at once.
-public final class EventStream: @unchecked Sendable {
+public final class EventStream: Sendable {
     let body: BodyStream
 
     init(body: BodyStream) {

@@ -19,6 +19,8 @@ public enum ReadResult: Equatable {
 }
 
 /// A connected TCP socket with deadline-bounded reads and writes (poll before every call).
+/// Sendable: the thread serving the connection reads and writes it (and `broken`); other threads
+/// only call `shutdownBoth`, a system call on the descriptor.
 final class Socket: ByteSource, @unchecked Sendable {
     let fd: Int32
     /// Set once a write failed or timed out, or the connection reported an error or hang-up:

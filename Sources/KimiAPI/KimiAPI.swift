@@ -10,7 +10,7 @@ import Logging
 /// and the JSON of every answer.
 /// It parses and validates requests, renders and tokenises prompts, submits generations to
 /// the engine and turns the engine's events into responses or server-sent events.
-public final class KimiAPI: HTTPHandler, @unchecked Sendable {
+public final class KimiAPI: HTTPHandler, Sendable {
     public struct Configuration: Sendable {
         /// Names `model` may take; the first is reported in responses to requests without one.
         public var servedModelNames: [String]

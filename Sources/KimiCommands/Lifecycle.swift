@@ -7,6 +7,8 @@ import Logging
 /// a graceful shutdown on SIGTERM or SIGINT — STOPPING=1, the listener closed and new requests
 /// refused (503), running generations given `drainTimeout` seconds to finish, the rest ended
 /// with finish_reason "abort" and a final event, then exit 0. A second signal exits at once.
+/// Sendable: `shuttingDown` is touched only by `signalled`, which runs on the serial `queue`;
+/// `sources` only by `run`, on its caller's thread; the rest is constant.
 final class Lifecycle: @unchecked Sendable {
     let engine: Engine
     let server: HTTPServer
@@ -93,6 +95,7 @@ final class Lifecycle: @unchecked Sendable {
 
 /// Start-up progress: STATUS= lines (and EXTEND_TIMEOUT_USEC= while loading) under systemd,
 /// log lines, and a progress bar on a terminal.
+/// Sendable: start-up uses it from one thread (`lastPercent` is touched nowhere else).
 final class LoadProgress: @unchecked Sendable {
     let notifier: SystemdNotifier
     let logger: Logger

@@ -14,6 +14,9 @@ import KimiTokenizer
 /// (least recently used cache entries are evicted first). Requests that do not fit wait in a
 /// bounded queue; beyond it `submit` refuses at once. Cancellation is checked for every
 /// sequence at every step, so a client that leaves frees its slot in any phase.
+/// Sendable: the queue, the running list, the reservations, the prefix cache and the flags are
+/// read and written under `lock`; `thread` is set by `start`, before other threads use the
+/// engine; the model and the sequences' state are used by the engine's thread alone.
 public final class Engine: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Sequences computed together.

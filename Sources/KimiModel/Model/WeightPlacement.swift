@@ -8,14 +8,22 @@ import Synchronization
 /// interleave policy, under `distribute` each node's routed experts by a thread running on
 /// that node and preferring its memory, the rest interleaved. Pages already in the page cache
 /// (an earlier run) stay where they are: drop the cache first to re-place them.
+/// The bytes of one matrix (or its fp8 scales) and the node that should hold them (nil:
+/// interleaved). Sendable: `start` points into a read-only mapped shard.
+struct WeightRange: @unchecked Sendable {
+    let node: Int?
+    let start: UnsafeRawPointer
+    let bytes: Int
+}
+
 extension KimiTransformer {
-    /// (start, bytes) of every matrix, by the node that should hold it (nil: interleaved).
-    func weightRanges() -> [(node: Int?, start: UnsafeRawPointer, bytes: Int)] {
-        var out: [(node: Int?, start: UnsafeRawPointer, bytes: Int)] = []
+    /// Every matrix's bytes, by the node that should hold them.
+    func weightRanges() -> [WeightRange] {
+        var out: [WeightRange] = []
         func add(_ w: WeightMatrix?, node: Int? = nil) {
             guard let w else { return }
-            out.append((node, w.data, w.rows * w.cols * w.elementSize))
-            if case let .fp8(scales) = w.storage { out.append((node, scales, w.scaleByteCount)) }
+            out.append(WeightRange(node: node, start: w.data, bytes: w.rows * w.cols * w.elementSize))
+            if case let .fp8(scales) = w.storage { out.append(WeightRange(node: node, start: scales, bytes: w.scaleByteCount)) }
         }
         func add(_ m: ModelWeights.MLP, node: Int? = nil) {
             add(m.gate, node: node); add(m.up, node: node); add(m.down, node: node)
@@ -44,7 +52,9 @@ extension KimiTransformer {
         let ranges = weightRanges()
         let total = ranges.reduce(0) { $0 + $1.bytes }
         let done = Atomic<Int>(0)
-        func touch(_ selected: [(node: Int?, start: UnsafeRawPointer, bytes: Int)]) {
+        /// Reads one byte of every page of `selected`; `report` gets the bytes touched so far by
+        /// all threads (only the calling thread's call reports).
+        @Sendable func touch(_ selected: [WeightRange], report: ((Int) -> Void)? = nil) {
             var sum: UInt8 = 0
             for r in selected {
                 var offset = 0
@@ -52,8 +62,7 @@ extension KimiTransformer {
                     sum &+= r.start.load(fromByteOffset: offset, as: UInt8.self)
                     offset += 4096
                 }
-                let now = done.add(r.bytes, ordering: .relaxed).newValue
-                if Thread.isMainThread { progress?(now, total) }
+                report?(done.add(r.bytes, ordering: .relaxed).newValue)
             }
             withExtendedLifetime(sum) {}
         }
@@ -71,8 +80,8 @@ extension KimiTransformer {
             threads.append(t)
             t.start()
         }
-        numa_set_interleave_mask(numa_all_nodes_ptr)
-        touch(ranges.filter { $0.node == nil })
+        numa_set_interleave_mask(kimi_numa_all_nodes())
+        touch(ranges.filter { $0.node == nil }, report: { progress?($0, total) })
         numa_set_localalloc()
         finished.wait()
         progress?(total, total)

@@ -39,8 +39,8 @@ public struct NUMATopology: Sendable, Equatable {
         var nodes: [Node] = []
         let mask = numa_allocate_cpumask()!
         defer { numa_free_cpumask(mask) }
-        let allowed = numa_all_cpus_ptr
-        for node in 0...Int(numa_max_node()) where numa_bitmask_isbitset(numa_all_nodes_ptr, UInt32(node)) != 0 {
+        let allowed = kimi_numa_all_cpus()
+        for node in 0...Int(numa_max_node()) where numa_bitmask_isbitset(kimi_numa_all_nodes(), UInt32(node)) != 0 {
             guard numa_node_to_cpus(Int32(node), mask) == 0 else { continue }
             let cpus = (0..<Int(numa_num_possible_cpus())).filter {
                 numa_bitmask_isbitset(mask, UInt32($0)) != 0 && (allowed == nil || numa_bitmask_isbitset(allowed, UInt32($0)) != 0)

@@ -6,9 +6,12 @@ import Synchronization
 /// caller runs part 0 itself, workers spin on a generation counter between regions and sleep
 /// on a condition variable only after `spinWindow` without work (Dispatch waits 15-20 µs to wake and often runs short regions serially; a spinning
 /// worker answers in under a microsecond).
+/// Sendable: one thread at a time calls `run` (the engine's), and only it touches `callerCPU`.
 public final class ThreadPool: @unchecked Sendable {
     /// What the workers share with the pool; they hold it, not the pool, so that dropping the
-    /// pool stops them.
+    /// pool stops them. Sendable: `task` is written before `generation` is released and read by
+    /// the workers after they acquire the new generation, and cleared only once `remaining`
+    /// shows that every worker is done with it; the rest are atomics and a condition.
     final class State: @unchecked Sendable {
         let generation = Atomic<Int>(0)
         let remaining = Atomic<Int>(0)
