@@ -26,9 +26,11 @@ let package = Package(
         .systemLibrary(name: "CNUMA", pkgConfig: "numa", providers: [.apt(["libnuma-dev"])]),
         .target(name: "KimiJSON"),
         .target(name: "CKimiKernels", cSettings: [.unsafeFlags(["-march=x86-64-v3"])]),
+        // The kernels, the thread pool and the scheduler of matrix products: model-agnostic.
+        .target(name: "KimiKernels", dependencies: ["CKimiKernels", "CNUMA"], swiftSettings: simdFlags),
         .target(
             name: "KimiModel",
-            dependencies: ["KimiJSON", "CKimiKernels", "CNUMA"],
+            dependencies: ["KimiJSON", "KimiKernels", "CNUMA"],
             swiftSettings: simdFlags
         ),
         .target(
@@ -53,6 +55,7 @@ let package = Package(
         .target(
             name: "KimiCommands",
             dependencies: [
+                "KimiKernels",
                 "KimiModel",
                 "KimiTokenizer",
                 "KimiServing",
@@ -100,8 +103,13 @@ let package = Package(
             dependencies: ["KimiServing", "KimiModel", "KimiTokenizer", "ServingTestSupport"]
         ),
         .testTarget(
+            name: "KimiKernelsTests",
+            dependencies: ["KimiKernels", "TestSupport"],
+            swiftSettings: simdFlags
+        ),
+        .testTarget(
             name: "KimiModelTests",
-            dependencies: ["KimiModel", "KimiJSON", "TestSupport", "kimi-serve"],
+            dependencies: ["KimiModel", "KimiKernels", "KimiJSON", "TestSupport", "kimi-serve"],
             swiftSettings: simdFlags
         ),
     ],

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KimiJSON
+import KimiKernels
 import KimiModel
 import KimiServing
 
@@ -38,7 +39,7 @@ struct BenchCommand: ParsableCommand {
     var prefillChunk = 512
 
     @Option(name: .long, help: "NUMA placement: off, interleave or distribute (as serve).")
-    var numa: String = "off"
+    var numa: NUMAPolicy = .off
 
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
@@ -47,7 +48,6 @@ struct BenchCommand: ParsableCommand {
         guard promptTokens >= 1, genTokens >= 1, threads >= 1, runs >= 1, prefillChunk >= 1 else {
             throw ValidationError("--prompt-tokens, --gen-tokens, --threads, --runs and --prefill-chunk must be positive")
         }
-        guard NUMAPolicy(rawValue: numa) != nil else { throw ValidationError("--numa must be off, interleave or distribute") }
     }
 
     func run() throws {
@@ -59,7 +59,7 @@ struct BenchCommand: ParsableCommand {
             let context = promptTokens + genTokens * runs + 1
             let transformer = try KimiTransformer(
                 checkpoint: checkpoint, maxBatchTokens: min(prefillChunk, promptTokens),
-                maxContext: context, threads: threads, numa: NUMAPolicy(rawValue: numa)!)
+                maxContext: context, threads: threads, numa: numa)
             transformer.placeWeights()
             let loadSeconds = seconds(since: loadStart)
             printError("loaded in \(String(format: "%.2f", loadSeconds)) s; warming the page cache…")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KimiDemo
+import KimiKernels
 import KimiModel
 
 /// The checkpoint directory `--model` names: `demo` (or no --model, for serve) is the demo

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KimiJSON
+import KimiKernels
 import KimiModel
 
 /// `kimi-serve inspect --model DIR [--json]`: validates a checkpoint completely without

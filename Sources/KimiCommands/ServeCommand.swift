@@ -4,6 +4,7 @@ import HTTPServer
 import KimiAPI
 import KimiDemo
 import KimiJSON
+import KimiKernels
 import KimiModel
 import KimiServing
 import KimiTokenizer

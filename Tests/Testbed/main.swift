@@ -26,7 +26,11 @@ struct Testbed {
         while let argument = rest.popFirst() {
             switch argument {
             case "--scripted-output": scripts = rest.popFirst()
-            case "--step-delay": stepDelay = Double(rest.popFirst() ?? "") ?? 0
+            case "--step-delay":
+                guard let seconds = rest.popFirst().flatMap(Double.init), seconds >= 0, seconds.isFinite else {
+                    throw ValidationError("--step-delay needs a number of seconds, 0 or more")
+                }
+                stepDelay = seconds
             default: serveArguments.append(argument)
             }
         }

@@ -1,4 +1,4 @@
-// Eight-lane weight decoders for the Swift kernels (KimiModel/Kernels/WeightDecoding.swift),
+// Eight-lane weight decoders for the Swift kernels (KimiKernels/WeightDecoding.swift),
 // and the GEMM microkernel.
 // Swift's generic SIMD conversions (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int8>) and the
 // like) are not inlined into the kernels' inner loops; these one-instruction-sequence

@@ -1,4 +1,5 @@
 import KimiJSON
+import KimiKernels
 
 /// The hyper-parameters of a DeepSeek-V3-architecture checkpoint (Kimi K2 and relatives), read
 /// from `config.json` with the keys of Kimi K2's (a DeepseekV3Config with `model_type`
@@ -42,6 +43,10 @@ public struct ModelConfig: Sendable, Equatable {
     public var qkHeadDim: Int { qkNopeHeadDim + qkRopeHeadDim }
     /// Width of one cached token per layer: the normalised latent then the rotated k_pe.
     public var kvCacheWidth: Int { kvLoraRank + qkRopeHeadDim }
+    /// Widest activation of a feed-forward block: the dense MLP's, or the shared experts' together.
+    var widestFeedForward: Int { max(intermediateSize, moeIntermediateSize * max(nSharedExperts, 1), 1) }
+    /// Widest input of any weight matrix (the columns of the widest product).
+    var widestInput: Int { max(hiddenSize, qLoraRank ?? 0, kvLoraRank, numAttentionHeads * vHeadDim, widestFeedForward) }
     public func isMoE(layer: Int) -> Bool { layer >= firstKDenseReplace }
     public var moeLayerCount: Int { numHiddenLayers - firstKDenseReplace }
     public var expertsPerGroup: Int { nRoutedExperts / nGroup }

@@ -1,14 +1,17 @@
+import KimiKernels
+
 /// The feed-forward half of a layer: the dense SwiGLU MLP of the first layers, and the MoE of
 /// the rest (routed experts chosen by `MoERouter`, plus the always-on shared experts).
 extension KimiTransformer {
     /// out (T, hidden) = down(silu(gate(x)) ⊙ up(x)) for x (T, hidden).
     func mlp(_ m: ModelWeights.MLP, _ x: UnsafePointer<Float>, tokens T: Int, into out: UnsafeMutablePointer<Float>) {
         let inter = m.gate.rows
-        linears {
-            $0.append(LinearJob(w: m.gate, x: x, tokens: T, y: ws.gate)); $0.append(LinearJob(w: m.up, x: x, tokens: T, y: ws.up))
+        products {
+            $0.append(Product(m.gate, x, tokens: T, into: ws.gate))
+            $0.append(Product(m.up, x, tokens: T, into: ws.up))
         }
         for t in 0..<T { swiglu(ws.gate + t * inter, ws.up + t * inter, n: inter) }
-        linear(m.down, ws.gate, tokens: T, into: out)
+        product(m.down, ws.gate, tokens: T, into: out)
     }
 
     /// ws.out[t] = Σ_k w_k · expert_k(ws.xn[t]) + shared(ws.xn[t]) for t < T. The tokens are
@@ -18,7 +21,7 @@ extension KimiTransformer {
     /// batch), then adds the shared experts.
     func moe(_ m: ModelWeights.MoE, tokens T: Int) {
         let d = config.hiddenSize, k = router.k, experts = router.experts
-        linear(m.router, ws.xn, tokens: T, into: ws.routerScores)
+        product(m.router, ws.xn, tokens: T, into: ws.routerScores)
         m.correctionBias.withUnsafeBufferPointer { bias in
             for t in 0..<T {
                 router.route(
@@ -46,18 +49,19 @@ extension KimiTransformer {
         func run(_ e: Int) -> (begin: Int, count: Int) {
             (Int(ws.expertStart[e]), Int(ws.expertStart[e + 1] - ws.expertStart[e]))
         }
-        linears { jobs in
+        let placement = scheduler.placement
+        products { products in
             for e in 0..<experts {
                 let (begin, n) = run(e)
                 guard n > 0 else { continue }
                 lastPass.routedExperts += 1
                 let x = ws.expertIn + begin * d, node = placement.expertNode(e)
-                jobs.append(LinearJob(w: m.experts[e].gate, x: x, tokens: n, y: ws.routedGate + begin * inter, node: node))
-                jobs.append(LinearJob(w: m.experts[e].up, x: x, tokens: n, y: ws.routedUp + begin * inter, node: node))
+                products.append(Product(m.experts[e].gate, x, tokens: n, into: ws.routedGate + begin * inter, node: node))
+                products.append(Product(m.experts[e].up, x, tokens: n, into: ws.routedUp + begin * inter, node: node))
             }
             if let shared = m.shared {
-                jobs.append(LinearJob(w: shared.gate, x: ws.xn, tokens: T, y: ws.gate))
-                jobs.append(LinearJob(w: shared.up, x: ws.xn, tokens: T, y: ws.up))
+                products.append(Product(shared.gate, ws.xn, tokens: T, into: ws.gate))
+                products.append(Product(shared.up, ws.xn, tokens: T, into: ws.up))
             }
         }
         for j in 0..<T * k { swiglu(ws.routedGate + j * inter, ws.routedUp + j * inter, n: inter) }
@@ -65,17 +69,17 @@ extension KimiTransformer {
             let width = shared.gate.rows
             for t in 0..<T { swiglu(ws.gate + t * width, ws.up + t * width, n: width) }
         }
-        linears { jobs in
+        products { products in
             for e in 0..<experts {
                 let (begin, n) = run(e)
                 guard n > 0 else { continue }
-                jobs.append(
-                    LinearJob(
-                        w: m.experts[e].down, x: ws.routedGate + begin * inter, tokens: n,
-                        y: ws.expertOut + begin * d, node: placement.expertNode(e)))
+                products.append(
+                    Product(
+                        m.experts[e].down, ws.routedGate + begin * inter, tokens: n, into: ws.expertOut + begin * d,
+                        node: placement.expertNode(e)))
             }
             if let shared = m.shared {
-                jobs.append(LinearJob(w: shared.down, x: ws.gate, tokens: T, y: ws.sharedOut))
+                products.append(Product(shared.down, ws.gate, tokens: T, into: ws.sharedOut))
             }
         }
         ws.out.update(repeating: 0, count: T * d)

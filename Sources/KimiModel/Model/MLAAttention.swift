@@ -1,3 +1,5 @@
+import KimiKernels
+
 /// Multi-head latent attention in its absorbed form (DeepSeek-V3's model.py with
 /// `attn_impl = "absorb"`). Per token only the normalised latent c (kvLoraRank) and the
 /// rotated k_pe (qkRopeHeadDim) are cached; per head h the query's no-rope part is taken into
@@ -15,20 +17,22 @@ extension KimiTransformer {
         let half = ropeDim / 2
         let latentEps: Float = 1e-6  // q_a / kv_a layernorms are built without the config's eps
 
-        // Queries (T, heads, qkDim), through the low-rank path or q_proj, and the cache
-        // entries (T, kvLoraRank + qkRopeHeadDim) from kv_a, in one region.
+        // Queries q (T, heads, qkDim) through the low-rank path or q_proj, and kva (T, width)
+        // from kv_a, in one region.
         if let qA = a.qA, let qANorm = a.qANorm, let qB = a.qB {
-            linears {
-                $0.append(LinearJob(w: qA, x: ws.xn, tokens: T, y: ws.qa)); $0.append(LinearJob(w: a.kvA, x: ws.xn, tokens: T, y: ws.kva))
+            products {
+                $0.append(Product(qA, ws.xn, tokens: T, into: ws.qa))
+                $0.append(Product(a.kvA, ws.xn, tokens: T, into: ws.kva))
             }
             for t in 0..<T { rmsNorm(ws.qa + t * qA.rows, ws.qa + t * qA.rows, qANorm, n: qA.rows, eps: latentEps) }
-            linear(qB, ws.qa, tokens: T, into: ws.q)
+            product(qB, ws.qa, tokens: T, into: ws.q)
         } else {
-            linears {
-                $0.append(LinearJob(w: a.q!, x: ws.xn, tokens: T, y: ws.q)); $0.append(LinearJob(w: a.kvA, x: ws.xn, tokens: T, y: ws.kva))
+            products {
+                $0.append(Product(a.q!, ws.xn, tokens: T, into: ws.q))
+                $0.append(Product(a.kvA, ws.xn, tokens: T, into: ws.kva))
             }
         }
-        // Cache entries: normalised latent, then the rotated shared k_pe.
+        // RoPE on q_pe; the cache entries: normalised latent, then the rotated shared k_pe.
         for t in 0..<T {
             let q = ws.q + t * heads * qkDim, kva = ws.kva + t * width
             let cos = ws.ropeCos + t * half, sin = ws.ropeSin + t * half
@@ -38,59 +42,53 @@ extension KimiTransformer {
             caches[Int(ws.segment[t])].store(layer: layer, position: Int(ws.position[t]), from: kva)
         }
 
-        lastPass.weightBytes += a.kvB.byteCount * nope / headRows  // W_UK (W_UV is counted by its products below)
-        // Every (token, head) query in cache space: W_UK[h]ᵀ q_nope, then q_pe, so that one dot
-        // product with a cache entry is q̃·c + q_pe·k_pe. qAbs: (T, heads, width). Per head, all
-        // tokens at once: each weight vector is decoded once for up to twelve tokens.
-        pool.parallelFor(heads) { part, range in
-            for h in range {
-                a.kvB.gemvTransposed(
-                    ws.qAbs + h * width, yStride: heads * width, ws.q + h * qkDim, xStride: heads * qkDim, tokens: T,
-                    rows: h * headRows..<h * headRows + nope, interleaved: ws.parts[part].interleaved)
-                for t in 0..<T {
-                    (ws.qAbs + (t * heads + h) * width + rank).update(from: ws.q + (t * heads + h) * qkDim + nope, count: ropeDim)
-                }
+        // Absorb: every (token, head) query in cache space, qAbs (T, heads, width) =
+        // [W_UK[h]ᵀ q_nope, q_pe], so that one dot product with a cache entry is q̃·c + q_pe·k_pe.
+        // Per head, all tokens at once.
+        transposedProducts { products in
+            for h in 0..<heads {
+                products.append(
+                    TransposedProduct(
+                        a.kvB, rows: h * headRows..<h * headRows + nope, ws.q + h * qkDim, xStride: heads * qkDim, tokens: T,
+                        into: ws.qAbs + h * width, yStride: heads * width))
+            }
+        }
+        for t in 0..<T {
+            for h in 0..<heads {
+                (ws.qAbs + (t * heads + h) * width + rank).update(from: ws.q + (t * heads + h) * qkDim + nope, count: ropeDim)
             }
         }
         // Per token, all heads at once, so that each cache entry is read and decoded once for
-        // every head: scores (heads, context) = keys · queries, through the same row-invariant
-        // kernels as the weights (the cache is a (context, width) bf16 or f32 matrix); a
-        // softmax per head; each head's latent as the score-weighted sum of the entries
-        // (ws.latent: (heads, T, kvLoraRank)). Each value's arithmetic depends only on its
-        // token and head.
+        // every head. Each value's arithmetic depends only on its token and head.
         let scale = rope.softmaxScale, stride = ws.scoreStride
         for t in 0..<T {
-            let cache = caches[Int(ws.segment[t])]
             let context = Int(ws.position[t]) + 1  // causal: positions 0 ... its own
-            let keys = cache.matrix(layer: layer, count: context)
-            let queries = ws.qAbs + t * heads * width
-            pool.parallelFor(context, align: 24) { part, positions in
-                let p = ws.parts[part]
-                keys.multiply(
-                    ws.scores + positions.lowerBound, yStride: stride, queries, tokens: heads, rows: positions,
-                    scaled: p.scaled, tile: p.tile, accumulators: p.accumulators)
-            }
-            pool.parallelFor(heads) { part, range in
+            let entries = caches[Int(ws.segment[t])].matrix(layer: layer, count: context)  // (context, width)
+            let queries = ws.qAbs + t * heads * width  // (heads, width)
+            // Scores (heads, context) = queries · entriesᵀ (cache reads: not weight traffic).
+            scheduler.run { $0.append(Product(entries, queries, tokens: heads, into: ws.scores, yStride: stride)) }
+            scheduler.parallelFor(heads) { range, scratch in
                 for h in range {
                     let scores = ws.scores + h * stride
                     for j in 0..<context { scores[j] *= scale }
                     softmax(scores, n: context)
                 }
-                cache.weightedSum(
-                    layer: layer, weights: ws.scores + range.lowerBound * stride, stride: stride, heads: range.count,
-                    count: context, n: rank, into: ws.latent + (range.lowerBound * T + t) * rank, outStride: T * rank,
-                    tile: ws.parts[part].entries, interleaved: ws.parts[part].interleaved)
+                // Each head's latent, the probability-weighted sum of the entries' latents:
+                // ws.latent (heads, T, kvLoraRank).
+                entries.sumRows(
+                    weightedBy: ws.scores + range.lowerBound * stride, stride: stride, count: range.count, rows: context,
+                    columns: rank, into: ws.latent + (range.lowerBound * T + t) * rank, yStride: T * rank, scratch: scratch)
             }
         }
         // Out of latent space per head, all tokens at once: o_h = W_UV[h] · latent_h. attn: (T, heads, vHeadDim).
-        linears { jobs in
+        products { products in
             for h in 0..<heads {
-                jobs.append(
-                    LinearJob(
-                        w: a.kvB, x: ws.latent + h * T * rank, tokens: T, y: ws.attn + h * vDim,
+                products.append(
+                    Product(
+                        a.kvB, ws.latent + h * T * rank, tokens: T, into: ws.attn + h * vDim,
                         rows: h * headRows + nope..<(h + 1) * headRows, yStride: heads * vDim))
             }
         }
-        linear(a.o, ws.attn, tokens: T, into: ws.out)
+        product(a.o, ws.attn, tokens: T, into: ws.out)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KimiKernels
 
 /// The Kimi K2 / DeepSeek-V3 forward pass on CPU with float32 activations, in the order of
 /// transformers' DeepseekV3ForCausalLM:
@@ -18,10 +19,12 @@ public final class KimiTransformer {
     let rope: RotaryEmbedding
     let router: MoERouter
     let ws: Workspace
-    /// Splits every matrix by output rows (and attention by heads) across cores.
-    public let pool: ThreadPool
+    /// Runs every matrix product, split by output rows (and attention by heads) across cores.
+    let scheduler: ProductScheduler
+    /// The compute threads.
+    public var pool: ThreadPool { scheduler.pool }
     /// Where the pool's threads run and the weights live (`--numa`).
-    public let placement: NUMAPlacement
+    public var placement: NUMAPlacement { scheduler.placement }
 
     /// Largest number of tokens one pass computes together; longer inputs run in chunks.
     public var maxBatchTokens: Int { ws.maxTokens }
@@ -48,13 +51,16 @@ public final class KimiTransformer {
         router = MoERouter(config: config)
         self.maxContext = maxContext ?? config.maxPositionEmbeddings
         let threads = max(threads, 1)
-        placement = NUMAPlacement(
+        let placement = NUMAPlacement(
             topology: topology ?? (numa == .off ? .single(cpus: []) : .detect()),
             threads: threads, policy: numa, experts: config.nRoutedExperts)
-        pool = ThreadPool(threads: threads, cpus: placement.threadCPU)
-        ws = Workspace(
-            config: config, router: router, maxTokens: max(maxBatchTokens, 1), contextCapacity: self.maxContext,
-            threads: pool.threads)
+        // Scratch for the widest products (a batch of tokens through any matrix; every head's
+        // query against the cache) and for transposed products over the longest context.
+        let c = config, maxTokens = max(maxBatchTokens, 1)
+        scheduler = ProductScheduler(
+            placement: placement, tokens: max(maxTokens, c.numAttentionHeads), columns: max(c.widestInput, c.kvCacheWidth),
+            rows: max(self.maxContext, c.qkNopeHeadDim))
+        ws = Workspace(config: config, router: router, maxTokens: maxTokens, contextCapacity: self.maxContext)
     }
 
     public convenience init(
@@ -166,12 +172,23 @@ public final class KimiTransformer {
             segment.cache.count += n
             first += n
         }
-        if let logits, rows > 0 { linear(weights.lmHead, ws.xn, tokens: rows, into: logits) }
+        if let logits, rows > 0 { product(weights.lmHead, ws.xn, tokens: rows, into: logits) }
     }
 
-    /// y (tokens, w.rows) = W · x (tokens, w.cols), rows claimed by the pool's threads as in `linears`.
-    func linear(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
-        linears { $0.append(LinearJob(w: w, x: x, tokens: tokens, y: y)) }
+    /// Runs the weight products that `add` appends in one parallel region, and counts the bytes
+    /// they read: the one place weight traffic is counted.
+    func products(_ add: (inout [Product]) -> Void) {
+        lastPass.weightBytes += scheduler.run(add)
+    }
+
+    /// y (tokens, w.rows) = W · x (tokens, w.cols).
+    func product(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
+        products { $0.append(Product(w, x, tokens: tokens, into: y)) }
+    }
+
+    /// `products` for transposed products.
+    func transposedProducts(_ add: (inout [TransposedProduct]) -> Void) {
+        lastPass.weightBytes += scheduler.runTransposed(add)
     }
 }
 

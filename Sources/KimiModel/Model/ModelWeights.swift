@@ -1,3 +1,5 @@
+import KimiKernels
+
 /// The checkpoint's tensors bound to the places the forward pass reads them. Matrices point
 /// into the mapped shards in their stored dtype; only the small vectors (norm weights, router
 /// bias) are converted to Float, once, at load.
@@ -60,27 +62,26 @@ public struct ModelWeights: Sendable {
         let problems = TensorManifest.problems(checkpoint)
         guard problems.isEmpty else { throw CheckpointError.invalidTensors(problems) }
         let c = checkpoint.config
+        func storage(_ name: String, _ dtype: DType) -> WeightMatrix.Storage {
+            switch dtype {
+            case .f8e4m3: .fp8(scales: checkpoint.pointer(name + TensorManifest.scaleSuffix)!)
+            case .bf16: .bf16
+            case .f16: .f16
+            default: .f32
+            }
+        }
         func matrix(_ name: String) -> WeightMatrix {
             let info = checkpoint.info(name)!
-            let data = checkpoint.pointer(name)!
-            let storage: WeightMatrix.Storage
-            switch info.dtype {
-            case .f8e4m3: storage = .fp8(scales: checkpoint.pointer(name + TensorManifest.scaleSuffix)!)
-            case .bf16: storage = .bf16
-            case .f16: storage = .f16
-            default: storage = .f32
-            }
-            return WeightMatrix(rows: info.shape[0], cols: info.shape[1], data: data, storage: storage)
+            return WeightMatrix(
+                rows: info.shape[0], cols: info.shape[1], data: checkpoint.pointer(name)!, storage: storage(name, info.dtype))
         }
+        /// A 1-D tensor (norm weights, the router's bias) as Float.
         func vector(_ name: String) -> [Float] {
-            let info = checkpoint.info(name)!
-            let p = checkpoint.pointer(name)!
-            return (0..<info.elementCount).map { i in
-                switch info.dtype {
-                case .bf16: return BF16Decoding.load1(p, i)
-                case .f16: return F16Decoding.load1(p, i)
-                default: return F32Decoding.load1(p, i)
-                }
+            let info = checkpoint.info(name)!, n = info.elementCount
+            let row = WeightMatrix(rows: 1, cols: n, data: checkpoint.pointer(name)!, storage: storage(name, info.dtype))
+            return [Float](unsafeUninitializedCapacity: n) { values, count in
+                row.row(0, into: values.baseAddress!)
+                count = n
             }
         }
         func mlp(_ prefix: String) -> MLP {

@@ -1,3 +1,5 @@
+import KimiKernels
+
 /// Every tensor the architecture reads, by its Hugging Face name (as in Kimi K2's model.safetensors.index.json), derived from the
 /// config alone: the checkpoint is checked against this list, never the other way round.
 public struct TensorSpec: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import CNUMA
 import Foundation
+import KimiKernels
 import Synchronization
 
 /// Puts weight pages on NUMA nodes (`--numa`). Page-cache pages of a mapped file land on the

@@ -1,22 +1,6 @@
 /// Every activation buffer of a forward pass over up to `maxTokens` tokens, allocated once
 /// (llama2.c's RunState). Shapes are in the comments; T = maxTokens.
 final class Workspace {
-    /// Buffers private to one thread of the pool.
-    struct Part {
-        /// (8, kvLoraRank) cache entries decoded for the weighted sum
-        let entries: UnsafeMutablePointer<Float>
-        /// (max(context, qkNopeHeadDim), 12) up to twelve tokens' or heads' inputs interleaved for
-        /// the transposed passes (query absorption, weighted sum)
-        let interleaved: UnsafeMutablePointer<Float>
-        /// (T + 1, widest input of any matrix, or heads + 1 cache entries) the input with fp8
-        /// block scales folded in, packed for the wide passes (also the queries against the
-        /// cache's keys)
-        let scaled: UnsafeMutablePointer<Float>
-        /// a GEMM weight tile and input panel, and its accumulators for T tokens (GEMM.swift)
-        let tile: UnsafeMutablePointer<Float>
-        let accumulators: UnsafeMutablePointer<Float>
-    }
-
     let maxTokens: Int
     /// (T, hidden) the residual stream
     let x: UnsafeMutablePointer<Float>
@@ -69,16 +53,12 @@ final class Workspace {
     let expertStart: UnsafeMutablePointer<Int32>
     /// (nRoutedExperts) the next free slot of each expert's run while routes are sorted
     let expertFill: UnsafeMutablePointer<Int32>
-    /// the jobs of a `linears` call and their split across threads, reused
-    var plan = LinearPlan()
-    let parts: [Part]
 
     private var allocations: [UnsafeMutableRawPointer] = []
 
-    init(config c: ModelConfig, router: MoERouter, maxTokens: Int, contextCapacity: Int, threads: Int) {
+    init(config c: ModelConfig, router: MoERouter, maxTokens: Int, contextCapacity: Int) {
         self.maxTokens = maxTokens
-        let ffnWidth = max(c.intermediateSize, c.moeIntermediateSize * max(c.nSharedExperts, 1), 1)
-        let widest = max(c.hiddenSize, c.qLoraRank ?? 0, c.kvLoraRank, c.numAttentionHeads * c.vHeadDim, ffnWidth)
+        let ffnWidth = c.widestFeedForward
         var allocations: [UnsafeMutableRawPointer] = []
         func floats(_ n: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
@@ -123,12 +103,6 @@ final class Workspace {
         routeOrder = ints(t * c.numExpertsPerTok)
         expertStart = ints(c.nRoutedExperts + 1)
         expertFill = ints(c.nRoutedExperts)
-        parts = (0..<max(threads, 1)).map { _ in
-            Part(
-                entries: floats(8 * c.kvLoraRank), interleaved: floats(12 * max(contextCapacity, c.qkNopeHeadDim)),
-                scaled: floats(max((t + 1) * widest, (c.numAttentionHeads + 1) * c.kvCacheWidth)),
-                tile: floats(gemmTileFloats), accumulators: floats(gemmAccumulatorFloats(tokens: max(t, c.numAttentionHeads))))
-        }
         self.allocations = allocations
     }
 

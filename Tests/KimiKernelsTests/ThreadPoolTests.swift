@@ -1,5 +1,5 @@
 import Foundation
-import KimiModel
+import KimiKernels
 import Synchronization
 import Testing
 

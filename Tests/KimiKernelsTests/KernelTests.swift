@@ -1,5 +1,5 @@
 import Foundation
-import KimiModel
+@_spi(KernelRoutes) import KimiKernels
 import TestSupport
 import Testing
 
@@ -102,10 +102,10 @@ import Testing
             let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(i))
             var rng = SplitMix(seed: 99)
             let x = (0..<cols).map { _ in Float(rng.unit() * 2 - 1) * (i == 3 ? 1e-6 : 1) }
-            var scratch = [Float](repeating: 0, count: cols)
+            let scratch = KernelScratch(tokens: 1, columns: cols, rows: 0)
             for band in [0..<rows, (rows / 3)..<rows, 1..<max(1, rows - 1)] where !band.isEmpty {
                 var y = [Float](repeating: .nan, count: band.count)
-                Self.withWeight(m, storage) { w in w.gemv(&y, x, rows: band, scratch: &scratch) }
+                Self.withWeight(m, storage) { w in w.multiply(into: &y, x, tokens: 1, rows: band, scratch: scratch) }
                 for r in band {
                     var sum = 0.0, magnitude = 0.0
                     for c in 0..<cols {
@@ -126,12 +126,12 @@ import Testing
         let m = Self.randomMatrix(rows: 133, cols: 257, storage: storage, seed: 7)
         var rng = SplitMix(seed: 3)
         let x = (0..<257).map { _ in Float(rng.unit() * 2 - 1) }
-        var scratch = [Float](repeating: 0, count: 257)
+        let scratch = KernelScratch(tokens: 1, columns: 257, rows: 0)
         var all = [Float](repeating: 0, count: 133)
-        Self.withWeight(m, storage) { w in w.gemv(&all, x, scratch: &scratch) }
+        Self.withWeight(m, storage) { w in w.multiply(into: &all, x, tokens: 1, scratch: scratch) }
         for r in [0, 1, 2, 3, 4, 5, 127, 128, 131, 132] {
             var one: [Float] = [0]
-            Self.withWeight(m, storage) { w in w.gemv(&one, x, rows: r..<r + 1, scratch: &scratch) }
+            Self.withWeight(m, storage) { w in w.multiply(into: &one, x, tokens: 1, rows: r..<r + 1, scratch: scratch) }
             #expect(one[0] == all[r], "row \(r)")
         }
     }
@@ -151,21 +151,16 @@ import Testing
                 let x = (0..<tokens * cols).map { _ in Float(rng.unit() * 2 - 1) }
                 let band = 5..<rows
                 var y = [Float](repeating: .nan, count: tokens * band.count)
-                var scaled = [Float](repeating: 0, count: (tokens + 1) * cols)
-                var tile = [Float](repeating: 0, count: gemmTileFloats)
-                var accumulators = [Float](repeating: 0, count: gemmAccumulatorFloats(tokens: tokens))
+                let scratch = KernelScratch(tokens: tokens, columns: cols, rows: 0)
                 Self.withWeight(m, storage) { w in
-                    w.multiply(
-                        &y, yStride: band.count, x, tokens: tokens, rows: band, scaled: &scaled, tile: &tile,
-                        accumulators: &accumulators, registers: registers)
+                    w.multiply(into: &y, yStride: band.count, x, tokens: tokens, rows: band, scratch: scratch, registers: registers)
                 }
                 for t in 0..<tokens {
                     var one = [Float](repeating: .nan, count: band.count)
                     Array(x[t * cols..<(t + 1) * cols]).withUnsafeBufferPointer { xt in
                         Self.withWeight(m, storage) { w in
                             w.multiply(
-                                &one, yStride: 0, xt.baseAddress!, tokens: 1, rows: band, scaled: &scaled, tile: &tile,
-                                accumulators: &accumulators, registers: registers)
+                                into: &one, yStride: 0, xt.baseAddress!, tokens: 1, rows: band, scratch: scratch, registers: registers)
                         }
                     }
                     #expect(
@@ -209,11 +204,9 @@ import Testing
                 let x = (0..<tokens * cols).map { _ in Float(rng.unit() * 2 - 1) }
                 let band = min(5, rows - 1)..<rows
                 var y = [Float](repeating: .nan, count: tokens * band.count)
-                var scaled = [Float](repeating: 0, count: (tokens + 1) * cols), tile: [Float] = [0], accumulators: [Float] = [0]
+                let scratch = KernelScratch(tokens: tokens, columns: cols, rows: 0)
                 Self.withWeight(m, storage) { w in
-                    w.multiply(
-                        &y, yStride: band.count, x, tokens: tokens, rows: band, scaled: &scaled, tile: &tile,
-                        accumulators: &accumulators, registers: .thirtyTwo)
+                    w.multiply(into: &y, yStride: band.count, x, tokens: tokens, rows: band, scratch: scratch, registers: .thirtyTwo)
                 }
                 for t in 0..<tokens {
                     for r in band {
@@ -235,7 +228,8 @@ import Testing
             var rng = SplitMix(seed: 5)
             let x = (0..<band.count).map { _ in Float(rng.unit() * 2 - 1) }
             var y = [Float](repeating: .nan, count: cols)
-            Self.withWeight(m, storage) { w in w.gemvTransposed(&y, x, rows: band) }
+            let scratch = KernelScratch(tokens: 1, columns: cols, rows: band.count)
+            Self.withWeight(m, storage) { w in w.multiplyTransposed(into: &y, x, rows: band, scratch: scratch) }
             for c in 0..<cols {
                 var sum = 0.0, magnitude = 0.0
                 for r in band {
@@ -261,20 +255,68 @@ import Testing
                 let xStride = band.count + 3, yStride = columns + 5
                 let x = (0..<tokens * xStride).map { _ in Float(rng.unit() * 2 - 1) }
                 var y = [Float](repeating: .nan, count: tokens * yStride)
-                var interleaved = [Float](repeating: 0, count: 12 * band.count)
+                let scratch = KernelScratch(tokens: tokens, columns: cols, rows: band.count)
                 Self.withWeight(m, storage) { w in
-                    w.gemvTransposed(
-                        &y, yStride: yStride, x, xStride: xStride, tokens: tokens, rows: band, columns: columns,
-                        interleaved: &interleaved, registers: registers)
+                    w.multiplyTransposed(
+                        into: &y, yStride: yStride, x, xStride: xStride, tokens: tokens, rows: band, columns: columns,
+                        scratch: scratch, registers: registers)
                 }
                 for t in 0..<tokens {
                     var one = [Float](repeating: .nan, count: columns)
                     Array(x[t * xStride..<t * xStride + band.count]).withUnsafeBufferPointer { xt in
-                        Self.withWeight(m, storage) { w in w.gemvTransposed(&one, xt.baseAddress!, rows: band, columns: columns) }
+                        Self.withWeight(m, storage) { w in
+                            w.multiplyTransposed(
+                                into: &one, yStride: 0, xt.baseAddress!, xStride: 0, tokens: 1, rows: band, columns: columns,
+                                scratch: scratch, registers: registers)
+                        }
                     }
                     #expect(
                         Array(y[t * yStride..<t * yStride + columns]) == one,
                         "\(storage) \(rows)x\(cols) (\(columns) columns), \(tokens) tokens, token \(t), \(registers) registers")
+                }
+            }
+        }
+    }
+
+    @Test(
+        "weighted sums of rows give each weight vector the transposed product's bits and match a Double reference",
+        arguments: ["fp8", "bf16", "f16", "f32"], registerFiles)
+    func weightedRowSums(_ storage: String, _ registers: VectorRegisters) {
+        // (rows, cols, columns used): a cache entry's latent (a multiple of 16 short of the
+        // entry), all columns, and widths left to the eight-lane kernels.
+        for (i, (rows, cols, columns)) in [(37, 576, 512), (133, 256, 256), (9, 40, 40), (20, 300, 100)].enumerated() {
+            let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(120 + i))
+            var rng = SplitMix(seed: 31)
+            for count in [1, 3, 8, 13] {
+                let stride = rows + 2, yStride = columns + 3
+                let weights = (0..<count * stride).map { _ in Float(rng.unit()) }
+                var y = [Float](repeating: .nan, count: count * yStride)
+                let scratch = KernelScratch(tokens: count, columns: cols, rows: rows)
+                Self.withWeight(m, storage) { w in
+                    w.sumRows(
+                        weightedBy: weights, stride: stride, count: count, rows: rows, columns: columns, into: &y, yStride: yStride,
+                        scratch: scratch, registers: registers)
+                }
+                for h in 0..<count {
+                    var one = [Float](repeating: .nan, count: columns)
+                    Array(weights[h * stride..<h * stride + rows]).withUnsafeBufferPointer { wh in
+                        Self.withWeight(m, storage) { w in
+                            w.multiplyTransposed(
+                                into: &one, yStride: 0, wh.baseAddress!, xStride: 0, tokens: 1, rows: 0..<rows, columns: columns,
+                                scratch: scratch, registers: registers)
+                        }
+                    }
+                    #expect(
+                        Array(y[h * yStride..<h * yStride + columns]) == one,
+                        "\(storage) \(rows)x\(cols) (\(columns) columns), \(count) vectors, vector \(h), \(registers) registers")
+                    for c in 0..<columns {
+                        var sum = 0.0, magnitude = 0.0
+                        for r in 0..<rows {
+                            sum += Double(weights[h * stride + r]) * m.dense[r * cols + c]
+                            magnitude += abs(Double(weights[h * stride + r]) * m.dense[r * cols + c])
+                        }
+                        #expect(abs(Double(y[h * yStride + c]) - sum) <= 1e-6 * magnitude + 1e-30, "\(storage) col \(c)")
+                    }
                 }
             }
         }

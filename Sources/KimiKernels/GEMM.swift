@@ -28,10 +28,10 @@ let gemmRows = 3
 let gemmTokens = 4
 
 /// Floats of the `tile` scratch: the decoded weight tile, then the input panel.
-public let gemmTileFloats = (gemmRowBlock + gemmTokens) * gemmCols
+let gemmTileFloats = (gemmRowBlock + gemmTokens) * gemmCols
 
 /// Floats of the `accumulators` scratch for up to `tokens` tokens.
-public func gemmAccumulatorFloats(tokens: Int) -> Int {
+func gemmAccumulatorFloats(tokens: Int) -> Int {
     9 * gemmRowBlock * min(gemmTokenBlock, (tokens + gemmTokens - 1) / gemmTokens * gemmTokens)
 }
 

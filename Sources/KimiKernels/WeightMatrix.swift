@@ -1,0 +1,138 @@
+/// Up to this many tokens, products stream the weights once with `gemvBatchKernel` (decode
+/// batches: memory-bound); more use the tiled `gemmKernel` (prefill: compute-bound) — with
+/// sixteen vector registers. With thirty-two, the wide passes (WidePasses.swift) keep every
+/// product's register tiles in registers and take any number of tokens.
+let gemvBatchLimit = 16
+
+/// A [rows, cols] weight matrix inside a mapped shard, in its checkpoint dtype: block-fp8 with
+/// its scales, or plain BF16 / F16 / F32. Nothing is converted or copied at load.
+/// Sendable: `data` and the fp8 scales point into read-only mapped shards (or a KV cache's
+/// entries, read while no one writes them), and the matrix only reads through them.
+public struct WeightMatrix: @unchecked Sendable {
+    public enum Storage: Equatable {
+        /// float8_e4m3fn codes with F32 scales [ceil(rows/128), ceil(cols/128)].
+        case fp8(scales: UnsafeRawPointer)
+        case bf16, f16, f32
+    }
+
+    public let rows: Int
+    public let cols: Int
+    /// (rows, cols) elements, row-major.
+    public let data: UnsafeRawPointer
+    public let storage: Storage
+
+    public init(rows: Int, cols: Int, data: UnsafeRawPointer, storage: Storage) {
+        self.rows = rows
+        self.cols = cols
+        self.data = data
+        self.storage = storage
+    }
+
+    public var elementSize: Int { if case .fp8 = storage { return 1 }; return storage == .f32 ? 4 : 2 }
+    public var byteCount: Int { rows * cols * elementSize + scaleByteCount }
+    public var scaleByteCount: Int {
+        if case .fp8 = storage { return 4 * ((rows + fp8Block - 1) / fp8Block) * ((cols + fp8Block - 1) / fp8Block) }
+        return 0
+    }
+
+    /// y[t·yStride + r - rows.lowerBound] = (W · x_t)[r] for t < tokens, r in `rows` (default:
+    /// all), x (tokens, cols); yStride: rows.count unless given. Every (t, r) gets the same
+    /// arithmetic whatever `tokens` and `rows` are. With sixteen vector registers the GEMV for
+    /// one token, the batch kernel for a few, the tiled GEMM beyond; with thirty-two the wide
+    /// passes for any number (each route its own bits, the same for every number of tokens).
+    /// scratch: room for `tokens` tokens of `cols` columns.
+    public func multiply(
+        into y: UnsafeMutablePointer<Float>, yStride: Int? = nil, _ x: UnsafePointer<Float>, tokens: Int, rows: Range<Int>? = nil,
+        scratch: KernelScratch
+    ) {
+        multiply(into: y, yStride: yStride, x, tokens: tokens, rows: rows, scratch: scratch, registers: .available)
+    }
+
+    /// `multiply` through the kernels of `registers` (tests compare the two routes).
+    @_spi(KernelRoutes) public func multiply(
+        into y: UnsafeMutablePointer<Float>, yStride: Int?, _ x: UnsafePointer<Float>, tokens: Int, rows: Range<Int>?,
+        scratch: KernelScratch, registers: VectorRegisters
+    ) {
+        let rows = rows ?? 0..<self.rows, yStride = yStride ?? rows.count
+        switch storage {
+        case let .fp8(scales): multiply(FP8Decoding.self, scales, y, yStride, x, tokens, rows, scratch, registers)
+        case .bf16: multiply(BF16Decoding.self, nil, y, yStride, x, tokens, rows, scratch, registers)
+        case .f16: multiply(F16Decoding.self, nil, y, yStride, x, tokens, rows, scratch, registers)
+        case .f32: multiply(F32Decoding.self, nil, y, yStride, x, tokens, rows, scratch, registers)
+        }
+    }
+
+    @inline(__always)
+    private func multiply<D: WeightDecoding>(
+        _: D.Type, _ scales: UnsafeRawPointer?, _ y: UnsafeMutablePointer<Float>, _ yStride: Int, _ x: UnsafePointer<Float>,
+        _ tokens: Int, _ rows: Range<Int>, _ scratch: KernelScratch, _ registers: VectorRegisters
+    ) {
+        if registers == .thirtyTwo {
+            gemvWide(D.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: rows, cols: cols, packed: scratch.input)
+        } else if tokens == 1 {
+            gemvKernel(D.self, y, x, data, scales, rows: rows, cols: cols, scaled: scratch.input)
+        } else if tokens <= gemvBatchLimit {
+            gemvBatchKernel(D.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: rows, cols: cols, scaled: scratch.input)
+        } else {
+            gemmKernel(
+                D.self, y, yStride: yStride, x, tokens: tokens, data, scales, rows: rows, cols: cols, tile: scratch.tile,
+                accumulators: scratch.accumulators)
+        }
+    }
+
+    /// y_t[c] = Σ_{r in rows} x_t[r - rows.lowerBound] · W[r, c] for t < tokens, c < columns
+    /// (default: all): Wᵀ applied to a band of rows, for MLA's query absorption through W_UK.
+    /// x_t: (rows.count) at x + t·xStride; y_t: (columns) at y + t·yStride. Each value is one
+    /// chain of FMAs over the rows in order, whatever `tokens` is. scratch: room for
+    /// `rows.count` rows.
+    public func multiplyTransposed(
+        into y: UnsafeMutablePointer<Float>, yStride: Int = 0, _ x: UnsafePointer<Float>, xStride: Int = 0, tokens: Int = 1,
+        rows: Range<Int>, columns: Int? = nil, scratch: KernelScratch
+    ) {
+        multiplyTransposed(
+            into: y, yStride: yStride, x, xStride: xStride, tokens: tokens, rows: rows, columns: columns, scratch: scratch,
+            registers: .available)
+    }
+
+    /// `multiplyTransposed` through the kernels of `registers` (tests compare the two routes).
+    @_spi(KernelRoutes) public func multiplyTransposed(
+        into y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, xStride: Int, tokens: Int,
+        rows: Range<Int>, columns: Int?, scratch: KernelScratch, registers: VectorRegisters
+    ) {
+        let n = columns ?? cols, rowBytes = cols * elementSize, interleaved = scratch.interleaved
+        switch storage {
+        case let .fp8(scales):
+            gemvTransposedBatchKernel(
+                FP8Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, scales,
+                rows: rows, cols: n, rowBytes: rowBytes, interleaved: interleaved, registers: registers)
+        case .bf16:
+            gemvTransposedBatchKernel(
+                BF16Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
+                rows: rows, cols: n, rowBytes: rowBytes, interleaved: interleaved, registers: registers)
+        case .f16:
+            gemvTransposedBatchKernel(
+                F16Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
+                rows: rows, cols: n, rowBytes: rowBytes, interleaved: interleaved, registers: registers)
+        case .f32:
+            gemvTransposedBatchKernel(
+                F32Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
+                rows: rows, cols: n, rowBytes: rowBytes, interleaved: interleaved, registers: registers)
+        }
+    }
+
+    /// Row `r` as Float (an embedding lookup). out: (cols).
+    public func row(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        let p = data + r * cols * elementSize
+        switch storage {
+        case let .fp8(scales):
+            let scaleCols = (cols + fp8Block - 1) / fp8Block
+            for c in 0..<cols {
+                let s = scales.loadUnaligned(fromByteOffset: 4 * ((r / fp8Block) * scaleCols + c / fp8Block), as: Float.self)
+                out[c] = fp8E4M3ToFloat(p.load(fromByteOffset: c, as: UInt8.self)) * s
+            }
+        case .bf16: for c in 0..<cols { out[c] = BF16Decoding.load1(p, c) }
+        case .f16: for c in 0..<cols { out[c] = F16Decoding.load1(p, c) }
+        case .f32: for c in 0..<cols { out[c] = F32Decoding.load1(p, c) }
+        }
+    }
+}
