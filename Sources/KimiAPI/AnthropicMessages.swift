@@ -108,12 +108,12 @@ extension KimiAPI {
         var outcome = Outcome()
         var streamed: [OutputPiece] = []
         let events = writer.startEventStream()
-        var lastWrite = ProcessInfo.processInfo.systemUptime
+        let keepAlive = KeepAlive(interval: configuration.pingInterval)
         func send(_ type: String, _ fields: JSONObject) {
             var o = fields
             o["type"] = .string(type)
             events.send(event: type, data: JSONWriter().string(.object(o)))
-            lastWrite = ProcessInfo.processInfo.systemUptime
+            keepAlive.wrote()
         }
         var started = false
         func start(cached: Int) {
@@ -173,46 +173,46 @@ extension KimiAPI {
                 }
             }
         }
-        var lastCheck = -Double.infinity
-        while let event = nextEvent(
-            handle, clientGone: { events.clientGone }, lastCheck: &lastCheck,
+        let followed = follow(
+            handle, clientGone: { events.clientGone },
             idle: {
-                guard ProcessInfo.processInfo.systemUptime - lastWrite >= configuration.pingInterval else { return }
-                if started { send("ping", JSONObject()) } else { events.comment("ping"); lastWrite = ProcessInfo.processInfo.systemUptime }
-            })
-        {
-            switch event {
-            case let .started(cached):
+                // Anthropic's own ping event once the message has started; a comment before it.
+                guard keepAlive.isDue else { return }
+                if started { send("ping", JSONObject()) } else { keepAlive.ping(events) }
+            }, &outcome,
+            started: { cached in
                 start(cached: cached)
                 emit(parser.feed(c.request.forcedPrefix))
-            case let .output(pieces, _):
-                if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
-                streamed += pieces
-                emit(parser.feed(pieces))
-            case let .finished(reason, usage, stopString):
-                guard reason != .cancelled else { break }
-                start(cached: usage.cachedTokens)
-                emit(parser.finish())
-                close()
-                let stop = Self.stopReason(reason, stopString: stopString, toolUse: !returned.isEmpty)
-                send(
-                    "message_delta",
-                    JSONObject([
-                        "delta": .object(
-                            JSONObject(["stop_reason": .string(stop.0), "stop_sequence": stop.1.map { .string($0) } ?? .null])),
-                        "usage": .object(Self.anthropicUsage(usage)),
-                    ]))
-                send("message_stop", JSONObject())
-                outcome.usage = usage
-                outcome.finish = stop.0
-            case let .failed(message):
-                send(
-                    "error",
-                    JSONObject([
-                        "error": .object(JSONObject(["type": .string("api_error"), "message": .string("generation failed: \(message)")]))
-                    ]))
-                outcome.finish = "error"
             }
+        ) { pieces, _ in
+            streamed += pieces
+            emit(parser.feed(pieces))
+        }
+        switch followed {
+        case let .finished(reason, usage, stopString):
+            start(cached: usage.cachedTokens)
+            emit(parser.finish())
+            close()
+            let stop = Self.stopReason(reason, stopString: stopString, toolUse: !returned.isEmpty)
+            send(
+                "message_delta",
+                JSONObject([
+                    "delta": .object(
+                        JSONObject(["stop_reason": .string(stop.0), "stop_sequence": stop.1.map { .string($0) } ?? .null])),
+                    "usage": .object(Self.anthropicUsage(usage)),
+                ]))
+            send("message_stop", JSONObject())
+            outcome.usage = usage
+            outcome.finish = stop.0
+        case let .failed(message):
+            send(
+                "error",
+                JSONObject([
+                    "error": .object(JSONObject(["type": .string("api_error"), "message": .string("generation failed: \(message)")]))
+                ]))
+            outcome.finish = "error"
+        case .gone:
+            break
         }
         events.finish()
         outcome.text = streamed.text

@@ -123,13 +123,13 @@ extension KimiAPI {
     func submit(_ generation: GenerationRequest) throws -> GenerationHandle {
         do {
             return try engine.submit(generation)
-        } catch Engine.SubmitError.queueFull(let queued) {
+        } catch SubmitError.queueFull(let queued) {
             var error = APIError(
                 status: 429, type: "rate_limit_error",
                 message: "the server is busy: \(queued) requests are already waiting; retry shortly", code: "queue_full")
             error.headers = [("Retry-After", "1")]
             throw error
-        } catch Engine.SubmitError.tooLarge(let needed, let budget) {
+        } catch SubmitError.tooLarge(let needed, let budget) {
             throw APIError(
                 status: 400, type: "invalid_request_error",
                 message: "the prompt plus max_tokens need \(needed) tokens of KV cache; this server's budget holds \(budget)",
@@ -194,6 +194,38 @@ extension KimiAPI {
 
     // MARK: - Non-streaming
 
+    /// How a generation ended, as `follow` saw it.
+    enum Followed {
+        case finished(FinishReason, Usage, stopString: String?)
+        case failed(String)
+        /// The client left (or the generation was cancelled).
+        case gone
+    }
+
+    /// Follows a generation to its end: `started` with the cached prompt tokens, `output` with
+    /// every piece of output and its log-probabilities as they arrive; notes when the first
+    /// token came in `outcome`. `clientGone` and `idle` as in `nextEvent`.
+    func follow(
+        _ handle: GenerationHandle, clientGone: () -> Bool, idle: () -> Void = {}, _ outcome: inout Outcome,
+        started: (_ cachedTokens: Int) -> Void = { _ in }, output: ([OutputPiece], [TokenLogprob]) -> Void
+    ) -> Followed {
+        var lastCheck = -Double.infinity
+        while let event = nextEvent(handle, clientGone: clientGone, lastCheck: &lastCheck, idle: idle) {
+            switch event {
+            case let .started(cached):
+                started(cached)
+            case let .output(pieces, logprobs):
+                if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
+                output(pieces, logprobs)
+            case let .finished(reason, usage, stopString):
+                return reason == .cancelled ? .gone : .finished(reason, usage, stopString: stopString)
+            case let .failed(message):
+                return .failed(message)
+            }
+        }
+        return .gone
+    }
+
     /// How a generation waited for whole came out.
     enum Collected {
         case finished([OutputPiece], FinishReason, Usage, stopString: String?)
@@ -205,20 +237,11 @@ extension KimiAPI {
     /// Waits for a whole generation, noting when its first token came in `outcome`.
     func collect(_ handle: GenerationHandle, _ writer: ResponseWriter, _ outcome: inout Outcome) -> Collected {
         var output: [OutputPiece] = []
-        var lastCheck = -Double.infinity
-        while let event = nextEvent(handle, clientGone: { writer.clientGone }, lastCheck: &lastCheck) {
-            switch event {
-            case .started: break
-            case let .output(pieces, _):
-                if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
-                output += pieces
-            case let .finished(reason, usage, stopString):
-                return reason == .cancelled ? .gone : .finished(output, reason, usage, stopString: stopString)
-            case let .failed(message):
-                return .failed(message)
-            }
+        switch follow(handle, clientGone: { writer.clientGone }, &outcome, output: { pieces, _ in output += pieces }) {
+        case let .finished(reason, usage, stopString): return .finished(output, reason, usage, stopString: stopString)
+        case let .failed(message): return .failed(message)
+        case .gone: return .gone
         }
-        return .gone
     }
 
     /// A `chat.completion`, its JSON written as the tokens arrive (`BufferedBody`): with
@@ -246,29 +269,23 @@ extension KimiAPI {
                 (index == 0 ? "" : ",") + #"{"index":\#(index),"logprobs":"# + (c.request.logprobs == nil ? "null" : #"{"content":["#))
             var output: [OutputPiece] = []
             var entries = 0
-            var finish: FinishReason?
-            var lastCheck = -Double.infinity
-            loop: while let event = nextEvent(handle, clientGone: { writer.clientGone }, lastCheck: &lastCheck) {
-                switch event {
-                case .started: break
-                case let .output(pieces, lps):
-                    if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
-                    output += pieces
-                    for entry in lps {
-                        body.append((entries == 0 ? "" : ",") + json.string(logprobJSON(entry)))
-                        entries += 1
-                    }
-                case let .finished(reason, u, _):
-                    finish = reason
-                    usage.promptTokens = u.promptTokens
-                    usage.completionTokens += u.completionTokens
-                    usage.cachedTokens = index == 0 ? u.cachedTokens : usage.cachedTokens
-                    break loop
-                case let .failed(message):
-                    return try fail(APIError(status: 500, type: "server_error", message: "generation failed: \(message)"))
+            let followed = follow(handle, clientGone: { writer.clientGone }, &outcome) { pieces, logprobs in
+                output += pieces
+                for entry in logprobs {
+                    body.append((entries == 0 ? "" : ",") + json.string(logprobJSON(entry)))
+                    entries += 1
                 }
             }
-            guard let finish, finish != .cancelled else {  // the client left
+            let finish: FinishReason
+            switch followed {
+            case let .finished(reason, u, _):
+                finish = reason
+                usage.promptTokens = u.promptTokens
+                usage.completionTokens += u.completionTokens
+                usage.cachedTokens = index == 0 ? u.cachedTokens : usage.cachedTokens
+            case let .failed(message):
+                return try fail(APIError(status: 500, type: "server_error", message: "generation failed: \(message)"))
+            case .gone:
                 body.abort()
                 return outcome
             }
@@ -380,7 +397,7 @@ extension KimiAPI {
                 ]))
         }
         var usage = Usage(promptTokens: 0, completionTokens: 0, cachedTokens: 0)
-        var lastWrite = ProcessInfo.processInfo.systemUptime
+        let keepAlive = KeepAlive(interval: configuration.pingInterval)
         for (index, handle) in handles.enumerated() {
             chunk([choice(index, delta: JSONObject(["role": .string("assistant"), "content": .string("")]))])
             var parser = StreamingToolCallParser()
@@ -411,44 +428,31 @@ extension KimiAPI {
                         break
                     }
                 }
-                lastWrite = ProcessInfo.processInfo.systemUptime
+                keepAlive.wrote()
             }
             emit(parser.feed(c.request.forcedPrefix))
-            var finish: FinishReason?
-            var lastCheck = -Double.infinity
-            loop: while let event = nextEvent(
-                handle, clientGone: { events.clientGone }, lastCheck: &lastCheck,
-                idle: {
-                    if ProcessInfo.processInfo.systemUptime - lastWrite >= configuration.pingInterval {
-                        events.comment("ping")
-                        lastWrite = ProcessInfo.processInfo.systemUptime
-                    }
-                })
-            {
-                switch event {
-                case .started: break
-                case let .output(pieces, lps):
-                    if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
-                    streamed += pieces
-                    pendingLogprobs += lps
-                    emit(parser.feed(pieces))
-                case let .finished(reason, u, _):
-                    emit(parser.finish())
-                    if !pendingLogprobs.isEmpty {
-                        chunk([choice(index, delta: JSONObject(["content": .string("")]), logprobs: pendingLogprobs)])
-                    }
-                    finish = reason
-                    usage.promptTokens = u.promptTokens
-                    usage.completionTokens += u.completionTokens
-                    if index == 0 { usage.cachedTokens = u.cachedTokens }
-                    break loop
-                case let .failed(message):
-                    Self.endStream(events, failure: message)
-                    outcome.finish = "error"
-                    return outcome
-                }
+            let followed = follow(handle, clientGone: { events.clientGone }, idle: { keepAlive.ping(events) }, &outcome) {
+                pieces, logprobs in
+                streamed += pieces
+                pendingLogprobs += logprobs
+                emit(parser.feed(pieces))
             }
-            guard let finish, finish != .cancelled else {
+            let finish: FinishReason
+            switch followed {
+            case let .finished(reason, u, _):
+                emit(parser.finish())
+                if !pendingLogprobs.isEmpty {
+                    chunk([choice(index, delta: JSONObject(["content": .string("")]), logprobs: pendingLogprobs)])
+                }
+                finish = reason
+                usage.promptTokens = u.promptTokens
+                usage.completionTokens += u.completionTokens
+                if index == 0 { usage.cachedTokens = u.cachedTokens }
+            case let .failed(message):
+                Self.endStream(events, failure: message)
+                outcome.finish = "error"
+                return outcome
+            case .gone:
                 events.finish()
                 outcome.usage = usage
                 return outcome

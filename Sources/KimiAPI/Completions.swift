@@ -154,27 +154,22 @@ extension KimiAPI {
             var text = echoText(request, k)
             let echoed = text.utf8.count
             var entries: [TokenLogprob] = []
-            var finish: FinishReason?
-            var lastCheck = -Double.infinity
-            loop: while let event = nextEvent(handle, clientGone: { writer.clientGone }, lastCheck: &lastCheck) {
-                switch event {
-                case .started: break
-                case let .output(pieces, lps):
-                    if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
-                    text += pieces.text
-                    entries += lps
-                case let .finished(reason, u, _):
-                    finish = reason
-                    if k % request.n == 0 { usage.promptTokens += u.promptTokens; usage.cachedTokens += u.cachedTokens }
-                    usage.completionTokens += u.completionTokens
-                    break loop
-                case let .failed(message):
-                    writer.send(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").response)
-                    outcome.finish = "error"
-                    return outcome
-                }
+            let followed = follow(handle, clientGone: { writer.clientGone }, &outcome) { pieces, logprobs in
+                text += pieces.text
+                entries += logprobs
             }
-            guard let finish, finish != .cancelled else { return outcome }
+            let finish: FinishReason
+            switch followed {
+            case let .finished(reason, u, _):
+                finish = reason
+                usage.add(u, countingPrompt: k % request.n == 0)
+            case let .failed(message):
+                writer.send(APIError(status: 500, type: "server_error", message: "generation failed: \(message)").response)
+                outcome.finish = "error"
+                return outcome
+            case .gone:
+                return outcome
+            }
             let reason = Self.finishReason(finish, toolCalls: false)
             outcome.finish = reason
             choices.append(
@@ -201,6 +196,7 @@ extension KimiAPI {
     ) -> Outcome {
         var outcome = Outcome()
         let events = writer.startEventStream()
+        let keepAlive = KeepAlive(interval: configuration.pingInterval)
         let created = Int(Date().timeIntervalSince1970)
         func chunk(_ choices: [JSONValue], usage: JSONValue? = nil) {
             var o = JSONObject([
@@ -209,6 +205,7 @@ extension KimiAPI {
             ])
             if request.includeUsage { o["usage"] = usage ?? .null }
             events.send(data: JSONWriter().string(.object(o)))
+            keepAlive.wrote()
         }
         func choice(_ k: Int, _ text: String, logprobs: JSONValue = .null, finish: String? = nil) -> JSONValue {
             .object(
@@ -226,28 +223,22 @@ extension KimiAPI {
                 chunk([choice(k, text)])
                 offset = text.utf8.count
             }
-            var finish: FinishReason?
-            var lastCheck = -Double.infinity
-            loop: while let event = nextEvent(handle, clientGone: { events.clientGone }, lastCheck: &lastCheck) {
-                switch event {
-                case .started: break
-                case let .output(pieces, lps):
-                    if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
-                    let text = pieces.text
-                    chunk([choice(k, text, logprobs: request.logprobs == nil ? .null : legacyLogprobs(lps, offset: offset))])
-                    offset += text.utf8.count
-                case let .finished(reason, u, _):
-                    finish = reason
-                    if k % request.n == 0 { usage.promptTokens += u.promptTokens; usage.cachedTokens += u.cachedTokens }
-                    usage.completionTokens += u.completionTokens
-                    break loop
-                case let .failed(message):
-                    Self.endStream(events, failure: message)
-                    outcome.finish = "error"
-                    return outcome
-                }
+            let followed = follow(handle, clientGone: { events.clientGone }, idle: { keepAlive.ping(events) }, &outcome) {
+                pieces, logprobs in
+                let text = pieces.text
+                chunk([choice(k, text, logprobs: request.logprobs == nil ? .null : legacyLogprobs(logprobs, offset: offset))])
+                offset += text.utf8.count
             }
-            guard let finish, finish != .cancelled else {
+            let finish: FinishReason
+            switch followed {
+            case let .finished(reason, u, _):
+                finish = reason
+                usage.add(u, countingPrompt: k % request.n == 0)
+            case let .failed(message):
+                Self.endStream(events, failure: message)
+                outcome.finish = "error"
+                return outcome
+            case .gone:
                 events.finish()
                 return outcome
             }
@@ -260,5 +251,17 @@ extension KimiAPI {
         events.finish()
         outcome.usage = usage
         return outcome
+    }
+}
+
+extension Usage {
+    /// Adds one choice's usage; the prompt's tokens only with `countingPrompt`, for the first of
+    /// the choices that share a prompt.
+    mutating func add(_ choice: Usage, countingPrompt: Bool) {
+        if countingPrompt {
+            promptTokens += choice.promptTokens
+            cachedTokens += choice.cachedTokens
+        }
+        completionTokens += choice.completionTokens
     }
 }

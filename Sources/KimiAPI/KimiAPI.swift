@@ -39,7 +39,7 @@ public final class KimiAPI: HTTPHandler, Sendable {
         }
     }
 
-    let engine: Engine
+    let engine: any GenerationService
     let tokenizer: Tokenizer
     let configuration: Configuration
     /// Token ids that end an assistant turn.
@@ -48,7 +48,7 @@ public final class KimiAPI: HTTPHandler, Sendable {
     /// Compiled response_format and tool schemas, by their text.
     let schemas = SchemaCache()
 
-    public init(engine: Engine, tokenizer: Tokenizer, configuration: Configuration, stopTokens: Set<Int>) {
+    public init(engine: any GenerationService, tokenizer: Tokenizer, configuration: Configuration, stopTokens: Set<Int>) {
         self.engine = engine
         self.tokenizer = tokenizer
         self.configuration = configuration

@@ -128,14 +128,14 @@ extension KimiAPI {
         var streamed: [OutputPiece] = []
         let events = writer.startEventStream()
         var sequence = 0
-        var lastWrite = ProcessInfo.processInfo.systemUptime
+        let keepAlive = KeepAlive(interval: configuration.pingInterval)
         func send(_ type: String, _ fields: JSONObject) {
             var o = fields
             o["type"] = .string(type)
             o["sequence_number"] = JSONValue(sequence)
             sequence += 1
             events.send(event: type, data: JSONWriter().string(.object(o)))
-            lastWrite = ProcessInfo.processInfo.systemUptime
+            keepAlive.wrote()
         }
         let initial = responseJSON(c, r, status: "in_progress", output: [], usage: nil)
         send("response.created", JSONObject(["response": .object(initial)]))
@@ -219,38 +219,27 @@ extension KimiAPI {
             }
         }
         emit(parser.feed(c.request.forcedPrefix))
-        var lastCheck = -Double.infinity
-        while let event = nextEvent(
-            handle, clientGone: { events.clientGone }, lastCheck: &lastCheck,
-            idle: {
-                if ProcessInfo.processInfo.systemUptime - lastWrite >= configuration.pingInterval {
-                    events.comment("ping")
-                    lastWrite = ProcessInfo.processInfo.systemUptime
-                }
-            })
-        {
-            switch event {
-            case .started: break
-            case let .output(pieces, _):
-                if outcome.firstToken == nil { outcome.firstToken = ProcessInfo.processInfo.systemUptime }
-                streamed += pieces
-                emit(parser.feed(pieces))
-            case let .finished(reason, usage, _):
-                guard reason != .cancelled else { break }
-                emit(parser.finish())
-                close()
-                let status = reason == .length ? "incomplete" : "completed"
-                send(
-                    status == "completed" ? "response.completed" : "response.incomplete",
-                    JSONObject(["response": .object(responseJSON(c, r, status: status, output: items, usage: usage))]))
-                outcome.usage = usage
-                outcome.finish = Self.finishReason(reason, toolCalls: !returned.isEmpty)
-            case let .failed(message):
-                send(
-                    "error",
-                    JSONObject(["code": .string("server_error"), "message": .string("generation failed: \(message)"), "param": .null]))
-                outcome.finish = "error"
-            }
+        let followed = follow(handle, clientGone: { events.clientGone }, idle: { keepAlive.ping(events) }, &outcome) { pieces, _ in
+            streamed += pieces
+            emit(parser.feed(pieces))
+        }
+        switch followed {
+        case let .finished(reason, usage, _):
+            emit(parser.finish())
+            close()
+            let status = reason == .length ? "incomplete" : "completed"
+            send(
+                status == "completed" ? "response.completed" : "response.incomplete",
+                JSONObject(["response": .object(responseJSON(c, r, status: status, output: items, usage: usage))]))
+            outcome.usage = usage
+            outcome.finish = Self.finishReason(reason, toolCalls: !returned.isEmpty)
+        case let .failed(message):
+            send(
+                "error",
+                JSONObject(["code": .string("server_error"), "message": .string("generation failed: \(message)"), "param": .null]))
+            outcome.finish = "error"
+        case .gone:
+            break
         }
         events.finish()
         outcome.text = streamed.text

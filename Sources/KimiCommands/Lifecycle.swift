@@ -10,7 +10,7 @@ import Logging
 /// Sendable: `shuttingDown` is touched only by `signalled`, which runs on the serial `queue`;
 /// `sources` only by `run`, on its caller's thread; the rest is constant.
 final class Lifecycle: @unchecked Sendable {
-    let engine: Engine
+    let engine: any GenerationService
     let server: HTTPServer
     let notifier: SystemdNotifier
     let logger: Logger
@@ -20,7 +20,8 @@ final class Lifecycle: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private var shuttingDown = false
 
-    init(engine: Engine, server: HTTPServer, notifier: SystemdNotifier, logger: Logger, drainTimeout: Double, health: Double) {
+    init(engine: any GenerationService, server: HTTPServer, notifier: SystemdNotifier, logger: Logger, drainTimeout: Double, health: Double)
+    {
         self.engine = engine
         self.server = server
         self.notifier = notifier

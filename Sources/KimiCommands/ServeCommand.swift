@@ -155,10 +155,17 @@ public struct ServeCommand: ParsableCommand {
     /// What the engine runs, made from the checkpoint's transformer once the tokenizer is
     /// loaded; `run()` runs the transformer itself, a test bed a stand-in.
     public typealias ModelFactory = (_ transformer: KimiTransformer, _ tokenizer: Tokenizer, _ kvDType: KVCache.DType) throws ->
-        InferenceModel
+        any InferenceModel
 
     public func run() throws {
         try run { transformer, _, kvDType in TransformerModel(transformer: transformer, kvDType: kvDType) }
+    }
+
+    /// The engine for a model of any type.
+    static func engine(
+        _ model: some InferenceModel, _ tokenizer: Tokenizer, _ configuration: EngineConfiguration, _ metrics: ServingMetrics
+    ) -> any GenerationService {
+        Engine(model: model, tokenizer: tokenizer, configuration: configuration, metrics: metrics)
     }
 
     public func run(model makeModel: ModelFactory) throws {
@@ -182,14 +189,14 @@ public struct ServeCommand: ParsableCommand {
             let dtype = kvCacheDtype
             let kv = try KVBudget(config: config, dtype: dtype, gib: kvCacheGib, maxModelLen: maxModelLen)
             let budgetTokens = kv.tokens, contextLength = kv.contextLength
-            var engineConfiguration = Engine.Configuration()
+            var engineConfiguration = EngineConfiguration()
             engineConfiguration.maxQueued = maxQueued
             engineConfiguration.maxRunning = maxRunning
             engineConfiguration.prefillChunk = prefillChunk
             engineConfiguration.kvBudgetTokens = budgetTokens
             engineConfiguration.prefixCaching = prefixCaching
             let transformer = try KimiTransformer(
-                checkpoint: checkpoint, maxBatchTokens: Engine.batchTokens(engineConfiguration),
+                checkpoint: checkpoint, maxBatchTokens: engineConfiguration.batchTokens,
                 maxContext: contextLength, threads: threads, numa: numa)
             let placement = transformer.placement
             if placement.policy != numa {
@@ -218,7 +225,7 @@ public struct ServeCommand: ParsableCommand {
             let inference = try makeModel(transformer, tokenizer, dtype)
             let metrics = ServingMetrics()
             metrics.kvBudgetBytes.set(Double(kv.bytes))
-            let engine = Engine(model: inference, tokenizer: tokenizer, configuration: engineConfiguration, metrics: metrics)
+            let engine = Self.engine(inference, tokenizer, engineConfiguration, metrics)
 
             let keys = try apiKeys(logger: logger)
             var names = servedModelName.flatMap { $0.split(separator: ",").map(String.init) }

@@ -99,25 +99,23 @@ public struct WeightMatrix: @unchecked Sendable {
         into y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, xStride: Int, tokens: Int,
         rows: Range<Int>, columns: Int?, scratch: KernelScratch, registers: VectorRegisters
     ) {
-        let n = columns ?? cols, rowBytes = cols * elementSize, interleaved = scratch.interleaved
+        let n = columns ?? cols
         switch storage {
-        case let .fp8(scales):
-            gemvTransposedBatchKernel(
-                FP8Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, scales,
-                rows: rows, cols: n, rowBytes: rowBytes, interleaved: interleaved, registers: registers)
-        case .bf16:
-            gemvTransposedBatchKernel(
-                BF16Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
-                rows: rows, cols: n, rowBytes: rowBytes, interleaved: interleaved, registers: registers)
-        case .f16:
-            gemvTransposedBatchKernel(
-                F16Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
-                rows: rows, cols: n, rowBytes: rowBytes, interleaved: interleaved, registers: registers)
-        case .f32:
-            gemvTransposedBatchKernel(
-                F32Decoding.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, nil,
-                rows: rows, cols: n, rowBytes: rowBytes, interleaved: interleaved, registers: registers)
+        case let .fp8(scales): transposed(FP8Decoding.self, scales, y, yStride, x, xStride, tokens, rows, n, scratch, registers)
+        case .bf16: transposed(BF16Decoding.self, nil, y, yStride, x, xStride, tokens, rows, n, scratch, registers)
+        case .f16: transposed(F16Decoding.self, nil, y, yStride, x, xStride, tokens, rows, n, scratch, registers)
+        case .f32: transposed(F32Decoding.self, nil, y, yStride, x, xStride, tokens, rows, n, scratch, registers)
         }
+    }
+
+    @inline(__always)
+    private func transposed<D: WeightDecoding>(
+        _: D.Type, _ scales: UnsafeRawPointer?, _ y: UnsafeMutablePointer<Float>, _ yStride: Int, _ x: UnsafePointer<Float>,
+        _ xStride: Int, _ tokens: Int, _ rows: Range<Int>, _ columns: Int, _ scratch: KernelScratch, _ registers: VectorRegisters
+    ) {
+        gemvTransposedBatchKernel(
+            D.self, y, yStride: yStride, x, xStride: xStride, tokens: tokens, data, scales, rows: rows, cols: columns,
+            rowBytes: cols * D.size, interleaved: scratch.interleaved, registers: registers)
     }
 
     /// Row `r` as Float (an embedding lookup). out: (cols).

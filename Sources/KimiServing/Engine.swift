@@ -1,5 +1,6 @@
 import Foundation
 import KimiConstraints
+import KimiModel
 import KimiTokenizer
 
 /// The serving engine: one thread owns the model and every sequence's state, and runs steps.
@@ -17,48 +18,17 @@ import KimiTokenizer
 /// Sendable: the queue, the running list, the reservations, the prefix cache and the flags are
 /// read and written under `lock`; `thread` is set by `start`, before other threads use the
 /// engine; the model and the sequences' state are used by the engine's thread alone.
-public final class Engine: @unchecked Sendable {
-    public struct Configuration: Sendable {
-        /// Sequences computed together.
-        public var maxRunning: Int = 16
-        /// Requests that may wait for admission; more are refused (→ 429).
-        public var maxQueued: Int = 64
-        /// Prompt tokens one sequence computes per step.
-        public var prefillChunk: Int = 64
-        /// KV cache tokens all sequences and cached prefixes may hold together.
-        public var kvBudgetTokens: Int = 1 << 20
-        /// Keep finished sequences' KV for prompts that start the same way.
-        public var prefixCaching = true
-        public init() {}
-    }
-
-    public enum SubmitError: Error, Equatable {
-        case queueFull(queued: Int)
-        case shuttingDown
-        /// Prompt plus max_tokens need more KV than the whole budget.
-        case tooLarge(needed: Int, budget: Int)
-    }
-
-    /// Counters for tests, /metrics and logs, read under the engine's lock.
-    public struct Snapshot: Sendable, Equatable {
-        public var queued: Int
-        public var running: Int
-        /// KV tokens reserved by running sequences.
-        public var reservedTokens: Int
-        /// KV tokens held by the prefix cache.
-        public var cachedPrefixTokens: Int
-    }
-
-    let model: InferenceModel
+public final class Engine<Model: InferenceModel>: GenerationService, @unchecked Sendable {
+    let model: Model
     let tokenizer: Tokenizer
     /// The vocabulary arranged for grammar masks (requests with response_format or tools).
     let vocabulary: ConstraintVocabulary
-    public let configuration: Configuration
+    public let configuration: EngineConfiguration
     public let metrics: ServingMetrics?
     private let lock = NSCondition()
     private var queue: [QueuedGeneration] = []
-    private var running: [GenerationState] = []
-    private let prefixes = PrefixCache()
+    private var running: [GenerationState<Model.Cache>] = []
+    private let prefixes = PrefixCache<Model.Cache>()
     private var reserved = 0
     private var stopping = false
     private var exited = false
@@ -69,12 +39,12 @@ public final class Engine: @unchecked Sendable {
     private let logits: UnsafeMutablePointer<Float>
 
     public init(
-        model: InferenceModel, tokenizer: Tokenizer, configuration: Configuration = Configuration(),
+        model: Model, tokenizer: Tokenizer, configuration: EngineConfiguration = EngineConfiguration(),
         metrics: ServingMetrics? = nil
     ) {
         precondition(configuration.maxRunning >= 1 && configuration.prefillChunk >= 1)
         precondition(
-            model.maxBatchTokens >= Self.batchTokens(configuration),
+            model.maxBatchTokens >= configuration.batchTokens,
             "a pass must hold every decoding sequence and one prefill chunk")
         self.model = model
         self.tokenizer = tokenizer
@@ -85,9 +55,6 @@ public final class Engine: @unchecked Sendable {
     }
 
     deinit { logits.deallocate() }
-
-    /// Tokens `model.maxBatchTokens` must hold for a configuration.
-    public static func batchTokens(_ c: Configuration) -> Int { c.maxRunning + c.prefillChunk }
 
     public func start() {
         model.onProgress { [weak self] in self?.beat() }
@@ -122,18 +89,12 @@ public final class Engine: @unchecked Sendable {
         min(r.prompt.count + min(r.maxTokens, maxContext), maxContext)
     }
 
-    public var snapshot: Snapshot {
+    public var snapshot: EngineSnapshot {
         lock.lock()
         defer { lock.unlock() }
-        return Snapshot(
+        return EngineSnapshot(
             queued: queue.count, running: running.count, reservedTokens: reserved,
             cachedPrefixTokens: prefixes.heldTokens)
-    }
-
-    /// Generations queued or running.
-    public var active: Int {
-        let s = snapshot
-        return s.queued + s.running
     }
 
     /// Whether the loop is alive: it has shown progress within `tolerance` seconds.
@@ -237,12 +198,12 @@ public final class Engine: @unchecked Sendable {
     /// computed by a running sequence (at least the last prompt token runs again, for its
     /// logits). A finished sequence's cache that the prompt extends is taken over; otherwise
     /// the shared entries are copied, leaving the source intact.
-    private func cache(for prompt: [Int]) -> SequenceCache {
+    private func cache(for prompt: [Int]) -> Model.Cache {
         let limit = prompt.count - 1
-        let cache: SequenceCache
+        let cache: Model.Cache
         if configuration.prefixCaching {
             let cached = prefixes.longestMatch(prompt, limit: limit)
-            var fromRunning: (GenerationState, Int)?
+            var fromRunning: (GenerationState<Model.Cache>, Int)?
             for r in running {
                 let n = commonPrefix(r.cachedTokens, prompt, limit: limit)
                 if n > (fromRunning?.1 ?? 0) { fromRunning = (r, n) }
@@ -269,7 +230,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Finished sequences leave: their reservation is returned and their cache kept for reuse.
-    private func release(_ ended: [GenerationState]) {
+    private func release(_ ended: [GenerationState<Model.Cache>]) {
         lock.lock()
         let gone = Set(ended.map { ObjectIdentifier($0) })
         running.removeAll { gone.contains(ObjectIdentifier($0)) }
@@ -287,18 +248,20 @@ public final class Engine: @unchecked Sendable {
 
     /// One pass over the running sequences; returns those that ended, the tokens computed and
     /// whether they were all decode tokens.
-    private func step(_ batch: [GenerationState]) -> (ended: [GenerationState], tokens: Int, decodeOnly: Bool) {
-        var ended: [GenerationState] = []
-        var segments: [(tokens: [Int], cache: SequenceCache, wantsLogits: Bool)] = []
-        var fed: [(GenerationState, [Int])] = []
-        var sampling: [GenerationState] = []
+    private func step(
+        _ batch: [GenerationState<Model.Cache>]
+    ) -> (ended: [GenerationState<Model.Cache>], tokens: Int, decodeOnly: Bool) {
+        var ended: [GenerationState<Model.Cache>] = []
+        var segments: [BatchSegment<Model.Cache>] = []
+        var fed: [(GenerationState<Model.Cache>, [Int])] = []
+        var sampling: [GenerationState<Model.Cache>] = []
         // Decode tokens first, then prefill chunks in admission order while they fit.
         for s in batch {
             if let reason = s.handle.cancellation {
                 s.finish(reason)
                 ended.append(s)
             } else if let token = s.nextToken {
-                segments.append(([token], s.cache, true))
+                segments.append(BatchSegment(tokens: [token], cache: s.cache, logits: .last))
                 fed.append((s, [token]))
                 sampling.append(s)
             }
@@ -310,7 +273,7 @@ public final class Engine: @unchecked Sendable {
             let chunk = Array(prompt[s.cache.count..<end])
             guard chunk.count <= room else { break }
             room -= chunk.count
-            segments.append((chunk, s.cache, end == prompt.count))
+            segments.append(BatchSegment(tokens: chunk, cache: s.cache, logits: end == prompt.count ? .last : .none))
             fed.append((s, chunk))
             if end == prompt.count { sampling.append(s) }
         }

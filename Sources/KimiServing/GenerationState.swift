@@ -13,12 +13,12 @@ struct QueuedGeneration {
 /// Everything the engine keeps for one running generation: its cache, the tokens that cache
 /// holds, and its own sampler, stop matcher and detokeniser, so that sequences never share
 /// state.
-final class GenerationState {
+final class GenerationState<Cache: SequenceCache> {
     let request: GenerationRequest
     let handle: GenerationHandle
     /// KV tokens held for it: prompt plus max_tokens, within the context.
     let reservation: Int
-    let cache: SequenceCache
+    let cache: Cache
     /// The tokens whose entries `cache` holds.
     var cachedTokens: [Int] = []
     /// The sampled token to run at the next step (nil while the prompt is being read).
@@ -34,7 +34,7 @@ final class GenerationState {
     private var lastToken: Double?
 
     /// `cache` holds the entries of the prompt's first `cache.count` tokens.
-    init(_ queued: QueuedGeneration, cache: SequenceCache, tokenizer: Tokenizer, vocabulary: ConstraintVocabulary) {
+    init(_ queued: QueuedGeneration, cache: Cache, tokenizer: Tokenizer, vocabulary: ConstraintVocabulary) {
         let request = queued.request
         self.request = request
         handle = queued.handle

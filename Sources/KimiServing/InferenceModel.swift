@@ -7,13 +7,14 @@ public protocol SequenceCache: AnyObject {
     /// Forgets every token from `count` on.
     func truncate(to count: Int)
     /// Makes this (empty) cache hold the first `count` entries of `source`.
-    func copyPrefix(of source: SequenceCache, count: Int)
+    func copyPrefix(of source: Self, count: Int)
 }
 
 /// What the engine needs from a model: caches for sequences, and one batched pass that
 /// extends several of them at once. `TransformerModel` runs Kimi K2; the tests' stand-ins
 /// (Tests/ServingTestSupport) script tokens without computing.
-public protocol InferenceModel: AnyObject {
+public protocol InferenceModel: AnyObject, SendableMetatype {
+    associatedtype Cache: SequenceCache
     var vocabSize: Int { get }
     /// Most tokens one sequence can hold (prompt and completion).
     var maxContext: Int { get }
@@ -22,10 +23,10 @@ public protocol InferenceModel: AnyObject {
     /// KV cache bytes per token of a sequence.
     var kvBytesPerToken: Int { get }
     /// A new, empty cache of `maxContext` tokens.
-    func makeCache() -> SequenceCache
-    /// Runs each segment's tokens after its cache's entries; for the segments with
-    /// `wantsLogits`, writes the logits of their last token as consecutive rows (vocabSize each).
-    func forward(_ batch: [(tokens: [Int], cache: SequenceCache, wantsLogits: Bool)], logits: UnsafeMutablePointer<Float>) throws
+    func makeCache() -> Cache
+    /// Runs each segment's tokens after its cache's entries; for the segments whose logits are
+    /// `.last`, writes the logits of their last token as consecutive rows (vocabSize each).
+    func forward(_ batch: [BatchSegment<Cache>], logits: UnsafeMutablePointer<Float>) throws
     /// Weight bytes and routed experts of the last `forward`.
     var lastPass: PassStatistics { get }
     /// Calls `handler` as computation progresses (after each layer), from the engine thread.
@@ -47,11 +48,10 @@ public final class TransformerModel: InferenceModel {
     public var maxBatchTokens: Int { transformer.maxBatchTokens }
     public var kvBytesPerToken: Int { KVCache.bytesPerToken(transformer.config, dtype: kvDType) }
 
-    public func makeCache() -> SequenceCache { transformer.makeCache(dtype: kvDType) }
+    public func makeCache() -> KVCache { transformer.makeCache(dtype: kvDType) }
 
-    public func forward(_ batch: [(tokens: [Int], cache: SequenceCache, wantsLogits: Bool)], logits: UnsafeMutablePointer<Float>) throws {
-        let segments = batch.map { BatchSegment(tokens: $0.tokens, cache: $0.cache as! KVCache, logits: $0.wantsLogits ? .last : .none) }
-        try transformer.forward(batch: segments, logits: logits)
+    public func forward(_ batch: [BatchSegment<KVCache>], logits: UnsafeMutablePointer<Float>) throws {
+        try transformer.forward(batch: batch, logits: logits)
     }
 
     public var lastPass: PassStatistics { transformer.lastPass }
@@ -59,8 +59,4 @@ public final class TransformerModel: InferenceModel {
     public func onProgress(_ handler: @escaping () -> Void) { transformer.layerDone = handler }
 }
 
-extension KVCache: SequenceCache {
-    public func copyPrefix(of source: SequenceCache, count: Int) {
-        copyPrefix(of: source as! KVCache, count: count)
-    }
-}
+extension KVCache: SequenceCache {}

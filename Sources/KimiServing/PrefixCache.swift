@@ -2,11 +2,11 @@
 /// tokens (the next turn of a chat, a shared system prompt or tool declaration) reuses their
 /// entries instead of computing them again. Least recently used entries go first when the
 /// engine needs their memory.
-final class PrefixCache {
+final class PrefixCache<Cache: SequenceCache> {
     struct Entry {
         /// The tokens whose entries `cache` holds, in order.
         let tokens: [Int]
-        let cache: SequenceCache
+        let cache: Cache
         var lastUse: UInt64
     }
 
@@ -17,7 +17,7 @@ final class PrefixCache {
 
     /// Keeps a finished sequence's cache. An entry whose tokens are a prefix of the new one is
     /// dropped (the new one answers every lookup it would).
-    func insert(tokens: [Int], cache: SequenceCache) {
+    func insert(tokens: [Int], cache: Cache) {
         guard !tokens.isEmpty else { return }
         clock += 1
         for i in entries.indices.reversed() where entries[i].tokens.count <= tokens.count && tokens.starts(with: entries[i].tokens) {

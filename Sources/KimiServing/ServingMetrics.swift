@@ -25,37 +25,40 @@ public final class ServingMetrics: Sendable {
     public init() {
         let r = registry
         requestsByStatus = { status in
-            r.makeCounter(name: "kimi_requests_total", labels: [("status", "\(status)")], help: "HTTP requests answered, by status")
+            r.makeCounter(
+                descriptor: Self.metric("kimi_requests_total", "HTTP requests answered, by status"), labels: [("status", "\(status)")])
         }
-        promptTokens = r.makeCounter(name: "kimi_prompt_tokens_total", help: "Prompt tokens computed (cached ones excluded)")
-        completionTokens = r.makeCounter(name: "kimi_generation_tokens_total", help: "Tokens generated")
-        cachedTokens = r.makeCounter(name: "kimi_cached_prompt_tokens_total", help: "Prompt tokens taken from the prefix cache")
+        promptTokens = r.makeCounter(descriptor: Self.metric("kimi_prompt_tokens_total", "Prompt tokens computed (cached ones excluded)"))
+        completionTokens = r.makeCounter(descriptor: Self.metric("kimi_generation_tokens_total", "Tokens generated"))
+        cachedTokens = r.makeCounter(
+            descriptor: Self.metric("kimi_cached_prompt_tokens_total", "Prompt tokens taken from the prefix cache"))
         let latency = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
         timeToFirstToken = r.makeValueHistogram(
-            name: "kimi_time_to_first_token_seconds", buckets: latency,
-            help: "From submission to the first generated token")
+            descriptor: Self.metric("kimi_time_to_first_token_seconds", "From submission to the first generated token"), buckets: latency)
         interTokenLatency = r.makeValueHistogram(
-            name: "kimi_inter_token_latency_seconds", buckets: latency,
-            help: "Between consecutive tokens of one generation")
-        stepDuration = r.makeValueHistogram(name: "kimi_engine_step_seconds", buckets: latency, help: "Duration of one engine step")
-        queued = r.makeGauge(name: "kimi_queue_depth", help: "Requests waiting for admission")
-        running = r.makeGauge(name: "kimi_running_sequences", help: "Sequences being computed")
+            descriptor: Self.metric("kimi_inter_token_latency_seconds", "Between consecutive tokens of one generation"), buckets: latency)
+        stepDuration = r.makeValueHistogram(
+            descriptor: Self.metric("kimi_engine_step_seconds", "Duration of one engine step"), buckets: latency)
+        queued = r.makeGauge(descriptor: Self.metric("kimi_queue_depth", "Requests waiting for admission"))
+        running = r.makeGauge(descriptor: Self.metric("kimi_running_sequences", "Sequences being computed"))
         kvUsedBytes = r.makeGauge(
-            name: "kimi_kv_cache_used_bytes", help: "KV cache reserved by running sequences plus held by cached prefixes")
-        kvBudgetBytes = r.makeGauge(name: "kimi_kv_cache_budget_bytes", help: "KV cache budget (--kv-cache-gib)")
-        lastStep = r.makeGauge(name: "kimi_engine_last_step_timestamp_seconds", help: "Unix time of the engine's last step")
+            descriptor: Self.metric("kimi_kv_cache_used_bytes", "KV cache reserved by running sequences plus held by cached prefixes"))
+        kvBudgetBytes = r.makeGauge(descriptor: Self.metric("kimi_kv_cache_budget_bytes", "KV cache budget (--kv-cache-gib)"))
+        lastStep = r.makeGauge(descriptor: Self.metric("kimi_engine_last_step_timestamp_seconds", "Unix time of the engine's last step"))
         var counters: [String: (steps: Counter, tokens: Counter, weightBytes: Counter, routedExperts: Counter)] = [:]
         for kind in ["decode", "mixed"] {
             let labels = [("kind", kind)]
             counters[kind] = (
-                r.makeCounter(name: "kimi_engine_steps_total", labels: labels, help: "Engine steps (batched forward passes)"),
-                r.makeCounter(name: "kimi_engine_step_tokens_total", labels: labels, help: "Tokens computed by engine steps"),
+                r.makeCounter(descriptor: Self.metric("kimi_engine_steps_total", "Engine steps (batched forward passes)"), labels: labels),
+                r.makeCounter(descriptor: Self.metric("kimi_engine_step_tokens_total", "Tokens computed by engine steps"), labels: labels),
                 r.makeCounter(
-                    name: "kimi_engine_weight_bytes_total", labels: labels,
-                    help: "Weight bytes the steps read: every matrix multiplied, once per step"),
+                    descriptor: Self.metric(
+                        "kimi_engine_weight_bytes_total", "Weight bytes the steps read: every matrix multiplied, once per step"),
+                    labels: labels),
                 r.makeCounter(
-                    name: "kimi_engine_routed_experts_total", labels: labels,
-                    help: "Distinct routed experts the steps ran, summed over MoE layers")
+                    descriptor: Self.metric(
+                        "kimi_engine_routed_experts_total", "Distinct routed experts the steps ran, summed over MoE layers"), labels: labels
+                )
             )
         }
         stepCounters = counters
@@ -71,6 +74,11 @@ public final class ServingMetrics: Sendable {
         c.weightBytes.increment(by: Int64(pass.weightBytes))
         c.routedExperts.increment(by: Int64(pass.routedExperts))
         lastStep.set(Date().timeIntervalSince1970)
+    }
+
+    /// A metric named exactly `name` (its unit is part of the name).
+    private static func metric(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     /// The exposition text.

@@ -33,9 +33,9 @@ import Testing
 
     static let directory = try! DemoCheckpoint.directory()
     static let tokenizer = try! Tokenizer(directory: directory)
-    static let engine: Engine = {
-        let configuration = Engine.Configuration()
-        let transformer = try! KimiTransformer(directory: directory, maxBatchTokens: Engine.batchTokens(configuration))
+    static let engine: Engine<TransformerModel> = {
+        let configuration = EngineConfiguration()
+        let transformer = try! KimiTransformer(directory: directory, maxBatchTokens: configuration.batchTokens)
         let engine = Engine(model: TransformerModel(transformer: transformer), tokenizer: tokenizer, configuration: configuration)
         engine.start()
         return engine

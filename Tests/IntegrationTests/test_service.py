@@ -137,3 +137,36 @@ def test_unit_file_verifies(tmp_path):
     r = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "Type=notify" in unit and "WatchdogSec=" in unit and "NoNewPrivileges=yes" in unit
+
+
+def test_every_stream_stays_alive_through_a_long_silence():
+    """A pass slower than the keep-alive interval (15 s): every streaming API sends an SSE
+    comment while it waits, so proxies and clients with idle timeouts keep the stream."""
+    s = Server("--step-delay", "16", testbed=True)
+    try:
+        requests_by_route = {
+            "/v1/chat/completions": {"model": "kimi-mini", "messages": [{"role": "user", "content": "Hi"}]},
+            "/v1/completions": {"model": "kimi-mini", "prompt": "Hi"},
+            "/v1/responses": {"model": "kimi-mini", "input": "Hi"},
+            "/v1/messages": {"model": "kimi-mini", "messages": [{"role": "user", "content": "Hi"}]},
+        }
+        bodies = {}
+
+        def stream(route, body):
+            limit = "max_output_tokens" if route == "/v1/responses" else "max_tokens"
+            with requests.post(s.url(route), json={**body, limit: 1, "stream": True}, stream=True, timeout=60) as r:
+                assert r.status_code == 200, r.text
+                bodies[route] = b"".join(r.iter_content(None))
+
+        threads = [threading.Thread(target=stream, args=item) for item in requests_by_route.items()]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(90)
+        assert set(bodies) == set(requests_by_route)
+        for route, raw in bodies.items():
+            # Anthropic's own ping event once message_start is out (one follows it anyway).
+            kept_alive = b": ping\n\n" in raw or (route == "/v1/messages" and raw.count(b"event: ping\n") >= 2)
+            assert kept_alive, (route, raw[:400])
+    finally:
+        s.stop()

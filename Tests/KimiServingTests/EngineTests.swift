@@ -14,18 +14,20 @@ import Testing
     static func engine(
         maxRunning: Int = 16, prefillChunk: Int = 64, maxQueued: Int = 64, prefixCaching: Bool = true,
         budget: Int = 1 << 16, stepDelay: Double = 0
-    ) throws -> Engine {
-        var c = Engine.Configuration()
+    ) throws -> any GenerationService {
+        var c = EngineConfiguration()
         c.maxRunning = maxRunning
         c.prefillChunk = prefillChunk
         c.maxQueued = maxQueued
         c.prefixCaching = prefixCaching
         c.kvBudgetTokens = budget
-        let transformer = try KimiTransformer(directory: checkpoint, maxBatchTokens: Engine.batchTokens(c), maxContext: 512, threads: 2)
-        let model: InferenceModel = TransformerModel(transformer: transformer, kvDType: .f32)
-        let engine = Engine(
-            model: stepDelay > 0 ? SlowModel(model, delay: stepDelay) : model, tokenizer: try Tokenizer(directory: checkpoint),
-            configuration: c)
+        let transformer = try KimiTransformer(directory: checkpoint, maxBatchTokens: c.batchTokens, maxContext: 512, threads: 2)
+        let model = TransformerModel(transformer: transformer, kvDType: .f32)
+        let tokenizer = try Tokenizer(directory: checkpoint)
+        let engine: any GenerationService =
+            stepDelay > 0
+            ? Engine(model: SlowModel(model, delay: stepDelay), tokenizer: tokenizer, configuration: c)
+            : Engine(model: model, tokenizer: tokenizer, configuration: c)
         engine.start()
         return engine
     }
@@ -196,7 +198,7 @@ import Testing
             let start = Date()
             do {
                 admitted.append(try engine.submit(Self.request(p, maxTokens: 8)))
-            } catch Engine.SubmitError.queueFull {
+            } catch SubmitError.queueFull {
                 refused += 1
                 #expect(Date().timeIntervalSince(start) < 0.1)
             }
@@ -236,7 +238,7 @@ import Testing
         #expect(engine.snapshot.queued == 1 && engine.snapshot.reservedTokens == 240)
         for h in handles { #expect(Self.collect(h).finish == .length) }
         #expect(Self.waitUntil { engine.snapshot.reservedTokens == 0 } && engine.snapshot.cachedPrefixTokens <= 250)
-        #expect(throws: Engine.SubmitError.tooLarge(needed: 300, budget: 250)) {
+        #expect(throws: SubmitError.tooLarge(needed: 300, budget: 250)) {
             try engine.submit(Self.request((0..<280).map { $0 % 380 }, maxTokens: 20))
         }
     }
@@ -249,7 +251,7 @@ import Testing
             t.encode(
                 "Sure.<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>"
                     + "{}<|tool_call_end|><|tool_calls_section_end|>ok STOP more") + [end]
-        var c = Engine.Configuration()
+        var c = EngineConfiguration()
         c.prefixCaching = false  // a scripted model: one cache per generation
         let engine = Engine(
             model: ScriptedModel(scripts: [script], vocabSize: t.vocabSize, maxContext: 512), tokenizer: t, configuration: c)

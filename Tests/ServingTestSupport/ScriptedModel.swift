@@ -8,11 +8,11 @@ import KimiServing
 /// An empty script gives random logits instead (seeded by the cache's number and position): a
 /// model that follows nothing, so that only a grammar shapes what is sampled.
 public final class ScriptedModel: InferenceModel {
-    final class Cache: SequenceCache {
+    public final class Cache: SequenceCache {
         let script: [Int]
         let serial: Int
-        let capacity: Int
-        var count = 0
+        public let capacity: Int
+        public var count = 0
         var cursor = 0
 
         init(script: [Int], serial: Int, capacity: Int) {
@@ -21,8 +21,8 @@ public final class ScriptedModel: InferenceModel {
             self.capacity = capacity
         }
 
-        func truncate(to count: Int) { self.count = min(self.count, count) }
-        func copyPrefix(of source: SequenceCache, count: Int) { self.count = count }
+        public func truncate(to count: Int) { self.count = min(self.count, count) }
+        public func copyPrefix(of source: Cache, count: Int) { self.count = count }
     }
 
     public let vocabSize: Int
@@ -44,7 +44,7 @@ public final class ScriptedModel: InferenceModel {
 
     public func onProgress(_ handler: @escaping () -> Void) {}
 
-    public func makeCache() -> SequenceCache {
+    public func makeCache() -> Cache {
         defer {
             next = (next + 1) % scripts.count
             caches += 1
@@ -52,12 +52,12 @@ public final class ScriptedModel: InferenceModel {
         return Cache(script: scripts[next], serial: caches, capacity: maxContext)
     }
 
-    public func forward(_ batch: [(tokens: [Int], cache: SequenceCache, wantsLogits: Bool)], logits: UnsafeMutablePointer<Float>) throws {
+    public func forward(_ batch: [BatchSegment<Cache>], logits: UnsafeMutablePointer<Float>) throws {
         var row = 0
         for segment in batch {
-            let cache = segment.cache as! Cache
+            let cache = segment.cache
             cache.count += segment.tokens.count
-            guard segment.wantsLogits else { continue }
+            guard segment.logits == .last else { continue }
             let out = logits + row * vocabSize
             if cache.script.isEmpty {
                 var rng = SplitMix64(seed: UInt64(cache.serial) &* 0x1_0000_0001 &+ UInt64(cache.cursor))

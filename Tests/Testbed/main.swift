@@ -37,8 +37,8 @@ struct Testbed {
         if scripts != nil { serveArguments.append("--no-prefix-caching") }
     }
 
-    func model(_ transformer: KimiTransformer, _ tokenizer: Tokenizer, _ kvDType: KVCache.DType) throws -> InferenceModel {
-        var model: InferenceModel = TransformerModel(transformer: transformer, kvDType: kvDType)
+    func model(_ transformer: KimiTransformer, _ tokenizer: Tokenizer, _ kvDType: KVCache.DType) throws -> any InferenceModel {
+        var model: any InferenceModel = TransformerModel(transformer: transformer, kvDType: kvDType)
         if let scripts {
             guard let data = FileManager.default.contents(atPath: scripts), let list = try JSONParser.parse([UInt8](data)).array,
                 !list.isEmpty, list.allSatisfy({ $0.string != nil })
@@ -51,9 +51,11 @@ struct Testbed {
                 vocabSize: tokenizer.vocabSize, maxContext: transformer.maxContext,
                 maxBatchTokens: transformer.maxBatchTokens)
         }
-        return stepDelay > 0 ? SlowModel(model, delay: stepDelay) : model
+        return stepDelay > 0 ? slowed(model, delay: stepDelay) : model
     }
 }
+
+func slowed(_ model: some InferenceModel, delay: Double) -> any InferenceModel { SlowModel(model, delay: delay) }
 
 do {
     let testbed = try Testbed(Array(CommandLine.arguments.dropFirst()))

@@ -21,6 +21,7 @@ extension KimiTransformer {
     /// batch), then adds the shared experts.
     func moe(_ m: ModelWeights.MoE, tokens T: Int) {
         let d = config.hiddenSize, k = router.k, experts = router.experts
+        // Route: each token's k experts and their weights, ws.routes and ws.routeWeights (T, k).
         product(m.router, ws.xn, tokens: T, into: ws.routerScores)
         m.correctionBias.withUnsafeBufferPointer { bias in
             for t in 0..<T {
@@ -29,22 +30,14 @@ extension KimiTransformer {
                     chosen: ws.routes + t * k, weights: ws.routeWeights + t * k)
             }
         }
-        // Counting sort of the T·k routes by expert (stable: tokens stay in order); then
-        // expertStart[e] ..< expertStart[e + 1] is expert e's run in routeOrder.
-        ws.expertStart.update(repeating: 0, count: experts + 1)
-        for i in 0..<T * k { ws.expertStart[Int(ws.routes[i]) + 1] += 1 }
-        for e in 0..<experts { ws.expertStart[e + 1] += ws.expertStart[e] }
-        ws.expertFill.update(from: ws.expertStart, count: experts)
-        for i in 0..<T * k {
-            let e = Int(ws.routes[i])
-            ws.routeOrder[Int(ws.expertFill[e])] = Int32(i)
-            ws.expertFill[e] += 1
-        }
-        // expertIn (T·k, hidden): each route's token input, in routeOrder.
+        // Gather: the routes grouped by expert, and expertIn (T·k, hidden) each route's token
+        // input in that order.
+        groupRoutesByExpert(T * k)
         for j in 0..<T * k {
             (ws.expertIn + j * d).update(from: ws.xn + (Int(ws.routeOrder[j]) / k) * d, count: d)
         }
-        // Expert e's run of routes: its rows in expertIn, routedGate / routedUp and expertOut.
+        // Experts: each chosen expert's SwiGLU over its run of routes (its rows of expertIn,
+        // routedGate / routedUp and expertOut), beside the shared experts over every token.
         let inter = config.moeIntermediateSize
         func run(_ e: Int) -> (begin: Int, count: Int) {
             (Int(ws.expertStart[e]), Int(ws.expertStart[e + 1] - ws.expertStart[e]))
@@ -82,6 +75,7 @@ extension KimiTransformer {
                 products.append(Product(shared.down, ws.gate, tokens: T, into: ws.sharedOut))
             }
         }
+        // Combine: ws.out (T, hidden), each token's weighted expert outputs, then the shared ones.
         ws.out.update(repeating: 0, count: T * d)
         for j in 0..<T * k {
             let route = Int(ws.routeOrder[j])
@@ -89,6 +83,22 @@ extension KimiTransformer {
         }
         if m.shared != nil {
             for i in 0..<T * d { ws.out[i] += ws.sharedOut[i] }
+        }
+    }
+
+    /// A stable counting sort of the `routes` routes in ws.routes by expert: ws.routeOrder lists
+    /// them by expert, tokens in order within an expert, and expert e's run is
+    /// ws.expertStart[e] ..< ws.expertStart[e + 1].
+    private func groupRoutesByExpert(_ routes: Int) {
+        let experts = router.experts
+        ws.expertStart.update(repeating: 0, count: experts + 1)
+        for i in 0..<routes { ws.expertStart[Int(ws.routes[i]) + 1] += 1 }
+        for e in 0..<experts { ws.expertStart[e + 1] += ws.expertStart[e] }
+        ws.expertFill.update(from: ws.expertStart, count: experts)
+        for i in 0..<routes {
+            let e = Int(ws.routes[i])
+            ws.routeOrder[Int(ws.expertFill[e])] = Int32(i)
+            ws.expertFill[e] += 1
         }
     }
 }

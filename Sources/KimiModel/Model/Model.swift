@@ -86,7 +86,7 @@ public final class KimiTransformer {
         while done < tokens.count {
             let n = min(ws.maxTokens, tokens.count - done)
             let isLast = done + n == tokens.count
-            let rows: BatchSegment.Logits = logits == nil ? .none : (allPositions ? .all : (isLast ? .last : .none))
+            let rows: LogitRows = logits == nil ? .none : (allPositions ? .all : (isLast ? .last : .none))
             let out = logits.map { allPositions ? $0 + done * config.vocabSize : $0 }
             try forward(batch: [BatchSegment(tokens: Array(tokens[done..<done + n]), cache: cache, logits: rows)], logits: out)
             done += n
@@ -98,7 +98,7 @@ public final class KimiTransformer {
     /// the same arithmetic whatever else shares the pass, so a sequence's logits do not depend
     /// on its batch. At most `maxBatchTokens` tokens in all; every segment has its own cache.
     /// - logits: the requested rows, segment after segment, each (vocab).
-    public func forward(batch: [BatchSegment], logits: UnsafeMutablePointer<Float>?) throws {
+    public func forward(batch: [BatchSegment<KVCache>], logits: UnsafeMutablePointer<Float>?) throws {
         let total = batch.reduce(0) { $0 + $1.tokens.count }
         precondition(total <= ws.maxTokens, "a pass holds at most \(ws.maxTokens) tokens")
         precondition(Set(batch.map { ObjectIdentifier($0.cache) }).count == batch.count, "one segment per cache")
@@ -107,7 +107,7 @@ public final class KimiTransformer {
         forwardPass(batch, tokens: total, logits: logits)
     }
 
-    private func check(_ segment: BatchSegment) throws {
+    private func check(_ segment: BatchSegment<KVCache>) throws {
         let cache = segment.cache, tokens = segment.tokens
         guard cache.count + tokens.count <= cache.capacity else {
             throw ForwardError.contextFull(needed: cache.count + tokens.count, capacity: cache.capacity)
@@ -124,7 +124,7 @@ public final class KimiTransformer {
         return out
     }
 
-    private func forwardPass(_ batch: [BatchSegment], tokens T: Int, logits: UnsafeMutablePointer<Float>?) {
+    private func forwardPass(_ batch: [BatchSegment<KVCache>], tokens T: Int, logits: UnsafeMutablePointer<Float>?) {
         let c = config, d = c.hiddenSize
         let half = c.qkRopeHeadDim / 2
         lastPass = PassStatistics(weightBytes: T * weights.embedding.cols * weights.embedding.elementSize, routedExperts: 0)
@@ -202,15 +202,17 @@ public struct PassStatistics: Sendable, Equatable {
     }
 }
 
-/// One sequence's tokens in a batched pass, the cache they extend, and which of their rows
-/// need logits.
-public struct BatchSegment {
-    public enum Logits: Sendable { case none, last, all }
-    public var tokens: [Int]
-    public var cache: KVCache
-    public var logits: Logits
+/// Which rows of a segment need logits.
+public enum LogitRows: Sendable { case none, last, all }
 
-    public init(tokens: [Int], cache: KVCache, logits: Logits) {
+/// One sequence's tokens in a batched pass, the cache they extend (a `KVCache` for
+/// `KimiTransformer`), and which of their rows need logits.
+public struct BatchSegment<Cache: AnyObject> {
+    public var tokens: [Int]
+    public var cache: Cache
+    public var logits: LogitRows
+
+    public init(tokens: [Int], cache: Cache, logits: LogitRows) {
         self.tokens = tokens
         self.cache = cache
         self.logits = logits
