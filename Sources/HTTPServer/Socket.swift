@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// Where a request reader gets its bytes: a connection, or memory (a fuzz target, a test).
-public protocol ByteSource {
+public protocol ByteSource: SendableMetatype {
     /// Appends what is available to `buffer`, waiting until `deadline` (uptime seconds) for the
     /// first byte.
     func read(into buffer: inout [UInt8], deadline: Double) -> ReadResult

@@ -21,7 +21,7 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Option(name: .long, help: "Checkpoint directory, or \"demo\".")
-    var model: String
+    var model: String?
 
     @Option(name: .long, help: "Prompt tokens for the prefill measurement.")
     var promptTokens = 512
@@ -44,14 +44,24 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
+    @Flag(name: .long, help: "Measure only the read bandwidth, every pattern, --runs times (no model).")
+    var probeOnly = false
+
+    @Option(name: .long, help: "Bytes the bandwidth probe reads with --probe-only.")
+    var probeBytes = 1 << 30
+
     func validate() throws {
         guard promptTokens >= 1, genTokens >= 1, threads >= 1, runs >= 1, prefillChunk >= 1 else {
             throw ValidationError("--prompt-tokens, --gen-tokens, --threads, --runs and --prefill-chunk must be positive")
         }
+        guard probeOnly || model != nil else { throw ValidationError("give --model, or --probe-only") }
+        guard probeBytes >= 1 << 20 else { throw ValidationError("--probe-bytes must be at least 1048576") }
     }
 
     func run() throws {
         try requireCPUFeatures()
+        if probeOnly { return probe() }
+        let model = model!
         try reportingErrors {
             let loadStart = DispatchTime.now().uptimeNanoseconds
             let checkpoint = try Checkpoint(directory: try checkpointDirectory(model).path)
@@ -98,10 +108,11 @@ struct BenchCommand: ParsableCommand {
                 let meanContext = Double(contextBefore) + Double(genTokens + 1) / 2
                 stepBytes.append(Double(summary.decodeBytesPerToken) + meanContext * Double(summary.kvBytesPerTokenBF16))
             }
-            let bandwidths = (0..<runs).map { (reads[$0] + reads[$0 + 1]) / 2 }
+            let bandwidths = (0..<runs).map { (reads[$0].bytesPerSecond + reads[$0 + 1].bytesPerSecond) / 2 }
+            let patterns = Self.patterns(reads)
             let achieved = (0..<runs).map { stepBytes[$0] * decodeRates[$0] }
-            let bw = median(bandwidths), decode = median(decodeRates), bytes = median(stepBytes)
-            let gbPerSecond = median(achieved) / 1e9, percent = median((0..<runs).map { 100 * achieved[$0] / bandwidths[$0] })
+            let bw = Self.median(bandwidths), decode = Self.median(decodeRates), bytes = Self.median(stepBytes)
+            let gbPerSecond = Self.median(achieved) / 1e9, percent = Self.median((0..<runs).map { 100 * achieved[$0] / bandwidths[$0] })
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             let result = JSONObject([
@@ -114,6 +125,8 @@ struct BenchCommand: ParsableCommand {
                 "decode_bytes_per_token": JSONValue(Int(bytes)),
                 "decode_gb_per_s": JSONValue(gbPerSecond),
                 "bandwidth_gb_per_s": JSONValue(bw / 1e9),
+                "bandwidth_pattern": .string(patterns.winner.description),
+                "bandwidth_by_pattern_gb_per_s": .object(patterns.json),
                 "decode_pct_of_bandwidth": JSONValue(percent),
                 "peak_rss_bytes": JSONValue(usage.ru_maxrss * 1024),
                 "weight_bytes": JSONValue(summary.weightBytes),
@@ -128,18 +141,54 @@ struct BenchCommand: ParsableCommand {
                     prefill      \(promptTokens) tokens: \(String(format: "%.1f", Double(promptTokens) / prefillSeconds)) tokens/s, time to first token \(String(format: "%.0f", ttft * 1000)) ms
                     decode       \(String(format: "%.2f", decode)) tokens/s (median of \(runs) runs of \(genTokens))
                     bytes        \(formatBytes(Int(bytes))) read per decoded token (weights of the chosen experts + KV)
-                    bandwidth    \(String(format: "%.1f", bw / 1e9)) GB/s measured read; decode achieves \(String(format: "%.1f", gbPerSecond)) GB/s = \(String(format: "%.0f", percent)) % (median of the runs, each against the reads around it)
+                    bandwidth    \(String(format: "%.1f", bw / 1e9)) GB/s measured read (best of \(ReadPattern.all.count) patterns; most often \(patterns.winner)); decode achieves \(String(format: "%.1f", gbPerSecond)) GB/s = \(String(format: "%.0f", percent)) % (median of the runs, each against the reads around it)
                     peak RSS     \(formatBytes(usage.ru_maxrss * 1024))
                     """)
             }
         }
     }
 
+    /// `--probe-only`: the read bandwidth of `threads` threads over `probeBytes`, `runs` times.
+    func probe() {
+        let bandwidth = ReadBandwidth(bytes: probeBytes, pool: ThreadPool(threads: threads))
+        _ = bandwidth.measure()  // the first pass also faults the pages in
+        let reads = (0..<runs).map { _ in bandwidth.measure() }
+        let best = Self.median(reads.map(\.bytesPerSecond)), patterns = Self.patterns(reads)
+        if json {
+            let result = JSONObject([
+                "threads": JSONValue(threads), "bytes": JSONValue(bandwidth.bytes), "runs": JSONValue(runs),
+                "bandwidth_gb_per_s": JSONValue(best / 1e9), "bandwidth_pattern": .string(patterns.winner.description),
+                "bandwidth_by_pattern_gb_per_s": .object(patterns.json),
+            ])
+            print(JSONWriter(compact: false).string(.object(result)))
+        } else {
+            print(
+                "bandwidth    \(String(format: "%.1f", best / 1e9)) GB/s (median of \(runs) reads of \(formatBytes(bandwidth.bytes)), \(threads) thread\(threads == 1 ? "" : "s"); most often \(patterns.winner))"
+            )
+            for (pattern, rate) in zip(ReadPattern.all, patterns.medians) {
+                print(
+                    "  \(pattern.description.padding(toLength: 36, withPad: " ", startingAt: 0)) \(String(format: "%.1f", rate / 1e9)) GB/s"
+                )
+            }
+        }
+    }
+
+    /// The pattern that was fastest most often (the first of equals), and each pattern's median
+    /// bytes per second over `reads`, also as JSON in GB/s.
+    static func patterns(_ reads: [BandwidthReading]) -> (winner: ReadPattern, medians: [Double], json: JSONObject) {
+        let wins = ReadPattern.all.indices.map { i in reads.filter { $0.best == i }.count }
+        let winner = ReadPattern.all[wins.indices.max { wins[$0] < wins[$1] || (wins[$0] == wins[$1] && $0 > $1) }!]
+        let medians = ReadPattern.all.indices.map { i in median(reads.map { $0.byPattern[i] }) }
+        var json = JSONObject()
+        for (pattern, rate) in zip(ReadPattern.all, medians) { json[pattern.description] = JSONValue(rate / 1e9) }
+        return (winner, medians, json)
+    }
+
     func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
     func argmax(_ logits: [Float]) -> Int { logits.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, n: $0.count) } }
 
-    func median(_ v: [Double]) -> Double {
+    static func median(_ v: [Double]) -> Double {
         let s = v.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }

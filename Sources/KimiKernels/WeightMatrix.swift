@@ -49,7 +49,7 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// `multiply` through the kernels of `registers` (tests compare the two routes).
-    @_spi(KernelRoutes) public func multiply(
+    @_spi(Testing) public func multiply(
         into y: UnsafeMutablePointer<Float>, yStride: Int?, _ x: UnsafePointer<Float>, tokens: Int, rows: Range<Int>?,
         scratch: KernelScratch, registers: VectorRegisters
     ) {
@@ -95,7 +95,7 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// `multiplyTransposed` through the kernels of `registers` (tests compare the two routes).
-    @_spi(KernelRoutes) public func multiplyTransposed(
+    @_spi(Testing) public func multiplyTransposed(
         into y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, xStride: Int, tokens: Int,
         rows: Range<Int>, columns: Int?, scratch: KernelScratch, registers: VectorRegisters
     ) {

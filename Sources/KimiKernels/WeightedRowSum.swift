@@ -16,7 +16,7 @@ extension WeightMatrix {
     }
 
     /// `sumRows` through the kernels of `registers` (tests compare the two routes).
-    @_spi(KernelRoutes) public func sumRows(
+    @_spi(Testing) public func sumRows(
         weightedBy weights: UnsafePointer<Float>, stride: Int, count: Int, rows: Int, columns n: Int,
         into y: UnsafeMutablePointer<Float>, yStride: Int, scratch: KernelScratch, registers: VectorRegisters
     ) {

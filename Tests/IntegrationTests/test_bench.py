@@ -10,7 +10,10 @@ import subprocess
 from conftest import BINARY, CHECKPOINT
 
 KEYS = {"prefill_tokens_per_s", "decode_tokens_per_s", "ttft_ms", "bandwidth_gb_per_s", "decode_bytes_per_token",
-        "decode_gb_per_s", "decode_pct_of_bandwidth", "peak_rss_bytes", "threads", "prompt_tokens", "gen_tokens"}
+        "decode_gb_per_s", "decode_pct_of_bandwidth", "peak_rss_bytes", "threads", "prompt_tokens", "gen_tokens",
+        "bandwidth_pattern", "bandwidth_by_pattern_gb_per_s"}
+# The probe's access patterns: one, two and four streams per thread, with and without prefetchnta.
+PATTERNS = {f"{s} stream{'s' if s > 1 else ''} per thread{p}" for s in (1, 2, 4) for p in ("", " + prefetchnta")}
 ROUTED = re.compile(r"\.mlp\.experts\.\d+\.")
 
 
@@ -50,6 +53,7 @@ def test_bench_json_reports_the_architectures_bytes_per_token():
 
     assert report["prefill_tokens_per_s"] > 0 and report["decode_tokens_per_s"] > 0 and report["ttft_ms"] > 0
     assert report["bandwidth_gb_per_s"] > 0 and report["peak_rss_bytes"] >= report["weight_bytes"]
+    assert set(report["bandwidth_by_pattern_gb_per_s"]) == PATTERNS and report["bandwidth_pattern"] in PATTERNS
     # One run: the achieved rate is its bytes times its speed, and its share is that over its bandwidth.
     assert math.isclose(report["decode_gb_per_s"], report["decode_bytes_per_token"] * report["decode_tokens_per_s"] / 1e9, rel_tol=1e-6)
     assert math.isclose(report["decode_pct_of_bandwidth"], 100 * report["decode_gb_per_s"] / report["bandwidth_gb_per_s"], rel_tol=1e-6)
@@ -59,3 +63,22 @@ def test_bench_rejects_a_missing_checkpoint_clearly():
     result = subprocess.run([str(BINARY), "bench", "--model", "/nonexistent/kimi", "--json"], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert result.stdout == "" and "/nonexistent/kimi" in result.stderr
+
+
+def test_probe_reads_every_pattern_and_reports_the_best():
+    """--probe-only: no model; each read is the best of the patterns, so the median of the reads
+    is at least every pattern's median."""
+    result = subprocess.run([str(BINARY), "bench", "--probe-only", "--probe-bytes", str(64 << 20), "--threads", "2", "--runs", "3",
+                             "--json"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["threads"], report["runs"], report["bytes"]) == (2, 3, 64 << 20)
+    by_pattern = report["bandwidth_by_pattern_gb_per_s"]
+    assert set(by_pattern) == PATTERNS and report["bandwidth_pattern"] in PATTERNS
+    assert all(rate > 0 for rate in by_pattern.values())
+    assert report["bandwidth_gb_per_s"] >= max(by_pattern.values())
+
+
+def test_bench_needs_a_model_unless_probing():
+    result = subprocess.run([str(BINARY), "bench", "--json"], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and result.stdout == "" and "--model" in result.stderr

@@ -1,5 +1,5 @@
 import Foundation
-@_spi(KernelRoutes) import KimiKernels
+@_spi(Testing) import KimiKernels
 import TestSupport
 import Testing
 
