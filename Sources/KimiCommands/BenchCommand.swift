@@ -44,6 +44,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
+    @Flag(
+        name: .long,
+        help: "One thread: decode from memory with the model, and the decode kernel's GB/s with its weights in L2 (fp8, bf16).")
+    var perCore = false
+
     @Flag(name: .long, help: "Measure only the read bandwidth, every pattern, --runs times (no model).")
     var probeOnly = false
 
@@ -61,7 +66,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try requireCPUFeatures()
         if probeOnly { return probe() }
-        let model = model!
+        let model = model!, threads = perCore ? 1 : threads
         try reportingErrors {
             let loadStart = DispatchTime.now().uptimeNanoseconds
             let checkpoint = try Checkpoint(directory: try checkpointDirectory(model).path)
@@ -113,9 +118,11 @@ struct BenchCommand: ParsableCommand {
             let achieved = (0..<runs).map { stepBytes[$0] * decodeRates[$0] }
             let bw = Self.median(bandwidths), decode = Self.median(decodeRates), bytes = Self.median(stepBytes)
             let gbPerSecond = Self.median(achieved) / 1e9, percent = Self.median((0..<runs).map { 100 * achieved[$0] / bandwidths[$0] })
+            // With --per-core: what the decode kernel streams from L2 on this thread, per dtype.
+            let kernel = perCore ? KernelThroughput.DType.allCases.map { ($0, KernelThroughput.fromL2($0)) } : []
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
-            let result = JSONObject([
+            var result = JSONObject([
                 "model": .string(model), "threads": JSONValue(threads),
                 "prompt_tokens": JSONValue(promptTokens), "gen_tokens": JSONValue(genTokens), "runs": JSONValue(runs),
                 "load_seconds": JSONValue(loadSeconds),
@@ -131,6 +138,11 @@ struct BenchCommand: ParsableCommand {
                 "peak_rss_bytes": JSONValue(usage.ru_maxrss * 1024),
                 "weight_bytes": JSONValue(summary.weightBytes),
             ])
+            if perCore {
+                var rates = JSONObject()
+                for (dtype, rate) in kernel { rates[dtype.rawValue] = JSONValue(rate / 1e9) }
+                result["kernel_l2_gb_per_s"] = .object(rates)
+            }
             if json {
                 print(JSONWriter(compact: false).string(.object(result)))
             } else {
@@ -144,6 +156,12 @@ struct BenchCommand: ParsableCommand {
                     bandwidth    \(String(format: "%.1f", bw / 1e9)) GB/s measured read (best of \(ReadPattern.all.count) patterns; most often \(patterns.winner)); decode achieves \(String(format: "%.1f", gbPerSecond)) GB/s = \(String(format: "%.0f", percent)) % (median of the runs, each against the reads around it)
                     peak RSS     \(formatBytes(usage.ru_maxrss * 1024))
                     """)
+                if perCore {
+                    let rates = kernel.map { "\(String(format: "%.1f", $0.1 / 1e9)) GB/s \($0.0.rawValue)" }.joined(separator: ", ")
+                    print(
+                        "per core     the decode kernel reads \(rates) from L2: decode stays memory-bound while a core's share of the memory bandwidth is below that"
+                    )
+                }
             }
         }
     }

@@ -79,6 +79,15 @@ def test_probe_reads_every_pattern_and_reports_the_best():
     assert report["bandwidth_gb_per_s"] >= max(by_pattern.values())
 
 
+def test_per_core_runs_one_thread_and_reports_the_kernels_rate_from_l2():
+    result = subprocess.run([str(BINARY), "bench", "--model", str(CHECKPOINT), "--per-core", "--prompt-tokens", "8", "--gen-tokens", "4",
+                             "--runs", "1", "--json"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["threads"] == 1 and report["decode_tokens_per_s"] > 0
+    assert set(report["kernel_l2_gb_per_s"]) == {"fp8", "bf16"} and all(r > 0 for r in report["kernel_l2_gb_per_s"].values())
+
+
 def test_bench_needs_a_model_unless_probing():
     result = subprocess.run([str(BINARY), "bench", "--json"], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and result.stdout == "" and "--model" in result.stderr
