@@ -95,16 +95,18 @@ def test_scripted_tool_loop_ids_round_trip(tmp_path, stream):
 
 def test_model_card_tool_loop_through_anthropic(demo_server):
     """The model card's tool_call_with_client loop, its user message verbatim, spoken in
-    Anthropic's shape: a tool_use block whose input names the city, then an answer."""
+    Anthropic's shape: a tool_use block whose input names the city, then an answer. Greedy:
+    Anthropic's default temperature is 1, at which the small demo may misspell the city."""
     c = client(demo_server)
     messages = [{"role": "user", "content": "What's the weather like in Beijing today? Use the tool to check."}]
-    m = c.messages.create(model="kimi-k2-demo", max_tokens=256, tools=[WEATHER], tool_choice={"type": "any"}, messages=messages)
+    m = c.messages.create(model="kimi-k2-demo", max_tokens=256, tools=[WEATHER], tool_choice={"type": "any"}, messages=messages,
+                          extra_body={"temperature": 0})
     assert m.stop_reason == "tool_use"
     use = next(b for b in m.content if b.type == "tool_use")
     assert use.name == "get_weather" and "Beijing" in use.input["city"]
     messages += [{"role": "assistant", "content": m.content},
                  {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id, "content": json.dumps({"weather": "Sunny"})}]}]
-    m = c.messages.create(model="kimi-k2-demo", max_tokens=256, tools=[WEATHER], messages=messages)
+    m = c.messages.create(model="kimi-k2-demo", max_tokens=256, tools=[WEATHER], messages=messages, extra_body={"temperature": 0})
     assert m.content and m.stop_reason in ("end_turn", "tool_use", "max_tokens")
 
 
