@@ -18,12 +18,13 @@ enum KernelThroughput {
         let elementSize = dtype == .fp8 ? 1 : 2, rows = bytes / (cols * elementSize)
         var rng = SplitMix64(seed: 7)
         let data = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        let scales = UnsafeMutablePointer<Float>.allocate(capacity: (rows + 127) / 128 * cols / 128)
+        let scaleCount = (rows + fp8Block - 1) / fp8Block * (cols / fp8Block)
+        let scales = UnsafeMutablePointer<Float>.allocate(capacity: scaleCount)
         defer {
             data.deallocate()
             scales.deallocate()
         }
-        scales.initialize(repeating: 1, count: (rows + 127) / 128 * cols / 128)
+        scales.initialize(repeating: 1, count: scaleCount)
         for i in 0..<rows * cols {
             switch dtype {
             // fp8: bit 3 cleared, so never the NaN codes 0x7F and 0xFF.

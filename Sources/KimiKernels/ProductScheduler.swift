@@ -26,7 +26,7 @@ public struct Product {
     }
 
     /// Bytes of W this product reads.
-    var bytes: Int { w.byteCount * rows.count / w.rows }
+    var bytes: Int { w.byteCount(rows: rows) }
 }
 
 /// y_t (yStride apart) = W[rows]ᵀ · x_t (xStride apart) for t < tokens, as
@@ -54,7 +54,7 @@ public struct TransposedProduct {
     }
 
     /// Bytes of W this product reads.
-    var bytes: Int { w.byteCount * rows.count / w.rows }
+    var bytes: Int { w.byteCount(rows: rows) }
 }
 
 /// Runs groups of products on a thread pool, each thread with its own scratch: the routed

@@ -30,6 +30,8 @@ public struct WeightMatrix: @unchecked Sendable {
 
     public var elementSize: Int { if case .fp8 = storage { return 1 }; return storage == .f32 ? 4 : 2 }
     public var byteCount: Int { rows * cols * elementSize + scaleByteCount }
+    /// Bytes read for `rows` of the matrix (their share of the scales included).
+    public func byteCount(rows band: Range<Int>) -> Int { byteCount * band.count / rows }
     public var scaleByteCount: Int {
         if case .fp8 = storage { return 4 * ((rows + fp8Block - 1) / fp8Block) * ((cols + fp8Block - 1) / fp8Block) }
         return 0
