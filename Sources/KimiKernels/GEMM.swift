@@ -9,19 +9,21 @@ import CKimiKernels
 // prompt, or beside other requests' rows — the engine's batch invariance rests on this.
 //
 // Blocking (the order of the FMAs of one (token, row) never changes, only which pairs run
-// next to each other): a block of 24 rows of one 128-row band is decoded 128 columns at a
-// time into a Float tile (12 KB, the same exact values the GEMV decodes on the fly); four
-// tokens' 128 columns, scaled, are packed into a panel (2 KB); the microkernel multiplies
-// three tile rows by the four panel rows (`kimi_tile3x4`, in C: twelve accumulators, three
-// weight vectors and one input vector fill the sixteen registers), and the panel is reused
-// from L1 by all eight row triples of the block. Accumulators rest in `accumulators` between
-// column tiles; at most 256 tokens' worth (24 × 256 × 32 B = 192 KB, in L2), so a longer
-// prompt is split into equal token blocks, each decoding the weights again (from L2).
+// next to each other): a block of 24 rows of one 128-row band is decoded 512 columns at a
+// time into a Float tile (48 KB, in L2; the same exact values the GEMV decodes on the fly);
+// four tokens' 512 columns, each 128-column block times its own scale, are packed into a panel
+// (8 KB, in L1); the microkernel multiplies three tile rows by the four panel rows
+// (`kimi_tile3x4`, in C: twelve accumulators, three weight vectors and one input vector fill
+// the sixteen registers), and the panel is reused by all eight row triples of the block.
+// Accumulators rest in `accumulators` between column tiles (each microkernel call loads and
+// stores them, hence tiles several blocks wide; the width was measured: docs/performance.md);
+// at most 256 tokens' worth (24 × 256 × 32 B = 192 KB, in L2), so a
+// longer prompt is split into equal token blocks, each decoding the weights again (from L2).
 
-/// Rows decoded together (a multiple of `gemmRows`); columns per tile (one fp8 scale block);
-/// most tokens whose accumulators are kept together.
+/// Rows decoded together (a multiple of `gemmRows`); columns per tile (a multiple of the fp8
+/// block); most tokens whose accumulators are kept together.
 let gemmRowBlock = 24
-let gemmCols = 128
+let gemmCols = 512
 let gemmTokenBlock = 256
 /// Rows and tokens per microkernel call.
 let gemmRows = 3
@@ -102,7 +104,6 @@ func gemmBlock<D: WeightDecoding>(
                 line += 64
             }
         }
-        let s = scales == nil ? 1 : inputScale(block: c0 / fp8Block)
         var t0 = 0
         while t0 < tokens {
             let nt = min(gemmTokens, tokens - t0)
@@ -119,9 +120,13 @@ func gemmBlock<D: WeightDecoding>(
                     let row = UnsafeMutableRawPointer(panel + j * gemmCols)
                     var o = 0
                     while o < 32 * steps {
-                        let v: SIMD8<Float> = source.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) * s
-                        row.storeBytes(of: v, toByteOffset: o, as: SIMD8<Float>.self)
-                        o &+= 32
+                        // One fp8 block's columns at a time, with that block's scale.
+                        let s = inputScale(block: (c0 + o / 4) / fp8Block), blockEnd = min(o + 4 * fp8Block, 32 * steps)
+                        while o < blockEnd {
+                            let v: SIMD8<Float> = source.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) * s
+                            row.storeBytes(of: v, toByteOffset: o, as: SIMD8<Float>.self)
+                            o &+= 32
+                        }
                     }
                 }
             }
