@@ -71,14 +71,15 @@ func gemvBatchPass<D: WeightDecoding, G: TokenGroup>(
         }
     }
     let vectorEnd = cols / 8 * 8
-    let ahead = gemvRows * rowBytes
+    // The two rows eight rows on, asked for in address order as in `gemvPass`.
+    let ahead = w + gemvRows * rowBytes
     var c = 0
     while c + 64 <= vectorEnd {
         if prefetch {
+            let from = ahead + 2 * c * D.size
             var line = 0
-            while line < 64 * D.size {
-                kimi_prefetch(w0 + c * D.size + line + ahead)
-                kimi_prefetch(w1 + c * D.size + line + ahead)
+            while line < 2 * 64 * D.size {
+                kimi_prefetch(from + line)
                 line += 64
             }
         }
