@@ -67,7 +67,12 @@ static inline __m256 fp8x8(const uint8_t *p) {
     return _mm256_castsi256_ps(_mm256_and_si256(_mm256_slli_epi32(i, 20), _mm256_set1_epi32(FP8_MASK)));
 }
 
-static inline float fp8_pass(const uint8_t *w, const float *x, long rows, long cols, int linear) {
+// Eight rows per pass; each 64-column step asks for the next pass's lines, either one in each of
+// its eight rows (`linear` 0) or eight in address order (1). `sixteen`: decode in 16-bit lanes,
+// with x permuted per sixteen columns (x[16g + l] holds column 16g + 2l, x[16g + 8 + l] column
+// 16g + 2l + 1).
+static inline float fp8_pass(const uint8_t *w, const float *x, long rows, long cols, int linear, int sixteen) {
+    const __m256i mask = _mm256_set1_epi32(FP8_MASK);
     float total = 0;
     for (long r = 0; r + 8 <= rows; r += 8) {
         const uint8_t *p = w + r * cols, *next = p + 8 * cols;
@@ -76,9 +81,21 @@ static inline float fp8_pass(const uint8_t *w, const float *x, long rows, long c
         for (long c = 0; c + 64 <= cols; c += 64) {
             for (int k = 0; k < 8; k++)
                 _mm_prefetch((const char *)(linear ? next + 8 * c + 64 * k : next + k * cols + c), _MM_HINT_T1);
-            for (long s = c; s < c + 64; s += 8) {
-                __m256 xv = _mm256_loadu_ps(x + s);
-                for (int k = 0; k < 8; k++) a[k] = _mm256_fmadd_ps(fp8x8(p + k * cols + s), xv, a[k]);
+            for (long s = c; s < c + 64; s += 16) {
+                __m256 x0 = _mm256_loadu_ps(x + s), x1 = _mm256_loadu_ps(x + s + 8);
+                for (int k = 0; k < 8; k++) {
+                    const uint8_t *q = p + k * cols + s;
+                    __m256 w0, w1;
+                    if (sixteen) {
+                        __m256i h = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)q));
+                        w0 = _mm256_castsi256_ps(_mm256_and_si256(_mm256_slli_epi32(h, 20), mask));
+                        w1 = _mm256_castsi256_ps(_mm256_and_si256(_mm256_slli_epi32(h, 4), mask));
+                    } else {
+                        w0 = fp8x8(q);
+                        w1 = fp8x8(q + 8);
+                    }
+                    a[k] = _mm256_fmadd_ps(w1, x1, _mm256_fmadd_ps(w0, x0, a[k]));
+                }
             }
         }
         for (int k = 0; k < 8; k++) total += horizontal_sum(a[k]);
@@ -86,32 +103,10 @@ static inline float fp8_pass(const uint8_t *w, const float *x, long rows, long c
     return total;
 }
 
-static float fp8_rows(const uint8_t *w, const float *x, long rows, long cols) { return fp8_pass(w, x, rows, cols, 0); }
-static float fp8_linear(const uint8_t *w, const float *x, long rows, long cols) { return fp8_pass(w, x, rows, cols, 1); }
-
-// x permuted per sixteen columns: x[16g + l] holds column 16g + 2l, x[16g + 8 + l] column 16g + 2l + 1.
+static float fp8_rows(const uint8_t *w, const float *x, long rows, long cols) { return fp8_pass(w, x, rows, cols, 0, 0); }
+static float fp8_linear(const uint8_t *w, const float *x, long rows, long cols) { return fp8_pass(w, x, rows, cols, 1, 0); }
 static float fp8x16_linear(const uint8_t *w, const float *x, long rows, long cols) {
-    const __m256i mask = _mm256_set1_epi32(FP8_MASK);
-    float total = 0;
-    for (long r = 0; r + 8 <= rows; r += 8) {
-        const uint8_t *p = w + r * cols, *next = p + 8 * cols;
-        __m256 a[8];
-        for (int k = 0; k < 8; k++) a[k] = _mm256_setzero_ps();
-        for (long c = 0; c + 64 <= cols; c += 64) {
-            for (int k = 0; k < 8; k++) _mm_prefetch((const char *)(next + 8 * c + 64 * k), _MM_HINT_T1);
-            for (long s = c; s < c + 64; s += 16) {
-                __m256 even = _mm256_loadu_ps(x + s), odd = _mm256_loadu_ps(x + s + 8);
-                for (int k = 0; k < 8; k++) {
-                    __m256i h = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p + k * cols + s)));
-                    __m256 lo = _mm256_castsi256_ps(_mm256_and_si256(_mm256_slli_epi32(h, 20), mask));
-                    __m256 hi = _mm256_castsi256_ps(_mm256_and_si256(_mm256_slli_epi32(h, 4), mask));
-                    a[k] = _mm256_fmadd_ps(hi, odd, _mm256_fmadd_ps(lo, even, a[k]));
-                }
-            }
-        }
-        for (int k = 0; k < 8; k++) total += horizontal_sum(a[k]);
-    }
-    return total;
+    return fp8_pass(w, x, rows, cols, 1, 1);
 }
 
 int main(int argc, char **argv) {
