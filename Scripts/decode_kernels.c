@@ -156,5 +156,6 @@ int main(int argc, char **argv) {
         }
         printf("\n");
     }
-    return sink == 12345.678f;  // keeps the sums alive
+    printf("checksum %g\n", sink);  // the sums are used, so no pass is optimised away
+    return 0;
 }

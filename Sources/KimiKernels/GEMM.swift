@@ -17,8 +17,8 @@ import CKimiKernels
 // the sixteen registers), and the panel is reused by all eight row triples of the block.
 // Accumulators rest in `accumulators` between column tiles (each microkernel call loads and
 // stores them, hence tiles several blocks wide; the width was measured: docs/performance.md);
-// at most 256 tokens' worth (24 × 256 × 32 B = 192 KB, in L2), so a
-// longer prompt is split into equal token blocks, each decoding the weights again (from L2).
+// at most 256 tokens' worth (24 × 256 × 32 B = 192 KB, in L2), so a longer prompt is split
+// into equal token blocks, each decoding the weights again (from L2).
 
 /// Rows decoded together (a multiple of `gemmRows`); columns per tile (a multiple of the fp8
 /// block); most tokens whose accumulators are kept together.
