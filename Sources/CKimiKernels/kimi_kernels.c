@@ -45,8 +45,8 @@ void kimi_tile3x4(const float *w0, const float *w1, const float *w2,
 // last chunk's call passes `out` and the pass finishes the sums into y instead.
 // rows[i]: row i's first element; x: the T tokens' (scaled) inputs for columns c0 ..< c1,
 // packed sixteen columns at a time (x[16·(T·s + j) + lane] = token j's column c0 + 16·s + lane),
-// so that one pointer walks them all; every 64 columns each row asks for its line `ahead`
-// bytes further on (0: none).
+// so that one pointer walks them all; every 64 columns the pass asks for P lines of each
+// row's width `ahead` bytes past rows[0], in address order (0: none), as the decode GEMV does.
 #define KIMI_WIDE __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512dq")))
 
 // Lane k of the result: ((v_k[0] + v_k[1]) + v_k[2]) + … + v_k[7], the eight accumulators
@@ -136,9 +136,8 @@ static inline KIMI_WIDE __m512 kimi_f32x16(const void *p) {
             long end = c + 64 <= c1 ? c + 64 : c1;                                                  \
             if (c == end) break;                                                                    \
             if (ahead && end == c + 64)                                                             \
-                for (int i = 0; i < P; i++)                                                         \
-                    for (int line = 0; line < 64 * SIZE; line += 64)                                \
-                        kimi_prefetch(w[i] + SIZE * c + line + ahead);                              \
+                for (int line = 0; line < P * 64 * SIZE; line += 64)                                \
+                    kimi_prefetch(w[0] + ahead + P * SIZE * c + line);                              \
             _Pragma("clang loop unroll(disable)") for (; c < end; c += 16, x += 16 * T) {           \
                 __m512 v[P];                                                                        \
                 _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++) v[p] = DECODE(w[p] + SIZE * c); \
@@ -161,8 +160,11 @@ static inline KIMI_WIDE __m512 kimi_f32x16(const void *p) {
 // running a pass, without the packing's stores. Few rows streamed at once read DRAM faster than
 // many (docs/performance.md): four fp8 rows keep the FMA chains busy (two would halve the FMAs in
 // flight: each row is one 16-lane chain); two rows of the 2- and 4-byte dtypes, 32 or 64 bytes
-// per FMA, already feed them. The next rows' lines are asked for non-temporally, for the L1 only
-// (`kimi_prefetch_stream`).
+// per FMA, already feed them. The rows of a call follow each other in memory, and so do the
+// calls': each 64-column step asks for R lines of each row's width `ahead` bytes past the first
+// row, in address order, so that over a call the next R·rowBytes bytes at that distance are
+// asked for and the matrix is requested as one stream (R rows' lines asked for side by side
+// read memory far slower).
 #define KIMI_GEMV(NAME, DECODE, SIZE, R)                                                                        \
     _Static_assert(R <= KIMI_GEMV_MAX_ROWS, "a decode GEMV's rows fit the callers' KIMI_GEMV_MAX_ROWS");         \
     enum { NAME##_rows = R };                                                                                   \
@@ -177,8 +179,7 @@ static inline KIMI_WIDE __m512 kimi_f32x16(const void *p) {
             for (long c = b; c < end; c += 64) {                                                                \
                 long e = c + 64 <= end ? c + 64 : end;                                                          \
                 if (ahead && e == c + 64)                                                                       \
-                    for (int i = 0; i < R; i++)                                                                 \
-                        for (int line = 0; line < 64 * SIZE; line += 64) kimi_prefetch_stream(w[i] + SIZE * c + line + ahead); \
+                    for (int line = 0; line < R * 64 * SIZE; line += 64) kimi_prefetch(w[0] + ahead + R * SIZE * c + line); \
                 _Pragma("clang loop unroll(disable)") for (long d = c; d < e; d += 16) {                        \
                     __m512 xv = _mm512_mul_ps(_mm512_loadu_ps(x + d), kv);                                      \
                     _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++)                              \

@@ -68,9 +68,10 @@ func gemvWide<D: WeightDecoding>(
 }
 
 /// y[r - rows.lowerBound] = Σ_c W[r, c] · x[c] through the decode GEMV, its R rows (kimi_kernels.c) at
-/// a time, each row asking for its lines whole rows further on, at least 8 KB ahead: a few short
-/// rows ahead come too late for the narrow projections (docs/performance.md). Block-fp8: per 128-row band, the band's input scales gathered into blockScales
-/// (cols / 128 + 1 floats) for the GEMV to apply.
+/// a time, each call asking for the lines at least 8 KB past its first row: a few short rows
+/// ahead come too late for the narrow projections (docs/performance.md). Block-fp8: per 128-row
+/// band, the band's input scales gathered into blockScales (cols / 128 + 1 floats) for the GEMV
+/// to apply.
 @inline(__always)
 func gemvWideSingle<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?,
@@ -78,7 +79,7 @@ func gemvWideSingle<D: WeightDecoding>(
 ) {
     var r: Int32 = 0
     let vectorEnd = cols / wideLanes * wideLanes, rowBytes = cols * D.size, gemv = kimi_wide_gemv(D.widePasses, &r)!
-    let rowsPerCall = Int(r), aheadRows = max(rowsPerCall, (8192 + rowBytes - 1) / rowBytes)  // the lines asked for: this many rows on
+    let rowsPerCall = Int(r), ahead = max(rowsPerCall * rowBytes, 8192)  // past a call's own rows
     withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: Int(KIMI_GEMV_MAX_ROWS)) { passRows in
         // kimi_results' tails: rounded up to eight floats.
         withUnsafeTemporaryAllocation(of: Float.self, capacity: (Int(KIMI_GEMV_MAX_ROWS) + 7) / 8 * 8) { tails in
@@ -101,7 +102,7 @@ func gemvWideSingle<D: WeightDecoding>(
                 var out = kimi_results(
                     tails: tails.baseAddress, outScale: scales == nil ? 1 : fp8OutputScale,
                     y: y + r0 - rows.lowerBound, yStride: 0, nr: nr, nt: 1)
-                gemv(passRows.baseAddress, x, scales == nil ? nil : blockScales, vectorEnd, aheadRows * rowBytes, &out)
+                gemv(passRows.baseAddress, x, scales == nil ? nil : blockScales, vectorEnd, ahead, &out)
                 r0 = r1
             }
         }

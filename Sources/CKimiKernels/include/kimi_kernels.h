@@ -35,8 +35,8 @@ static inline __attribute__((always_inline)) void kimi_prefetch(const void *p) {
     _mm_prefetch((const char *)p, _MM_HINT_T1);
 }
 
-/// Asks for the cache line holding `p` for the L1 only, to be read once (the decode GEMV's
-/// weights).
+/// Asks for the cache line holding `p` for the L1 only, to be read once (the bandwidth probe's
+/// non-temporal patterns).
 static inline __attribute__((always_inline)) void kimi_prefetch_stream(const void *p) {
     _mm_prefetch((const char *)p, _MM_HINT_NTA);
 }
@@ -80,8 +80,9 @@ kimi_pass kimi_wide_pass(int dtype, int tokens, int *rows, float *weightScale);
 #define KIMI_GEMV_MAX_ROWS 4
 
 /// The decode GEMV (kimi_kernels.c): R rows (rows[i]) × one token over columns
-/// 0 ..< vectorEnd (a multiple of 16), x multiplied by k[c / 128] (NULL: by 1), each row asking
-/// for its lines `ahead` bytes further on (0: none), the results left in `out` (T = 1, nr ≤ R).
+/// 0 ..< vectorEnd (a multiple of 16), x multiplied by k[c / 128] (NULL: by 1), asking for the
+/// R·rowBytes bytes `ahead` bytes past rows[0] in address order (0: none; the rows consecutive in
+/// memory), the results left in `out` (T = 1, nr ≤ R).
 /// AVX-512 only.
 typedef void (*kimi_gemv)(const void *const *rows, const float *x, const float *k, long vectorEnd, long ahead,
                           const kimi_results *out);
