@@ -13,7 +13,8 @@ Outputs (CI reads them, never this script):
   fullsize-pieces.txt                      base64 corpus pieces added to the full-size vocabulary
                                            (full_size_ranks gives the whole rule)
   encode.json                              corpus cases and their ids, both modes, both vocabularies
-  chat.json                                chat requests, their jinja2 prompts and ids
+  chat.json                                chat requests, their jinja2 prompts and ids, with both
+                                           K2-Instruct's and K2-Thinking's templates
   tool_outputs.json                        model outputs, their ids and the official parse
 """
 import base64
@@ -34,6 +35,7 @@ from chat_template import hf_environment, render  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "Tests", "Fixtures", "tokenizer")
 TEMPLATE = os.path.join(HERE, "kimi-k2-chat-template.jinja")
+THINKING_TEMPLATE = os.path.join(HERE, "kimi-k2-thinking-chat-template.jinja")
 FULL_SIZE = 163584
 PIECES_AT = 100000
 MERGES = 3000
@@ -261,6 +263,20 @@ def conversations():
     c.append(("emoji_everywhere", {"tools": [DOTTED], "messages": [{"role": "user", "name": "😀user", "content": "👨‍👩‍👧‍👦 family 🇫🇷"},
                                                                    {"role": "assistant", "content": "🙂"}]}))
     c.append(("tool_role_first", {"messages": [{"role": "tool", "tool_call_id": "x:0", "content": "orphan"}]}))
+    # reasoning_content: K2-Thinking keeps it only after the last assistant answer without tool calls.
+    c.append(("reasoning_history", {"messages": [
+        SYSTEM, u("What is 2+2?"), {"role": "assistant", "reasoning_content": "Add them.", "content": "4."},
+        u("And 3+3?"), {"role": "assistant", "reasoning_content": "Again, add.", "content": "6."}, u("Thanks")]}))
+    c.append(("reasoning_tool_loop", {"tools": [WEATHER], "messages": [
+        u("Weather in Lima?"), {"role": "assistant", "reasoning_content": "Earlier thought.", "content": "Let me think."},
+        u("Use the tool."),
+        {"role": "assistant", "reasoning_content": "I should call get_weather for Lima.", "content": "",
+         "tool_calls": [call(0, "get_weather", "{\"city\": \"Lima\"}")]},
+        {"role": "tool", "tool_call_id": "functions.get_weather:0", "content": "Foggy, 17°C"},
+        {"role": "assistant", "reasoning_content": None, "content": None,
+         "tool_calls": [call(1, "get_weather", {"city": "Cusco"})]}]}))
+    c.append(("reasoning_continue_final", {"messages": [
+        u("Plan a trip."), {"role": "assistant", "reasoning_content": "Think about budget. 预算", "content": "First,"}]}))
     # Raw request text with number literals Python re-renders (1E3 -> 1000.0, 1.50 -> 1.5, -0 -> 0),
     # escapes (\u00e9, \/) and non-ASCII that tojson writes raw.
     c.append(("raw_number_literals", r'{"tools": [{"type": "function", "function": {"name": "f", "parameters": '
@@ -356,12 +372,15 @@ def main():
     env = hf_environment()
     with open(TEMPLATE) as f:
         template = env.from_string(f.read())
+    with open(THINKING_TEMPLATE) as f:
+        thinking = env.from_string(f.read())
     chats = []
     for name, request in conversations():
         text = request if isinstance(request, str) else json.dumps(request, ensure_ascii=False)
-        prompt = render(template, json.loads(text))
+        prompt, thinking_prompt = render(template, json.loads(text)), render(thinking, json.loads(text))
         chats.append({"name": name, "request": text, "prompt": prompt,
-                      "ids": kimi_encode(small_enc, prompt, True)})
+                      "ids": kimi_encode(small_enc, prompt, True),
+                      "thinking_prompt": thinking_prompt, "thinking_ids": kimi_encode(small_enc, thinking_prompt, True)})
     with open(os.path.join(OUT, "chat.json"), "w") as f:
         json.dump({"generator": "Scripts/make_tokenizer_fixtures.py", "jinja2": jinja2.__version__,
                    "note": "developer messages are rendered as system (OpenAI semantics) before the template",

@@ -58,8 +58,8 @@ extension KimiAPI {
     func prepare(_ request: ChatCompletionRequest) throws -> Prepared {
         // With tool_choice "none" the tools stay in the prompt; the grammar keeps the section shut.
         let prompt = ChatTemplate.render(
-            messages: request.messages, tools: request.tools, addGenerationPrompt: !request.continuesFinalMessage,
-            continuingFinalMessage: request.continuesFinalMessage)
+            messages: request.messages, tools: request.tools, kind: configuration.chatTemplate,
+            addGenerationPrompt: !request.continuesFinalMessage, continuingFinalMessage: request.continuesFinalMessage)
         let grammar = try grammar(for: request)
         // tool_choice "required" or a named function: the answer begins inside a tool call.
         let promptTokens = tokenizer.encode(prompt: prompt) + tokenizer.encode(pieces: request.forcedPrefix)

@@ -18,6 +18,8 @@ public final class KimiAPI: HTTPHandler, Sendable {
         public var apiKeys: [String] = []
         /// Prompt plus completion, in tokens.
         public var maxModelLen: Int
+        /// The chat template prompts are rendered with (the checkpoint's).
+        public var chatTemplate = ChatTemplate.Kind.k2Instruct
         /// `/health` fails when the engine showed no progress for this long.
         public var healthTolerance: Double = 300
         /// Seconds between SSE keep-alive comments while nothing else is sent.

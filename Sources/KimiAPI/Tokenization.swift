@@ -60,7 +60,7 @@ extension KimiAPI {
         _ = try servedModel(request.model)
         let open = addGenerationPrompt && !request.continuesFinalMessage
         let prompt = ChatTemplate.render(
-            messages: request.messages, tools: request.tools, addGenerationPrompt: open,
+            messages: request.messages, tools: request.tools, kind: configuration.chatTemplate, addGenerationPrompt: open,
             continuingFinalMessage: request.continuesFinalMessage)
         return tokenizer.encode(prompt: prompt) + (addGenerationPrompt ? tokenizer.encode(pieces: request.forcedPrefix) : [])
     }

@@ -222,6 +222,8 @@ public struct ServeCommand: ParsableCommand {
                     "cpus": "\(placement.threadCPU.map { $0.map(String.init) ?? "-" }.joined(separator: ","))",
                 ])
             let tokenizer = try Tokenizer(directory: directory)
+            let template = try ChatTemplate.Kind.detect(directory: directory)
+            if let note = template.note { logger.warning("\(note)") }
             let inference = try makeModel(transformer, tokenizer, dtype)
             let metrics = ServingMetrics()
             metrics.kvBudgetBytes.set(Double(kv.bytes))
@@ -238,6 +240,7 @@ public struct ServeCommand: ParsableCommand {
             apiConfiguration.logPrompts = logPrompts
             apiConfiguration.allowedOrigins = allowedOrigins.flatMap { $0.split(separator: ",").map(String.init) }
             apiConfiguration.guidedTools = guidedTools == .on
+            apiConfiguration.chatTemplate = template.kind
             if let interval = notifier.watchdogInterval { apiConfiguration.healthTolerance = max(2 * interval, 10) }
             let api = KimiAPI(
                 engine: engine, tokenizer: tokenizer, configuration: apiConfiguration,
@@ -255,7 +258,7 @@ public struct ServeCommand: ParsableCommand {
                 "serving",
                 metadata: [
                     "models": "\(names.joined(separator: ","))", "address": "\(address)",
-                    "context": "\(contextLength)", "kv_cache": "\(dtype.rawValue)",
+                    "context": "\(contextLength)", "chat_template": "\(template.kind.rawValue)", "kv_cache": "\(dtype.rawValue)",
                     "kv_budget_tokens": "\(budgetTokens)", "max_running": "\(maxRunning)",
                     "threads": "\(transformer.pool.threads)",
                 ])

@@ -92,7 +92,7 @@ struct RenderCommand: ParsableCommand {
         commandName: "render",
         abstract: "Render a chat-completions request from standard input into Kimi's prompt.",
         discussion:
-            "Reads an OpenAI chat-completions request body (messages, tools) and prints the prompt with the generation prompt, exactly, no newline added. With --ids, prints its token ids instead: markup as control tokens, all client text as ordinary text. developer messages are rendered as system messages."
+            "Reads an OpenAI chat-completions request body (messages, tools) and prints the prompt with the generation prompt, exactly, no newline added, in the checkpoint's chat template (Kimi-K2-Instruct's or Kimi-K2-Thinking's). With --ids, prints its token ids instead: markup as control tokens, all client text as ordinary text. developer messages are rendered as system messages."
     )
 
     @Option(name: .long, help: "Checkpoint directory, or \"demo\".")
@@ -107,9 +107,12 @@ struct RenderCommand: ParsableCommand {
             guard let messages = request["messages"]?.array else {
                 throw ValidationError("the request has no \"messages\" array")
             }
-            let prompt = ChatTemplate.render(messages: messages, tools: request["tools"])
+            let directory = try checkpointDirectory(model).path
+            let template = try ChatTemplate.Kind.detect(directory: directory)
+            if let note = template.note { printError("warning: \(note)") }
+            let prompt = ChatTemplate.render(messages: messages, tools: request["tools"], kind: template.kind)
             if ids {
-                writeStandardOutput(jsonArray(try Tokenizer(directory: try checkpointDirectory(model).path).encode(prompt: prompt)) + "\n")
+                writeStandardOutput(jsonArray(try Tokenizer(directory: directory).encode(prompt: prompt)) + "\n")
             } else {
                 writeStandardOutput(prompt.text)
             }

@@ -3,20 +3,46 @@ import KimiJSON
 import KimiTokenizer
 import Testing
 
-/// Prompts against jinja2 rendering Scripts/kimi-k2-chat-template.jinja in Hugging Face's
-/// environment, and prompt ids against tiktoken's encoding of that text.
+/// Prompts against jinja2 rendering Scripts/kimi-k2-chat-template.jinja and
+/// Scripts/kimi-k2-thinking-chat-template.jinja in Hugging Face's environment, and prompt ids
+/// against tiktoken's encoding of that text.
 @Suite struct ChatTemplateTests {
     static let chats = try! TokenizerFixtures.json("chat.json")["chats"]!.array!
 
-    static func render(_ chat: JSONValue) throws -> ChatTemplate.Prompt {
+    static func render(_ chat: JSONValue, _ kind: ChatTemplate.Kind = .k2Instruct) throws -> ChatTemplate.Prompt {
         let request = try JSONParser.parse(chat["request"]!.string!)
-        return ChatTemplate.render(messages: request["messages"]!.array!, tools: request["tools"])
+        return ChatTemplate.render(messages: request["messages"]!.array!, tools: request["tools"], kind: kind)
     }
 
     @Test("every conversation renders byte-identical to jinja2", arguments: 0..<chats.count)
     func prompt(_ i: Int) throws {
         let chat = Self.chats[i]
         #expect(try Self.render(chat).text == chat["prompt"]!.string!, "\(chat["name"]!.string!)")
+    }
+
+    @Test("every conversation renders byte-identical to jinja2 with K2-Thinking's template", arguments: 0..<chats.count)
+    func thinkingPrompt(_ i: Int) throws {
+        let chat = Self.chats[i]
+        #expect(try Self.render(chat, .k2Thinking).text == chat["thinking_prompt"]!.string!, "\(chat["name"]!.string!)")
+    }
+
+    @Test(
+        "K2-Thinking prompt ids equal tiktoken's encoding of the rendered text (<think> is text in this vocabulary)",
+        arguments: 0..<chats.count)
+    func thinkingIds(_ i: Int) throws {
+        let chat = Self.chats[i]
+        guard chat["name"]!.string! != "special_text_in_content" else { return }  // as in `ids` below
+        let ids = TokenizerFixtures.small.encode(prompt: try Self.render(chat, .k2Thinking))
+        #expect(ids == chat["thinking_ids"]!.array!.map { $0.int! }, "\(chat["name"]!.string!)")
+    }
+
+    @Test("K2-Thinking keeps reasoning_content only after the last assistant answer without tool calls")
+    func thinkingReasoning() throws {
+        let chat = Self.chats.first { $0["name"]!.string! == "reasoning_tool_loop" }!
+        let text = try Self.render(chat, .k2Thinking).text
+        #expect(!text.contains("Earlier thought."))
+        #expect(text.contains("<think>I should call get_weather for Lima.</think>"))
+        #expect(try Self.render(chat, .k2Thinking).segments.contains(.control("<think>")))
     }
 
     @Test(
@@ -26,11 +52,13 @@ import Testing
         let request = try JSONParser.parse(Self.chats[i]["request"]!.string!)
         let messages = request["messages"]!.array!
         guard !messages.isEmpty else { return }
-        let closed = ChatTemplate.render(messages: messages, tools: request["tools"], addGenerationPrompt: false)
-        let open = ChatTemplate.render(
-            messages: messages, tools: request["tools"], addGenerationPrompt: false, continuingFinalMessage: true)
-        #expect(closed.segments.last == .control("<|im_end|>"))
-        #expect(open.segments == Array(closed.segments.dropLast()))
+        for kind in ChatTemplate.Kind.allCases {
+            let closed = ChatTemplate.render(messages: messages, tools: request["tools"], kind: kind, addGenerationPrompt: false)
+            let open = ChatTemplate.render(
+                messages: messages, tools: request["tools"], kind: kind, addGenerationPrompt: false, continuingFinalMessage: true)
+            #expect(closed.segments.last == .control("<|im_end|>"))
+            #expect(open.segments == Array(closed.segments.dropLast()))
+        }
     }
 
     @Test(
@@ -58,7 +86,7 @@ import Testing
         for required in [
             "no_system", "empty_messages", "tools_weather_loop", "multi_turn_tools", "list_content_multi",
             "unicode_tools", "empty_content", "developer_first", "dict_arguments", "raw_number_literals",
-            "tool_without_name", "list_content_image",
+            "tool_without_name", "list_content_image", "reasoning_history", "reasoning_tool_loop", "reasoning_continue_final",
         ] {
             #expect(names.contains(required), "\(required)")
         }
