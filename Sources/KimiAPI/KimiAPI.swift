@@ -249,9 +249,15 @@ public final class KimiAPI: HTTPHandler, Sendable {
         return difference == 0
     }
 
+    /// `/health` for a router or an orchestrator: 200 `{"status":"ready"}` while serving, 503
+    /// `{"status":"draining"}` once shutting down (new requests are refused; running ones
+    /// finish), 503 with an error when the engine stalled. (While the model loads, the start-up
+    /// gate answers 503 `{"status":"loading"}`.)
     func health(_ writer: ResponseWriter) {
-        if engine.isAlive(tolerance: configuration.healthTolerance) {
-            writer.send(HTTPResponse(status: 200, contentType: "application/json", body: #"{"status":"ok"}"#))
+        if !engine.isAccepting {
+            writer.send(HTTPResponse(status: 503, contentType: "application/json", body: #"{"status":"draining"}"#))
+        } else if engine.isAlive(tolerance: configuration.healthTolerance) {
+            writer.send(HTTPResponse(status: 200, contentType: "application/json", body: #"{"status":"ready"}"#))
         } else {
             writer.send(
                 APIError(status: 503, type: "service_unavailable", message: "the engine is not running", code: "engine_unavailable")
@@ -269,6 +275,8 @@ public final class KimiAPI: HTTPHandler, Sendable {
         let s = engine.snapshot
         metrics.queued.set(Double(s.queued))
         metrics.running.set(Double(s.running))
+        metrics.cachedPrefixes.set(Double(s.cachedPrefixes))
+        metrics.cachedPrefixTokens.set(Double(s.cachedPrefixTokens))
         writer.send(
             HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.render()))
     }

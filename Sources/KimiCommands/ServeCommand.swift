@@ -176,6 +176,18 @@ public struct ServeCommand: ParsableCommand {
         let notifier = SystemdNotifier()
         try reportingErrors {
             let loading = LoadProgress(notifier: notifier, logger: logger)
+            // The port is bound before the model loads: until the API takes over, /health answers
+            // "loading" (503), so a router can tell a loading replica from a dead one.
+            let gate = StartupGate()
+            var serverConfiguration = HTTPServer.Configuration()
+            serverConfiguration.host = host
+            serverConfiguration.port = port
+            serverConfiguration.limits.maxConnections = maxConnections
+            serverConfiguration.limits.bodyIdleTimeout = bodyTimeout
+            let server = HTTPServer(configuration: serverConfiguration, handler: gate)
+            try server.start(existing: Self.socketActivationListener())
+            let address = "http://\(host.contains(":") ? "[\(host)]" : host):\(server.boundPort)"
+            logger.info("listening; /health answers \"loading\" until the model is ready", metadata: ["address": "\(address)"])
             loading.status("validating the checkpoint")
             let (directory, isDemo) = try checkpointDirectory(model)
             if isDemo {
@@ -245,15 +257,8 @@ public struct ServeCommand: ParsableCommand {
             let api = KimiAPI(
                 engine: engine, tokenizer: tokenizer, configuration: apiConfiguration,
                 stopTokens: Self.stopTokens(directory: directory, config: config, tokenizer: tokenizer))
-            var serverConfiguration = HTTPServer.Configuration()
-            serverConfiguration.host = host
-            serverConfiguration.port = port
-            serverConfiguration.limits.maxConnections = maxConnections
-            serverConfiguration.limits.bodyIdleTimeout = bodyTimeout
-            let server = HTTPServer(configuration: serverConfiguration, handler: api)
             engine.start()
-            try server.start(existing: Self.socketActivationListener())
-            let address = "http://\(host.contains(":") ? "[\(host)]" : host):\(server.boundPort)"
+            gate.open(api)
             logger.notice(
                 "serving",
                 metadata: [

@@ -94,7 +94,7 @@ public final class Engine<Model: InferenceModel>: GenerationService, @unchecked 
         defer { lock.unlock() }
         return EngineSnapshot(
             queued: queue.count, running: running.count, reservedTokens: reserved,
-            cachedPrefixTokens: prefixes.heldTokens)
+            cachedPrefixTokens: prefixes.heldTokens, cachedPrefixes: prefixes.entries.count)
     }
 
     /// Whether the loop is alive: it has shown progress within `tolerance` seconds.
@@ -111,6 +111,13 @@ public final class Engine<Model: InferenceModel>: GenerationService, @unchecked 
         stopping = true
         lock.broadcast()
         lock.unlock()
+    }
+
+    /// False once new generations are refused.
+    public var isAccepting: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !stopping
     }
 
     /// Refuses new generations, ends the others with `.aborted` and waits for the loop to stop.

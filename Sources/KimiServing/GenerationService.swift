@@ -12,6 +12,8 @@ public protocol GenerationService: AnyObject, Sendable {
     func start()
     /// Refuses new generations from now on; queued and running ones continue.
     func stopAccepting()
+    /// False once `stopAccepting` (or `shutdown`) was called: the service is draining.
+    var isAccepting: Bool { get }
     /// Ends every queued and running generation at its next step with `.aborted`.
     func abortAll()
     /// Refuses new generations, ends the others and waits for the loop to stop.
@@ -42,4 +44,6 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var reservedTokens: Int
     /// KV tokens held by the prefix cache.
     public var cachedPrefixTokens: Int
+    /// Prefixes the prefix cache holds.
+    public var cachedPrefixes: Int
 }

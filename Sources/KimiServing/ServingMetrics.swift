@@ -17,6 +17,8 @@ public final class ServingMetrics: Sendable {
     public let running: Gauge
     public let kvUsedBytes: Gauge
     public let kvBudgetBytes: Gauge
+    public let cachedPrefixes: Gauge
+    public let cachedPrefixTokens: Gauge
     public let lastStep: Gauge
     /// Per kind of step: "decode" (only running sequences' next tokens) or "mixed" (with
     /// prefill chunks): steps, tokens, weight bytes read, distinct routed experts run.
@@ -44,6 +46,9 @@ public final class ServingMetrics: Sendable {
         kvUsedBytes = r.makeGauge(
             descriptor: Self.metric("kimi_kv_cache_used_bytes", "KV cache reserved by running sequences plus held by cached prefixes"))
         kvBudgetBytes = r.makeGauge(descriptor: Self.metric("kimi_kv_cache_budget_bytes", "KV cache budget (--kv-cache-gib)"))
+        cachedPrefixes = r.makeGauge(descriptor: Self.metric("kimi_prefix_cache_entries", "Prompt prefixes the prefix cache holds"))
+        cachedPrefixTokens = r.makeGauge(
+            descriptor: Self.metric("kimi_prefix_cache_tokens", "KV tokens the prefix cache holds (part of kimi_kv_cache_used_bytes)"))
         lastStep = r.makeGauge(descriptor: Self.metric("kimi_engine_last_step_timestamp_seconds", "Unix time of the engine's last step"))
         var counters: [String: (steps: Counter, tokens: Counter, weightBytes: Counter, routedExperts: Counter)] = [:]
         for kind in ["decode", "mixed"] {

@@ -65,8 +65,12 @@ def test_metrics_in_prometheus_format(server):
     for family in ["kimi_requests_total", "kimi_prompt_tokens_total", "kimi_generation_tokens_total",
                    "kimi_cached_prompt_tokens_total", "kimi_time_to_first_token_seconds", "kimi_inter_token_latency_seconds",
                    "kimi_queue_depth", "kimi_running_sequences", "kimi_kv_cache_used_bytes", "kimi_kv_cache_budget_bytes",
-                   "kimi_engine_step_seconds", "kimi_engine_last_step_timestamp_seconds", "kimi_engine_steps_total"]:
+                   "kimi_engine_step_seconds", "kimi_engine_last_step_timestamp_seconds", "kimi_engine_steps_total",
+                   "kimi_prefix_cache_entries", "kimi_prefix_cache_tokens"]:
         assert f"# TYPE {family} " in text, family
+    # Both conversations' prompts stay cached for their next turns.
+    assert metric(text, "kimi_prefix_cache_entries") >= 2
+    assert metric(text, "kimi_prefix_cache_tokens") >= 2 * metric(text, "kimi_prefix_cache_entries")
     assert metric(text, "kimi_requests_total", '{status="200"}') >= metric(before.text, "kimi_requests_total", '{status="200"}') + 1
     assert metric(text, "kimi_generation_tokens_total") >= metric(before.text, "kimi_generation_tokens_total") + 12
     assert metric(text, "kimi_time_to_first_token_seconds_count") >= 2

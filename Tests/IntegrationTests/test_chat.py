@@ -128,7 +128,7 @@ def test_models_and_health(server):
     assert client(server).models.retrieve("kimi-mini").id == "kimi-mini"
     with pytest.raises(openai.NotFoundError):
         client(server).models.retrieve("gpt-4")
-    assert requests.get(server.url("/health")).json() == {"status": "ok"}
+    assert requests.get(server.url("/health")).json() == {"status": "ready"}
 
 
 def test_curl_stream(server):

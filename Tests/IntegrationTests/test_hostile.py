@@ -116,9 +116,9 @@ def test_head_has_no_body_and_keeps_the_connection_in_step(server):
         c.sendall(b"HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         data = read_all(c)
     head, _, rest = data.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 200") and b"content-length: 15" in head.lower()
+    assert head.startswith(b"HTTP/1.1 200") and b"content-length: 18" in head.lower()
     assert rest.startswith(b"HTTP/1.1 200 OK\r\n")  # the GET's response follows the HEAD's head at once
-    assert rest.endswith(b'{"status":"ok"}')
+    assert rest.endswith(b'{"status":"ready"}')
 
 
 # 4. A client that shuts down its sending side (nc -N, some proxies) still reads the answer.

@@ -69,10 +69,20 @@ def test_sigterm_drains_running_streams(timeout, max_tokens, expected):
     for t in threads:
         t.start()
     time.sleep(0.5)
+    # A health check whose request is half sent when the signal comes (idle connections are closed
+    # with the listener; one in the middle of a request is answered).
+    pending = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+    pending.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+    time.sleep(0.1)
     s.process.send_signal(signal.SIGTERM)
     time.sleep(0.1)
     with pytest.raises(requests.ConnectionError):
         requests.get(s.url("/health"), timeout=2)
+    pending.sendall(b"Connection: close\r\n\r\n")
+    answer = b""
+    while chunk := pending.recv(65536):
+        answer += chunk
+    assert answer.startswith(b"HTTP/1.1 503") and answer.endswith(b'{"status":"draining"}'), answer
     for t in threads:
         t.join(60)
     assert s.process.wait(20) == 0
@@ -81,6 +91,36 @@ def test_sigterm_drains_running_streams(timeout, max_tokens, expected):
         assert events[-1] == "data: [DONE]"
         finals = [json.loads(e[6:]) for e in events[:-1] if '"finish_reason":"' in e]
         assert finals and finals[-1]["choices"][0]["finish_reason"] == expected
+
+
+def test_health_while_loading():
+    """The port is bound before the model loads: /health answers 503 "loading" and other requests a
+    503 error in the API's shape, both with Retry-After, until the model is ready."""
+    port = free_port()
+    process = subprocess.Popen([str(ROOT / ".build" / "release" / "kimi-serve-testbed"), "serve", "--model", str(CHECKPOINT),
+                                "--port", str(port), "--load-delay", "3"], stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert time.time() < deadline
+                time.sleep(0.05)
+        assert r.status_code == 503 and r.json() == {"status": "loading"} and r.headers["Retry-After"] == "5"
+        chat = requests.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=5,
+                             json={"model": "x", "messages": [{"role": "user", "content": "hi"}]})
+        assert chat.status_code == 503 and chat.headers["Retry-After"] == "5"
+        assert chat.json()["error"]["type"] == "service_unavailable"
+        while r.status_code == 503:
+            assert r.json() == {"status": "loading"} and time.time() < deadline
+            time.sleep(0.1)
+            r = requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
+        assert r.status_code == 200 and r.json() == {"status": "ready"}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(10)
 
 
 def test_environment_variables_and_flags():
@@ -94,7 +134,8 @@ def test_environment_variables_and_flags():
         while True:
             try:
                 r = requests.get(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": "Bearer env-key"}, timeout=1)
-                break
+                if r.status_code != 503:  # 503 while the model loads
+                    break
             except requests.ConnectionError:
                 assert time.time() < deadline
                 time.sleep(0.05)

@@ -7,20 +7,22 @@ import KimiServing
 import KimiTokenizer
 import ServingTestSupport
 
-/// `kimi-serve-testbed serve [--scripted-output FILE] [--step-delay SECONDS] <serve options>`:
+/// `kimi-serve-testbed serve [--scripted-output FILE] [--step-delay SECONDS] [--load-delay SECONDS] <serve options>`:
 /// `kimi-serve serve` with a test double in place of the weights, for the black-box tests.
 /// --scripted-output: a JSON array of model outputs (text with Kimi's markers), answered in turn
 /// to successive requests, each ended by <|im_end|>; an empty string: random logits
 /// (ScriptedModel). Prefix caching is off, as ScriptedModel needs one cache per generation.
 /// --step-delay: every engine pass sleeps that long first (SlowModel).
+/// --load-delay: making the model takes that much longer (a slow load, for /health's "loading").
 struct Testbed {
     var scripts: String?
     var stepDelay: Double = 0
+    var loadDelay: Double = 0
     var serveArguments: [String] = []
 
     init(_ arguments: [String]) throws {
         guard arguments.first == "serve" else {
-            throw ValidationError("usage: kimi-serve-testbed serve [--scripted-output FILE] [--step-delay S] ...")
+            throw ValidationError("usage: kimi-serve-testbed serve [--scripted-output FILE] [--step-delay S] [--load-delay S] ...")
         }
         var rest = arguments.dropFirst()
         while let argument = rest.popFirst() {
@@ -31,6 +33,11 @@ struct Testbed {
                     throw ValidationError("--step-delay needs a number of seconds, 0 or more")
                 }
                 stepDelay = seconds
+            case "--load-delay":
+                guard let seconds = rest.popFirst().flatMap(Double.init), seconds >= 0, seconds.isFinite else {
+                    throw ValidationError("--load-delay needs a number of seconds, 0 or more")
+                }
+                loadDelay = seconds
             default: serveArguments.append(argument)
             }
         }
@@ -38,6 +45,7 @@ struct Testbed {
     }
 
     func model(_ transformer: KimiTransformer, _ tokenizer: Tokenizer, _ kvDType: KVCache.DType) throws -> any InferenceModel {
+        Thread.sleep(forTimeInterval: loadDelay)
         var model: any InferenceModel = TransformerModel(transformer: transformer, kvDType: kvDType)
         if let scripts {
             guard let data = FileManager.default.contents(atPath: scripts), let list = try JSONParser.parse([UInt8](data)).array,
