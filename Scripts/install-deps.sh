@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian/Ubuntu machine lacks: the system library kimi-serve links
-# (libnuma), and for the tests curl, Python's venv, systemd-analyze and Chromium (the
-# browser-client test drives it headless). Uses sudo when not root;
+# (libnuma), and for the tests curl, Python's venv, systemd-analyze, Chromium (the
+# browser-client test drives it headless) and nginx (the router test). Uses sudo when not root;
 # safe to run repeatedly.
 set -euo pipefail
 packages=(libnuma-dev curl)
 python3 -c "import ensurepip, venv" 2>/dev/null || packages+=(python3-venv)
 command -v systemd-analyze >/dev/null || packages+=(systemd)
 command -v chromium >/dev/null || packages+=(chromium)
+command -v nginx >/dev/null || packages+=(nginx)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
