@@ -1,4 +1,5 @@
-"""Two replicas behind nginx with the shipped configuration (Scripts/router/kimi-serve.nginx.conf):
+"""Two replicas behind nginx with the shipped configuration (Scripts/router/kimi-serve.nginx.conf and
+kimi-replicas.upstream, laid out as in /etc/nginx):
 a conversation's second turn finds its prefix cached, a killed replica's traffic goes to the other,
 and a rolling restart under steady streaming load loses nothing."""
 import json
@@ -54,18 +55,21 @@ def cluster():
     replicas = [Replica(p) for p in ports]
     front = free_port()
     directory = tempfile.mkdtemp()
-    conf = (ROOT / "Scripts" / "router" / "kimi-serve.nginx.conf").read_text()
-    assert "server 127.0.0.1:8001 " in conf and "server 127.0.0.1:8002 " in conf and "listen 8000;" in conf
-    conf = conf.replace("127.0.0.1:8001", f"127.0.0.1:{ports[0]}").replace("127.0.0.1:8002", f"127.0.0.1:{ports[1]}")
-    conf = conf.replace("listen 8000;", f"listen 127.0.0.1:{front};")
-    with open(os.path.join(directory, "kimi-serve.nginx.conf"), "w") as f:
-        f.write(conf)
+    router = ROOT / "Scripts" / "router"
+    conf, upstream = (router / "kimi-serve.nginx.conf").read_text(), (router / "kimi-replicas.upstream").read_text()
+    assert "server 127.0.0.1:8001 " in upstream and "server 127.0.0.1:8002 " in upstream and "listen 8000;" in conf
+    upstream = upstream.replace("127.0.0.1:8001", f"127.0.0.1:{ports[0]}").replace("127.0.0.1:8002", f"127.0.0.1:{ports[1]}")
+    os.makedirs(os.path.join(directory, "conf.d"))
+    with open(os.path.join(directory, "conf.d", "kimi-serve.nginx.conf"), "w") as f:
+        f.write(conf.replace("listen 8000;", f"listen 127.0.0.1:{front};"))
+    with open(os.path.join(directory, "conf.d", "kimi-replicas.upstream"), "w") as f:
+        f.write(upstream)
     temp = {name: os.path.join(directory, name) for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
     with open(os.path.join(directory, "nginx.conf"), "w") as f:
         f.write(f"pid {directory}/nginx.pid;\nerror_log {directory}/error.log;\nevents {{}}\nhttp {{\n"
                 f"  access_log off;\n  client_body_temp_path {temp['body']};\n  proxy_temp_path {temp['proxy']};\n"
                 f"  fastcgi_temp_path {temp['fastcgi']};\n  uwsgi_temp_path {temp['uwsgi']};\n  scgi_temp_path {temp['scgi']};\n"
-                f"  include {directory}/kimi-serve.nginx.conf;\n}}\n")
+                f"  include conf.d/*.conf;\n}}\n")
     nginx = subprocess.Popen([NGINX, "-p", directory, "-c", os.path.join(directory, "nginx.conf"), "-g", "daemon off;"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{front}"
