@@ -81,7 +81,7 @@ extension KimiAPI {
         var outcome = Outcome()
         switch collect(handle, writer, &outcome) {
         case let .finished(output, reason, usage, stopString):
-            let (text, calls) = Self.answer(output, for: c.request, finish: reason)
+            let (_, text, calls) = Self.answer(output, for: c.request, finish: reason)
             var content: [JSONValue] = []
             if !text.isEmpty { content.append(.object(JSONObject(["type": .string("text"), "text": .string(text)]))) }
             content += calls.map { Self.toolUseBlock(id: $0.id, name: $0.name, arguments: $0.arguments) }
@@ -142,6 +142,8 @@ extension KimiAPI {
         func emit(_ parsed: [StreamingToolCallParser.Event]) {
             for event in parsed {
                 switch event {
+                case .reasoning:
+                    continue  // a reasoning model's thinking is returned by the chat completions API only
                 case let .content(text):
                     if block?.text != true {
                         open(.object(JSONObject(["type": .string("text"), "text": .string("")])), text: true)

@@ -289,9 +289,11 @@ extension KimiAPI {
                 body.abort()
                 return outcome
             }
-            let (content, calls) = Self.answer(output, for: c.request, finish: finish)
+            let (reasoning, content, calls) = Self.answer(output, for: c.request, finish: finish)
             var message = JSONObject(["role": .string("assistant")])
             message["content"] = content.isEmpty && !calls.isEmpty ? .null : .string(content)
+            // Moonshot's field for a reasoning model's thinking (K2-Thinking's <think> section).
+            if let reasoning { message["reasoning_content"] = .string(reasoning) }
             message["refusal"] = .null
             if !calls.isEmpty { message["tool_calls"] = .array(calls.map(Self.toolCallJSON)) }
             let reason = Self.finishReason(finish, toolCalls: !calls.isEmpty)
@@ -307,13 +309,17 @@ extension KimiAPI {
         return outcome
     }
 
-    /// A whole output's content and the calls returned to the client: those of declared
-    /// functions, one at most without parallel_tool_calls, and a call cut off by max_tokens as
-    /// far as it got (as a stream sends it).
-    static func answer(_ output: [OutputPiece], for request: ChatCompletionRequest, finish: FinishReason) -> (String, [ToolCall]) {
+    /// A whole output's reasoning (nil: none), content and the calls returned to the client:
+    /// those of declared functions, one at most without parallel_tool_calls, and a call cut off
+    /// by max_tokens as far as it got (as a stream sends it).
+    static func answer(
+        _ output: [OutputPiece], for request: ChatCompletionRequest, finish: FinishReason
+    ) -> (
+        reasoning: String?, content: String, calls: [ToolCall]
+    ) {
         let parsed = ToolCallParser.parse(request.forcedPrefix + output)
         let calls = parsed.toolCalls.filter { ($0.complete || finish == .length) && returnsCall(named: $0.name, for: request) }
-        return (parsed.content, request.parallelToolCalls ? calls : Array(calls.prefix(1)))
+        return (parsed.reasoning, parsed.content, request.parallelToolCalls ? calls : Array(calls.prefix(1)))
     }
 
     /// Whether a call of this function is returned: only functions the request declared (and
@@ -407,6 +413,9 @@ extension KimiAPI {
             func emit(_ parsed: [StreamingToolCallParser.Event]) {
                 for event in parsed {
                     switch event {
+                    case let .reasoning(text):
+                        chunk([choice(index, delta: JSONObject(["reasoning_content": .string(text)]), logprobs: pendingLogprobs)])
+                        pendingLogprobs.removeAll()
                     case let .content(text):
                         chunk([choice(index, delta: JSONObject(["content": .string(text)]), logprobs: pendingLogprobs)])
                         pendingLogprobs.removeAll()

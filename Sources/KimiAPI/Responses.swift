@@ -97,7 +97,7 @@ extension KimiAPI {
         var outcome = Outcome()
         switch collect(handle, writer, &outcome) {
         case let .finished(output, reason, usage, _):
-            let (text, calls) = Self.answer(output, for: c.request, finish: reason)
+            let (_, text, calls) = Self.answer(output, for: c.request, finish: reason)
             var items: [JSONValue] = []
             if !text.isEmpty { items.append(Self.messageItem(id: "msg_" + Self.randomID(), text: text, status: "completed")) }
             items += calls.map {
@@ -167,6 +167,8 @@ extension KimiAPI {
         func emit(_ parsed: [StreamingToolCallParser.Event]) {
             for event in parsed {
                 switch event {
+                case .reasoning:
+                    continue  // a reasoning model's thinking is returned by the chat completions API only
                 case let .content(text):
                     if open == nil || open?.callID != nil {
                         close()

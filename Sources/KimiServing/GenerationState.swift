@@ -78,7 +78,7 @@ final class GenerationState<Cache: SequenceCache> {
                     add(before)
                     return (out, stop)
                 }
-            case .marker:
+            case .marker, .reasoning:
                 add(stops.finish())
                 out.append(piece)
             }

@@ -1,5 +1,6 @@
-/// Turns a stream of token ids into output pieces for streaming: text, and each tool-call
-/// marker's special id as a marker piece of its own (`Tokenizer.toolCallMarker`). A token may
+/// Turns a stream of token ids into output pieces for streaming: text, and each tool-call or
+/// reasoning marker's special id as a piece of its own (`Tokenizer.toolCallMarker`,
+/// `Tokenizer.reasoningMarker`). A token may
 /// end inside a multi-byte character (CJK and emoji often do), so bytes of an incomplete
 /// trailing sequence are held back until the character completes. Invalid bytes become U+FFFD
 /// at once; an incomplete sequence becomes U+FFFD when a marker comes (a character cannot
@@ -10,7 +11,7 @@ public struct IncrementalDetokenizer {
     private var pending: [UInt8] = []
 
     /// - skipping: ids that produce no text (e.g. the control tokens, as Hugging Face's
-    ///   skip_special_tokens). The tool-call markers are never skipped.
+    ///   skip_special_tokens). The tool-call and reasoning markers are never skipped.
     public init(tokenizer: Tokenizer, skipping: Set<Int> = []) {
         self.tokenizer = tokenizer
         self.skipping = skipping
@@ -18,9 +19,10 @@ public struct IncrementalDetokenizer {
 
     /// The pieces completed by this token (possibly none).
     public mutating func append(_ id: Int) -> [OutputPiece] {
-        if let marker = tokenizer.toolCallMarker(id) {
+        let marker = tokenizer.toolCallMarker(id).map(OutputPiece.marker) ?? tokenizer.reasoningMarker(id).map(OutputPiece.reasoning)
+        if let marker {
             let held = finish()
-            return held.isEmpty ? [.marker(marker)] : [.text(held), .marker(marker)]
+            return held.isEmpty ? [marker] : [.text(held), marker]
         }
         if !skipping.contains(id), let b = tokenizer.bytes(of: id) { pending += b }
         let complete = Self.completePrefixLength(pending)

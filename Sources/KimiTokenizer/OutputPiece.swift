@@ -1,9 +1,10 @@
-/// A model's output as the tool-call parsers read it: runs of text, and the tool-call markers
-/// that came as their special tokens, in order. Marker characters spelled with ordinary tokens
-/// are part of the text.
+/// A model's output as the tool-call parsers read it: runs of text, and the tool-call and
+/// reasoning markers that came as their special tokens, in order. Marker characters spelled
+/// with ordinary tokens are part of the text.
 public enum OutputPiece: Equatable, Sendable {
     case text(String)
     case marker(ToolCallMarker)
+    case reasoning(ReasoningMarker)
 }
 
 extension Sequence<OutputPiece> {
@@ -14,6 +15,7 @@ extension Sequence<OutputPiece> {
             switch piece {
             case let .text(s): out += s
             case let .marker(marker): out += marker.text
+            case let .reasoning(marker): out += marker.text
             }
         }
         return out
@@ -45,6 +47,8 @@ extension Tokenizer {
             case let .text(s):
                 out += encodeOrdinary(s)
             case let .marker(marker):
+                if let id = specialId(marker.text) { out.append(id) } else { out += encodeOrdinary(marker.text) }
+            case let .reasoning(marker):
                 if let id = specialId(marker.text) { out.append(id) } else { out += encodeOrdinary(marker.text) }
             }
         }

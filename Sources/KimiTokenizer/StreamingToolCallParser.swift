@@ -1,7 +1,9 @@
-/// The tool-call parser fed output pieces as the engine streams them. It yields content, then
-/// per call its id and name once, then argument fragments, then its end. Only marker pieces
-/// (the markers' special tokens) open and close sections and calls; text is never searched for
-/// marker characters. Content is the text outside sections; stray markers are dropped. Each
+/// The tool-call parser fed output pieces as the engine streams them. It yields reasoning and
+/// content, then per call its id and name once, then argument fragments, then its end. Only
+/// marker pieces (the markers' special tokens) open and close reasoning, sections and calls;
+/// text is never searched for marker characters. Reasoning is the text between `<think>` and
+/// `</think>` (or the opening of a tool-call section, which ends it too, or the end of the
+/// output); content is the text outside reasoning and sections; stray markers are dropped. Each
 /// `callBegin` marker opens a call whose id runs to `argumentBegin` and whose arguments
 /// (trimmed) run to `callEnd`, or, tolerating a missing end marker, to the next call, the
 /// section's end or the end of the output, where the call is reported incomplete. A call that
@@ -9,6 +11,7 @@
 /// something follows it (arguments are trimmed).
 public struct StreamingToolCallParser {
     public enum Event: Equatable, Sendable {
+        case reasoning(String)
         case content(String)
         case callBegin(index: Int, id: String, name: String)
         case arguments(index: Int, fragment: String)
@@ -17,6 +20,8 @@ public struct StreamingToolCallParser {
 
     enum State: Equatable {
         case content
+        /// After <think>.
+        case reasoning
         /// Inside the section, between calls.
         case section
         /// After <|tool_call_begin|>, collecting the id.
@@ -38,7 +43,13 @@ public struct StreamingToolCallParser {
         for piece in pieces {
             switch piece {
             case let .text(text): take(text, into: &events)
-            case let .marker(marker): transition(marker, into: &events)
+            case let .marker(marker):
+                if state == .reasoning { state = .content }  // a section (or a call) ends the reasoning
+                transition(marker, into: &events)
+            case .reasoning(.begin):
+                if state == .content { state = .reasoning }
+            case .reasoning(.end):
+                if state == .reasoning { state = .content }
             }
         }
         return events
@@ -53,7 +64,7 @@ public struct StreamingToolCallParser {
             events.append(.callEnd(index: callCount - 1, complete: false))
         case .arguments:
             events.append(.callEnd(index: callCount - 1, complete: false))
-        case .content, .section:
+        case .content, .reasoning, .section:
             break
         }
         state = .content
@@ -66,6 +77,8 @@ public struct StreamingToolCallParser {
         switch state {
         case .content:
             events.append(.content(text))
+        case .reasoning:
+            events.append(.reasoning(text))
         case .section:
             break  // between calls: only whitespace is expected; anything else is dropped
         case .id:
@@ -138,11 +151,13 @@ public struct StreamingToolCallParser {
 }
 
 extension StreamingToolCallParser {
-    /// Folds events into the message they describe (content and calls), as a client would.
+    /// Folds events into the message they describe (reasoning, content and calls), as a client
+    /// would.
     public static func collect(_ events: [Event]) -> ToolCallParser.Result {
-        var result = ToolCallParser.Result(content: "", toolCalls: [])
+        var result = ToolCallParser.Result(reasoning: nil, content: "", toolCalls: [])
         for event in events {
             switch event {
+            case let .reasoning(text): result.reasoning = (result.reasoning ?? "") + text
             case let .content(text): result.content += text
             case let .callBegin(_, id, name): result.toolCalls.append(ToolCall(id: id, name: name, arguments: "", complete: false))
             case let .arguments(index, fragment): result.toolCalls[index].arguments += fragment
