@@ -62,7 +62,7 @@ public enum ChatTemplate {
     /// the first message is not a system message (also with no messages) and not followed by a
     /// newline; and every assistant turn opening with `<think>…</think>`, which holds the
     /// message's `reasoning_content` only after the last assistant answer without tool calls
-    /// (earlier turns' reasoning is dropped, as the model was trained).
+    /// (the template drops the reasoning of earlier turns).
     public static func render(
         messages: [JSONValue], tools: JSONValue?, kind: Kind = .k2Instruct, addGenerationPrompt: Bool = true,
         continuingFinalMessage: Bool = false
@@ -198,8 +198,8 @@ extension Tokenizer {
     /// A rendered prompt's ids: control segments become their special ids, text segments are
     /// encoded as ordinary text (so a client typing "<|im_end|>" cannot forge a turn), each run
     /// with Kimi's long-input cuts. A control string this vocabulary has no special token for
-    /// (`<think>` in K2-Instruct's) is text of the run around it, as Hugging Face's tokenizer
-    /// reads it. On text without special-token strings this equals `encode(prompt.text)` with
+    /// (`<think>` in a vocabulary without it) is text of the run around it, as Hugging Face's
+    /// tokenizer reads it. On text without special-token strings this equals `encode(prompt.text)` with
     /// specials allowed.
     public func encode(prompt: ChatTemplate.Prompt) -> [Int] {
         var out: [Int] = [], run = ""
