@@ -81,8 +81,13 @@ extension KimiAPI {
         var outcome = Outcome()
         switch collect(handle, writer, &outcome) {
         case let .finished(output, reason, usage, stopString):
-            let (_, text, calls) = Self.answer(output, for: c.request, finish: reason)
+            let (reasoning, text, calls) = Self.answer(output, for: c.request, finish: reason)
             var content: [JSONValue] = []
+            if let reasoning, c.request.includeReasoning {
+                // Anthropic signs its thinking so that it can be checked when sent back; nothing is checked here.
+                content.append(
+                    .object(JSONObject(["type": .string("thinking"), "thinking": .string(reasoning), "signature": .string("")])))
+            }
             if !text.isEmpty { content.append(.object(JSONObject(["type": .string("text"), "text": .string(text)]))) }
             content += calls.map { Self.toolUseBlock(id: $0.id, name: $0.name, arguments: $0.arguments) }
             let stop = Self.stopReason(reason, stopString: stopString, toolUse: !calls.isEmpty)
@@ -123,12 +128,13 @@ extension KimiAPI {
             send("message_start", JSONObject(["message": .object(messageJSON(c, content: [], stop: nil, usage: usage))]))
             send("ping", JSONObject())
         }
-        // The open block's index and whether it is text; blocks are numbered from 0 in order.
-        var block: (index: Int, text: Bool)?
+        // The open block's index and type ("text", "thinking", "tool_use"); blocks are numbered
+        // from 0 in order.
+        var block: (index: Int, type: String)?
         var blocks = 0
-        func open(_ contentBlock: JSONValue, text: Bool) {
+        func open(_ contentBlock: JSONValue) {
             close()
-            block = (blocks, text)
+            block = (blocks, contentBlock["type"]?.string ?? "")
             send("content_block_start", JSONObject(["index": JSONValue(blocks), "content_block": contentBlock]))
             blocks += 1
         }
@@ -142,11 +148,20 @@ extension KimiAPI {
         func emit(_ parsed: [StreamingToolCallParser.Event]) {
             for event in parsed {
                 switch event {
-                case .reasoning:
-                    continue  // a reasoning model's thinking is returned by the chat completions API only
+                case let .reasoning(text):
+                    guard c.request.includeReasoning else { continue }
+                    if block?.type != "thinking" {
+                        open(.object(JSONObject(["type": .string("thinking"), "thinking": .string(""), "signature": .string("")])))
+                    }
+                    send(
+                        "content_block_delta",
+                        JSONObject([
+                            "index": JSONValue(block!.index),
+                            "delta": .object(JSONObject(["type": .string("thinking_delta"), "thinking": .string(text)])),
+                        ]))
                 case let .content(text):
-                    if block?.text != true {
-                        open(.object(JSONObject(["type": .string("text"), "text": .string("")])), text: true)
+                    if block?.type != "text" {
+                        open(.object(JSONObject(["type": .string("text"), "text": .string("")])))
                     }
                     send(
                         "content_block_delta",
@@ -160,7 +175,7 @@ extension KimiAPI {
                         .object(
                             JSONObject([
                                 "type": .string("tool_use"), "id": .string(id), "name": .string(name), "input": .object(JSONObject()),
-                            ])), text: false)
+                            ])))
                     returned[i] = block!.index
                 case let .arguments(i, fragment):
                     guard let at = returned[i] else { continue }

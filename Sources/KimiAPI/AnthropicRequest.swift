@@ -16,10 +16,13 @@ import KimiJSON
 /// - `output_config.format` (`json_schema`, Anthropic's structured outputs) becomes a strict
 ///   `response_format`: the text is JSON valid against the schema by construction.
 /// - Accepted without effect: `metadata`, `output_config.effort`, `cache_control` (top-level,
-///   on any block or tool), `thinking` (the
-///   model does not think), an assistant turn's `thinking` / `redacted_thinking` blocks, a
-///   `tool_result`'s `is_error` (Kimi's template has no place for it), `anthropic-version` and
-///   `anthropic-beta` headers.
+///   on any block or tool), an assistant turn's `redacted_thinking` blocks, a `tool_result`'s
+///   `is_error` (Kimi's template has no place for it), `anthropic-version` and `anthropic-beta`
+///   headers.
+/// - `thinking` `{"type": "enabled", …}` returns a reasoning model's thinking as `thinking`
+///   blocks (`include_reasoning`; otherwise it is left out); `budget_tokens` has no effect. An
+///   assistant turn's `thinking` blocks become its `reasoning_content`, which K2-Thinking's
+///   template renders.
 /// - A final assistant turn is a prefill: the answer continues it (partial mode).
 /// - Refused with a 400: images and documents (the model reads text only) and server tools
 ///   (`type` other than `custom`).
@@ -140,6 +143,7 @@ struct AnthropicRequest {
         if let t = o["thinking"], !t.isNull, t["type"]?.string == nil {
             throw APIError.invalid("thinking", "thinking: must be an object with a 'type'")
         }
+        chat["include_reasoning"] = .bool(o["thinking"]?["type"]?.string == "enabled")
         if let s = o["stream"], !s.isNull {
             guard let b = s.bool else { throw APIError.invalid("stream", "stream: must be true or false") }
             stream = b
@@ -183,6 +187,7 @@ struct AnthropicRequest {
         var texts: [String] = []
         var results: [JSONValue] = []
         var calls: [JSONValue] = []
+        var reasoning: [String] = []
         for (j, block) in blocks.enumerated() {
             let bp = "\(path).content.\(j)"
             if let refused = try refusal(block, path: bp) { throw refused }
@@ -215,7 +220,12 @@ struct AnthropicRequest {
                                     "name": .string(name), "arguments": .string(JSONWriter().string(input)),
                                 ])),
                         ])))
-            case ("assistant", "thinking"?), ("assistant", "redacted_thinking"?):
+            case ("assistant", "thinking"?):
+                guard let thinking = block["thinking"]?.string else {
+                    throw APIError.invalid("\(bp).thinking", "\(bp).thinking: must be a string")
+                }
+                reasoning.append(thinking)
+            case ("assistant", "redacted_thinking"?):
                 continue
             case let (_, type):
                 throw APIError.invalid("\(bp).type", "\(bp).type: '\(type?.prefix(32) ?? "")' blocks are not allowed in a \(role) turn")
@@ -228,6 +238,7 @@ struct AnthropicRequest {
                     ? [] : [.object(JSONObject(["role": .string("user"), "content": .string(texts.joined(separator: "\n\n"))]))])
         }
         var message = JSONObject(["role": .string("assistant"), "content": .string(texts.joined())])
+        if !reasoning.isEmpty { message["reasoning_content"] = .string(reasoning.joined()) }
         if !calls.isEmpty { message["tool_calls"] = .array(calls) }
         return [.object(message)]
     }

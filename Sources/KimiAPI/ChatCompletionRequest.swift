@@ -50,6 +50,9 @@ public struct ChatCompletionRequest {
     public var responseFormat: ResponseFormat
     public var toolChoice: ToolChoice
     public var parallelToolCalls: Bool
+    /// Whether a reasoning model's thinking is returned (`include_reasoning`, as vLLM names it;
+    /// default true).
+    public var includeReasoning: Bool
     public var maxTokens: Int?
     public var temperature: Float
     public var topP: Float
@@ -201,6 +204,7 @@ public struct ChatCompletionRequest {
                 "'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": …}}")
         }
         parallelToolCalls = try bool("parallel_tool_calls", default: true)
+        includeReasoning = try bool("include_reasoning", default: true)
 
         // max_completion_tokens (current) wins over max_tokens (deprecated) when both are given.
         maxTokens = try integer("max_completion_tokens", min: 1) ?? integer("max_tokens", min: 1)

@@ -293,7 +293,7 @@ extension KimiAPI {
             var message = JSONObject(["role": .string("assistant")])
             message["content"] = content.isEmpty && !calls.isEmpty ? .null : .string(content)
             // Moonshot's field for a reasoning model's thinking (K2-Thinking's <think> section).
-            if let reasoning { message["reasoning_content"] = .string(reasoning) }
+            if let reasoning, c.request.includeReasoning { message["reasoning_content"] = .string(reasoning) }
             message["refusal"] = .null
             if !calls.isEmpty { message["tool_calls"] = .array(calls.map(Self.toolCallJSON)) }
             let reason = Self.finishReason(finish, toolCalls: !calls.isEmpty)
@@ -414,6 +414,7 @@ extension KimiAPI {
                 for event in parsed {
                     switch event {
                     case let .reasoning(text):
+                        guard c.request.includeReasoning else { continue }
                         chunk([choice(index, delta: JSONObject(["reasoning_content": .string(text)]), logprobs: pendingLogprobs)])
                         pendingLogprobs.removeAll()
                     case let .content(text):

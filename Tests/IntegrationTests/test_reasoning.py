@@ -110,3 +110,45 @@ def test_render_uses_the_checkpoints_template(thinking_checkpoint):
     instruct = subprocess.run([str(BINARY), "render", "--model", str(CHECKPOINT)], input=json.dumps(request),
                               capture_output=True, text=True, check=True, timeout=30).stdout
     assert "<think>" not in instruct
+
+
+def test_anthropic_thinking_blocks(tmp_path, thinking_checkpoint):
+    """With thinking enabled, Anthropic's API returns the reasoning as a thinking block, whole and
+    streamed; without it, only the answer; a thinking block sent back is the turn's reasoning; and
+    chat completions' include_reasoning: false leaves reasoning_content out."""
+    import anthropic
+    scripts = tmp_path / "scripts.json"
+    scripts.write_text(json.dumps([SCRIPTS[0]] * 4 + [SCRIPTS[2]]))
+    server = Server("--scripted-output", str(scripts), model=thinking_checkpoint, testbed=True)
+    try:
+        claude = anthropic.Anthropic(api_key="none", base_url=server.base_url[:-3])
+        reasoning, content = expected(SCRIPTS[0])
+        hello = [{"role": "user", "content": "Hi"}]
+        m = claude.messages.create(model="thinking", max_tokens=64, messages=hello,
+                                   thinking={"type": "enabled", "budget_tokens": 1024})
+        assert [(b.type, getattr(b, "thinking", None) or getattr(b, "text", None)) for b in m.content] == [
+            ("thinking", reasoning), ("text", content)]
+        with claude.messages.stream(model="thinking", max_tokens=64, messages=hello,
+                                    thinking={"type": "enabled", "budget_tokens": 1024}) as stream:
+            final = stream.get_final_message()
+        assert [(b.type, getattr(b, "thinking", None) or getattr(b, "text", None)) for b in final.content] == [
+            ("thinking", reasoning), ("text", content)]
+        plain = claude.messages.create(model="thinking", max_tokens=64, messages=hello)
+        assert [(b.type, b.text) for b in plain.content] == [("text", content)]
+        client = OpenAI(base_url=server.base_url, api_key="none")
+        m = client.chat.completions.create(model="thinking", messages=hello, max_tokens=64,
+                                           extra_body={"include_reasoning": False}).choices[0].message
+        assert m.content == content and "reasoning_content" not in (m.model_extra or {})
+        # A thinking block sent back renders as the turn's reasoning (after the last answer).
+        history = [{"role": "user", "content": "Weather in Lima?"},
+                   {"role": "assistant", "content": [{"type": "thinking", "thinking": "Call the tool for Lima.", "signature": ""},
+                                                     {"type": "tool_use", "id": "functions.get_weather:0", "name": "get_weather",
+                                                      "input": {"city": "Lima"}}]},
+                   {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "functions.get_weather:0",
+                                                 "content": "Foggy"}]}]
+        count = claude.messages.count_tokens(model="thinking", messages=history).input_tokens
+        without = claude.messages.count_tokens(model="thinking", messages=[
+            history[0], {"role": "assistant", "content": [history[1]["content"][1]]}, history[2]]).input_tokens
+        assert count > without
+    finally:
+        server.stop()
