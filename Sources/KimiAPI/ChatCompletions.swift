@@ -282,6 +282,7 @@ extension KimiAPI {
                 finish = reason
                 usage.promptTokens = u.promptTokens
                 usage.completionTokens += u.completionTokens
+                usage.reasoningTokens += u.reasoningTokens
                 usage.cachedTokens = index == 0 ? u.cachedTokens : usage.cachedTokens
             case let .failed(message):
                 return try fail(APIError(status: 500, type: "server_error", message: "generation failed: \(message)"))
@@ -355,7 +356,7 @@ extension KimiAPI {
                 "prompt_tokens_details": .object(JSONObject(["cached_tokens": JSONValue(u.cachedTokens)])),
                 "completion_tokens_details": .object(
                     JSONObject([
-                        "reasoning_tokens": JSONValue(0), "accepted_prediction_tokens": JSONValue(0),
+                        "reasoning_tokens": JSONValue(u.reasoningTokens), "accepted_prediction_tokens": JSONValue(0),
                         "rejected_prediction_tokens": JSONValue(0),
                     ])),
             ]))
@@ -457,6 +458,7 @@ extension KimiAPI {
                 finish = reason
                 usage.promptTokens = u.promptTokens
                 usage.completionTokens += u.completionTokens
+                usage.reasoningTokens += u.reasoningTokens
                 if index == 0 { usage.cachedTokens = u.cachedTokens }
             case let .failed(message):
                 Self.endStream(events, failure: message)

@@ -64,7 +64,7 @@ extension KimiAPI {
                         "input_tokens": JSONValue(u.promptTokens),
                         "input_tokens_details": .object(JSONObject(["cached_tokens": JSONValue(u.cachedTokens)])),
                         "output_tokens": JSONValue(u.completionTokens),
-                        "output_tokens_details": .object(JSONObject(["reasoning_tokens": JSONValue(0)])),
+                        "output_tokens_details": .object(JSONObject(["reasoning_tokens": JSONValue(u.reasoningTokens)])),
                         "total_tokens": JSONValue(u.totalTokens),
                     ]))
             } ?? .null,

@@ -64,6 +64,9 @@ public struct Usage: Sendable, Equatable {
     public var completionTokens: Int
     /// Prompt tokens whose KV came from the cache instead of being computed.
     public var cachedTokens: Int
+    /// Completion tokens of a reasoning model's thinking: `<think>`, the tokens up to `</think>`,
+    /// and `</think>` (a tool-call marker ends the thinking too, itself not counted).
+    public var reasoningTokens = 0
 
     public init(promptTokens: Int, completionTokens: Int, cachedTokens: Int) {
         self.promptTokens = promptTokens

@@ -30,6 +30,8 @@ final class GenerationState<Cache: SequenceCache> {
     /// The request's grammar, walked along this sequence's tokens.
     private var constraint: Constraint?
     private var pendingLogprobs: [TokenLogprob] = []
+    /// Inside the output's thinking (after `<think>`).
+    private var reasoning = false
     private let submitted = ProcessInfo.processInfo.systemUptime
     private var lastToken: Double?
 
@@ -60,6 +62,27 @@ final class GenerationState<Cache: SequenceCache> {
         guard !pieces.isEmpty || !pendingLogprobs.isEmpty else { return }
         handle.send(.output(pieces, logprobs: pendingLogprobs))
         pendingLogprobs.removeAll()
+    }
+
+    /// Counts the token whose pieces these are in `usage.reasoningTokens` if it belongs to the
+    /// thinking (a token that completes no text yet belongs where the previous one left off).
+    private func countReasoning(_ pieces: [OutputPiece]) {
+        var counted = reasoning
+        for piece in pieces {
+            switch piece {
+            case .reasoning(.begin):
+                reasoning = true
+                counted = true
+            case .reasoning(.end):
+                reasoning = false
+            case .marker:
+                reasoning = false
+                counted = false
+            case .text:
+                break
+            }
+        }
+        if counted { usage.reasoningTokens += 1 }
     }
 
     /// This token's pieces with stop strings applied to their text: a marker releases the text
@@ -129,6 +152,7 @@ final class GenerationState<Cache: SequenceCache> {
             pendingLogprobs.append(Self.logprob(of: token, top: k, logits: raw))
         }
         let (pieces, stopped) = release(token)
+        countReasoning(pieces)
         send(pieces)
         if let stopped {
             handle.send(.finished(.stop, usage, stopString: stopped))

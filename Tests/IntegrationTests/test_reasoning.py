@@ -61,10 +61,15 @@ def test_reasoning_content(tmp_path, thinking_checkpoint):
         client = OpenAI(base_url=server.base_url, api_key="none")
         hello = [{"role": "user", "content": "Hi"}]
 
-        # Whole answers.
-        m = client.chat.completions.create(model="thinking", messages=hello, max_tokens=64).choices[0].message
+        # Whole answers; the reasoning's tokens, <think> to </think>, counted as reasoning tokens.
+        r = client.chat.completions.create(model="thinking", messages=hello, max_tokens=64)
+        m = r.choices[0].message
         reasoning, content = expected(SCRIPTS[0])
         assert (m.model_extra["reasoning_content"], m.content) == (reasoning, content)
+        thinking_ids = json.loads(subprocess.run(
+            [str(BINARY), "tokenize", "--allow-special", "--model", str(thinking_checkpoint)], input=f"<think>{reasoning}</think>",
+            capture_output=True, text=True, check=True, timeout=30).stdout)
+        assert r.usage.completion_tokens_details.reasoning_tokens == len(thinking_ids) < r.usage.completion_tokens
 
         # Streamed: the reasoning in delta.reasoning_content, before any content.
         kinds, text = [], {"reasoning_content": "", "content": ""}
@@ -87,9 +92,11 @@ def test_reasoning_content(tmp_path, thinking_checkpoint):
             assert r.choices[0].finish_reason == "tool_calls"
             assert [(c.function.name, json.loads(c.function.arguments)) for c in m.tool_calls] == [("get_weather", {"city": "Lima"})]
 
-        # No reasoning: no field.
-        m = client.chat.completions.create(model="thinking", messages=hello, max_tokens=64).choices[0].message
+        # No reasoning: no field, no reasoning tokens.
+        r = client.chat.completions.create(model="thinking", messages=hello, max_tokens=64)
+        m = r.choices[0].message
         assert m.content == SCRIPTS[4] and "reasoning_content" not in (m.model_extra or {})
+        assert r.usage.completion_tokens_details.reasoning_tokens == 0
     finally:
         server.stop()
 
