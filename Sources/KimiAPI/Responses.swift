@@ -79,6 +79,17 @@ extension KimiAPI {
             ]))
     }
 
+    /// A reasoning model's thinking as an output item (its text as one `reasoning_text` part, as
+    /// open-weight models' reasoning is returned; no summary).
+    static func reasoningItem(id: String, text: String, status: String) -> JSONValue {
+        .object(
+            JSONObject([
+                "type": .string("reasoning"), "id": .string(id), "status": .string(status), "summary": .array([]),
+                "content": .array(
+                    status == "in_progress" ? [] : [.object(JSONObject(["type": .string("reasoning_text"), "text": .string(text)]))]),
+            ]))
+    }
+
     static func outputText(_ text: String) -> JSONValue {
         .object(JSONObject(["type": .string("output_text"), "text": .string(text), "annotations": .array([])]))
     }
@@ -97,8 +108,9 @@ extension KimiAPI {
         var outcome = Outcome()
         switch collect(handle, writer, &outcome) {
         case let .finished(output, reason, usage, _):
-            let (_, text, calls) = Self.answer(output, for: c.request, finish: reason)
+            let (reasoning, text, calls) = Self.answer(output, for: c.request, finish: reason)
             var items: [JSONValue] = []
+            if let reasoning { items.append(Self.reasoningItem(id: "rs_" + Self.randomID(), text: reasoning, status: "completed")) }
             if !text.isEmpty { items.append(Self.messageItem(id: "msg_" + Self.randomID(), text: text, status: "completed")) }
             items += calls.map {
                 Self.functionCallItem(
@@ -140,14 +152,22 @@ extension KimiAPI {
         let initial = responseJSON(c, r, status: "in_progress", output: [], usage: nil)
         send("response.created", JSONObject(["response": .object(initial)]))
         send("response.in_progress", JSONObject(["response": .object(initial)]))
-        // The finished items, and the open one: a message's text or a call's arguments so far.
+        // The finished items, and the open one: a message's text, a call's arguments or the
+        // reasoning so far.
         var items: [JSONValue] = []
-        var open: (id: String, callID: String?, name: String, text: String)?
+        var open: (id: String, callID: String?, name: String, text: String, reasoning: Bool)?
         func close() {
             guard let item = open else { return }
             let index = JSONValue(items.count)
             let done: JSONValue
-            if let callID = item.callID {
+            if item.reasoning {
+                done = Self.reasoningItem(id: item.id, text: item.text, status: "completed")
+                send(
+                    "response.reasoning_text.done",
+                    JSONObject([
+                        "item_id": .string(item.id), "output_index": index, "content_index": JSONValue(0), "text": .string(item.text),
+                    ]))
+            } else if let callID = item.callID {
                 done = Self.functionCallItem(id: item.id, callID: callID, name: item.name, arguments: item.text, status: "completed")
                 send(
                     "response.function_call_arguments.done",
@@ -167,13 +187,30 @@ extension KimiAPI {
         func emit(_ parsed: [StreamingToolCallParser.Event]) {
             for event in parsed {
                 switch event {
-                case .reasoning:
-                    continue  // a reasoning model's thinking is returned by the chat completions API only
+                case let .reasoning(text):
+                    if open?.reasoning != true {
+                        close()
+                        let id = "rs_" + Self.randomID()
+                        open = (id, nil, "", "", true)
+                        send(
+                            "response.output_item.added",
+                            JSONObject([
+                                "output_index": JSONValue(items.count),
+                                "item": Self.reasoningItem(id: id, text: "", status: "in_progress"),
+                            ]))
+                    }
+                    open!.text += text
+                    send(
+                        "response.reasoning_text.delta",
+                        JSONObject([
+                            "item_id": .string(open!.id), "output_index": JSONValue(items.count),
+                            "content_index": JSONValue(0), "delta": .string(text),
+                        ]))
                 case let .content(text):
-                    if open == nil || open?.callID != nil {
+                    if open == nil || open?.callID != nil || open?.reasoning == true {
                         close()
                         let id = "msg_" + Self.randomID()
-                        open = (id, nil, "", "")
+                        open = (id, nil, "", "", false)
                         send(
                             "response.output_item.added",
                             JSONObject([
@@ -199,7 +236,7 @@ extension KimiAPI {
                     close()
                     returned.insert(i)
                     let id = "fc_" + Self.randomID()
-                    open = (id, callID, name, "")
+                    open = (id, callID, name, "", false)
                     send(
                         "response.output_item.added",
                         JSONObject([

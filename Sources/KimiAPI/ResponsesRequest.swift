@@ -6,7 +6,8 @@ import KimiJSON
 /// - `instructions` becomes the system message; `input` is a string (one user message) or items:
 ///   messages (`role`, `content` as a string or `input_text` / `output_text` parts), consecutive
 ///   `function_call` items as one assistant turn's tool calls (`call_id` as the call's id), and
-///   `function_call_output` items as tool messages. `reasoning` items are skipped.
+///   `function_call_output` items as tool messages. A `reasoning` item's text (its
+///   `reasoning_text` parts, else its summary) is the next assistant turn's `reasoning_content`.
 /// - Function tools (`type: function` with `name`, `description`, `parameters`, `strict`),
 ///   `tool_choice`, `parallel_tool_calls`, `max_output_tokens`, `temperature`, `top_p` and
 ///   `text.format` (text, json_object, json_schema: constrained as `response_format` is) carry
@@ -99,9 +100,17 @@ struct ResponsesRequest {
     static func translate(_ items: [JSONValue]) throws -> [JSONValue] {
         var messages: [JSONValue] = []
         var calls: [JSONValue] = []
+        // The reasoning of the assistant turn to come.
+        var reasoning: String?
+        func assistant(_ message: JSONObject) -> JSONValue {
+            var m = message
+            if let reasoning { m["reasoning_content"] = .string(reasoning) }
+            reasoning = nil
+            return .object(m)
+        }
         func flushCalls() {
             guard !calls.isEmpty else { return }
-            messages.append(.object(JSONObject(["role": .string("assistant"), "content": .string(""), "tool_calls": .array(calls)])))
+            messages.append(assistant(JSONObject(["role": .string("assistant"), "content": .string(""), "tool_calls": .array(calls)])))
             calls = []
         }
         for (i, item) in items.enumerated() {
@@ -113,8 +122,8 @@ struct ResponsesRequest {
                 guard let role = item["role"]?.string, ["user", "system", "developer", "assistant"].contains(role) else {
                     throw APIError.invalid("\(path).role", "'\(path).role' must be user, system, developer or assistant")
                 }
-                messages.append(
-                    .object(JSONObject(["role": .string(role), "content": .string(try text(item["content"], path: "\(path).content"))])))
+                let message = JSONObject(["role": .string(role), "content": .string(try text(item["content"], path: "\(path).content"))])
+                messages.append(role == "assistant" ? assistant(message) : .object(message))
             case "function_call":
                 guard let id = item["call_id"]?.string, let name = item["name"]?.string, let arguments = item["arguments"]?.string else {
                     throw APIError.invalid(path, "'\(path)' (a function_call) needs 'call_id', 'name' and 'arguments' strings")
@@ -137,7 +146,8 @@ struct ResponsesRequest {
                             "content": .string(try text(output, path: "\(path).output")),
                         ])))
             case "reasoning":
-                continue
+                let parts = item["content"]?.array.flatMap { $0.isEmpty ? nil : $0 } ?? item["summary"]?.array ?? []
+                reasoning = (reasoning ?? "") + parts.compactMap { $0["text"]?.string }.joined()
             case let type:
                 throw APIError.unsupported("\(path).type", "input items of type '\(type.prefix(40))' are not supported")
             }

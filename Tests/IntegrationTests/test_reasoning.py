@@ -159,3 +159,40 @@ def test_anthropic_thinking_blocks(tmp_path, thinking_checkpoint):
         assert count > without
     finally:
         server.stop()
+
+
+def test_responses_reasoning_items(tmp_path, thinking_checkpoint):
+    """The Responses API returns the reasoning as a reasoning item (one reasoning_text part) before
+    the message, whole and streamed, and reads a reasoning item in the input as the next
+    assistant turn's reasoning."""
+    scripts = tmp_path / "scripts.json"
+    scripts.write_text(json.dumps([SCRIPTS[0]] * 4))
+    server = Server("--scripted-output", str(scripts), model=thinking_checkpoint, testbed=True)
+    try:
+        client = OpenAI(base_url=server.base_url, api_key="none")
+        reasoning, content = expected(SCRIPTS[0])
+        r = client.responses.create(model="thinking", input="Hi", max_output_tokens=64)
+        assert [o.type for o in r.output] == ["reasoning", "message"]
+        assert [p.text for p in r.output[0].content] == [reasoning] and r.output_text == content
+        assert r.usage.output_tokens_details.reasoning_tokens > 0
+        deltas, final = "", None
+        for event in client.responses.create(model="thinking", input="Hi", max_output_tokens=64, stream=True):
+            if event.type == "response.reasoning_text.delta":
+                deltas += event.delta
+            if event.type == "response.completed":
+                final = event.response
+        assert deltas == reasoning and [o.type for o in final.output] == ["reasoning", "message"]
+        assert final.output[0].content[0].text == reasoning and final.output_text == content
+        # A reasoning item before the turn's function call is rendered with it (the turn comes
+        # after the last answer), so the prompt is longer than without it.
+        call = {"type": "function_call", "call_id": "functions.get_weather:0", "name": "get_weather",
+                "arguments": "{\"city\": \"Lima\"}"}
+        output = {"type": "function_call_output", "call_id": "functions.get_weather:0", "output": "Foggy"}
+        thought = {"type": "reasoning", "id": "rs_1", "summary": [],
+                   "content": [{"type": "reasoning_text", "text": "Call the tool for Lima."}]}
+        ask = {"role": "user", "content": "Weather in Lima?"}
+        with_thought = client.responses.create(model="thinking", input=[ask, thought, call, output], max_output_tokens=64)
+        without = client.responses.create(model="thinking", input=[ask, call, output], max_output_tokens=64)
+        assert with_thought.usage.input_tokens > without.usage.input_tokens
+    finally:
+        server.stop()
