@@ -152,27 +152,33 @@ extension KimiAPI {
         let initial = responseJSON(c, r, status: "in_progress", output: [], usage: nil)
         send("response.created", JSONObject(["response": .object(initial)]))
         send("response.in_progress", JSONObject(["response": .object(initial)]))
-        // The finished items, and the open one: a message's text, a call's arguments or the
-        // reasoning so far.
+        /// What an open output item is.
+        enum Kind: Equatable {
+            case message, reasoning
+            case call(callID: String, name: String)
+        }
+        // The finished items, and the open one with its text so far: a message's text, the
+        // reasoning, or a call's arguments.
         var items: [JSONValue] = []
-        var open: (id: String, callID: String?, name: String, text: String, reasoning: Bool)?
+        var open: (id: String, kind: Kind, text: String)?
         func close() {
             guard let item = open else { return }
             let index = JSONValue(items.count)
             let done: JSONValue
-            if item.reasoning {
+            switch item.kind {
+            case .reasoning:
                 done = Self.reasoningItem(id: item.id, text: item.text, status: "completed")
                 send(
                     "response.reasoning_text.done",
                     JSONObject([
                         "item_id": .string(item.id), "output_index": index, "content_index": JSONValue(0), "text": .string(item.text),
                     ]))
-            } else if let callID = item.callID {
-                done = Self.functionCallItem(id: item.id, callID: callID, name: item.name, arguments: item.text, status: "completed")
+            case let .call(callID, name):
+                done = Self.functionCallItem(id: item.id, callID: callID, name: name, arguments: item.text, status: "completed")
                 send(
                     "response.function_call_arguments.done",
                     JSONObject(["item_id": .string(item.id), "output_index": index, "arguments": .string(item.text)]))
-            } else {
+            case .message:
                 done = Self.messageItem(id: item.id, text: item.text, status: "completed")
                 let where_ = JSONObject(["item_id": .string(item.id), "output_index": index, "content_index": JSONValue(0)])
                 send("response.output_text.done", where_.merging(["text": .string(item.text)]))
@@ -182,41 +188,40 @@ extension KimiAPI {
             items.append(done)
             open = nil
         }
+        /// Closes the open item and opens `item` (id `id`) of this kind.
+        func begin(_ kind: Kind, id: String, item: JSONValue) {
+            close()
+            open = (id, kind, "")
+            send("response.output_item.added", JSONObject(["output_index": JSONValue(items.count), "item": item]))
+        }
+        /// Adds `text` to the open item and sends it as a `type` event (with content_index 0, but
+        /// for a call's arguments).
+        func delta(_ type: String, _ text: String) {
+            open!.text += text
+            var fields = JSONObject(["item_id": .string(open!.id), "output_index": JSONValue(items.count)])
+            if case .call = open!.kind {} else { fields["content_index"] = JSONValue(0) }
+            fields["delta"] = .string(text)
+            send(type, fields)
+        }
+        var callOpen: Bool {
+            if case .call? = open?.kind { return true }
+            return false
+        }
         var parser = StreamingToolCallParser()
         var returned: Set<Int> = []
         func emit(_ parsed: [StreamingToolCallParser.Event]) {
             for event in parsed {
                 switch event {
                 case let .reasoning(text):
-                    if open?.reasoning != true {
-                        close()
+                    if open?.kind != .reasoning {
                         let id = "rs_" + Self.randomID()
-                        open = (id, nil, "", "", true)
-                        send(
-                            "response.output_item.added",
-                            JSONObject([
-                                "output_index": JSONValue(items.count),
-                                "item": Self.reasoningItem(id: id, text: "", status: "in_progress"),
-                            ]))
+                        begin(.reasoning, id: id, item: Self.reasoningItem(id: id, text: "", status: "in_progress"))
                     }
-                    open!.text += text
-                    send(
-                        "response.reasoning_text.delta",
-                        JSONObject([
-                            "item_id": .string(open!.id), "output_index": JSONValue(items.count),
-                            "content_index": JSONValue(0), "delta": .string(text),
-                        ]))
+                    delta("response.reasoning_text.delta", text)
                 case let .content(text):
-                    if open == nil || open?.callID != nil || open?.reasoning == true {
-                        close()
+                    if open?.kind != .message {
                         let id = "msg_" + Self.randomID()
-                        open = (id, nil, "", "", false)
-                        send(
-                            "response.output_item.added",
-                            JSONObject([
-                                "output_index": JSONValue(items.count),
-                                "item": Self.messageItem(id: id, text: "", status: "in_progress"),
-                            ]))
+                        begin(.message, id: id, item: Self.messageItem(id: id, text: "", status: "in_progress"))
                         send(
                             "response.content_part.added",
                             JSONObject([
@@ -224,36 +229,19 @@ extension KimiAPI {
                                 "content_index": JSONValue(0), "part": Self.outputText(""),
                             ]))
                     }
-                    open!.text += text
-                    send(
-                        "response.output_text.delta",
-                        JSONObject([
-                            "item_id": .string(open!.id), "output_index": JSONValue(items.count),
-                            "content_index": JSONValue(0), "delta": .string(text),
-                        ]))
+                    delta("response.output_text.delta", text)
                 case let .callBegin(i, callID, name):
                     guard Self.returnsCall(named: name, for: c.request), c.request.parallelToolCalls || returned.isEmpty else { continue }
-                    close()
                     returned.insert(i)
                     let id = "fc_" + Self.randomID()
-                    open = (id, callID, name, "", false)
-                    send(
-                        "response.output_item.added",
-                        JSONObject([
-                            "output_index": JSONValue(items.count),
-                            "item": Self.functionCallItem(id: id, callID: callID, name: name, arguments: "", status: "in_progress"),
-                        ]))
+                    begin(
+                        .call(callID: callID, name: name), id: id,
+                        item: Self.functionCallItem(id: id, callID: callID, name: name, arguments: "", status: "in_progress"))
                 case let .arguments(i, fragment):
-                    guard returned.contains(i), open?.callID != nil else { continue }
-                    open!.text += fragment
-                    send(
-                        "response.function_call_arguments.delta",
-                        JSONObject([
-                            "item_id": .string(open!.id), "output_index": JSONValue(items.count),
-                            "delta": .string(fragment),
-                        ]))
+                    guard returned.contains(i), callOpen else { continue }
+                    delta("response.function_call_arguments.delta", fragment)
                 case let .callEnd(i, _):
-                    if returned.contains(i), open?.callID != nil { close() }
+                    if returned.contains(i), callOpen { close() }
                 }
             }
         }

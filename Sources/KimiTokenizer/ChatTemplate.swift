@@ -78,7 +78,7 @@ public enum ChatTemplate {
         }
         if thinking && messages.first.map(role) != "system" { defaultSystemMessage(into: &p) }
         // Assistant turns after this index keep their reasoning (K2-Thinking).
-        let lastAnswer = messages.lastIndex { role($0) == "assistant" && !($0["tool_calls"].map(truthy) ?? false) } ?? -1
+        let lastAnswer = thinking ? messages.lastIndex { role($0) == "assistant" && !($0["tool_calls"].map(truthy) ?? false) } ?? -1 : -1
         for (i, message) in messages.enumerated() {
             let role = self.role(message)
             if !thinking && i == 0 && role != "system" {
