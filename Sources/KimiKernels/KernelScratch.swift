@@ -14,6 +14,8 @@ public final class KernelScratch {
     let interleaved: UnsafeMutablePointer<Float>
     /// (8, columns) eight rows decoded for a weighted sum of rows.
     let decodedRows: UnsafeMutablePointer<Float>
+    /// (int4PanelFloats) int4 rows dequantised for the float32 kernels (Int4Weights.swift).
+    let int4Panel: UnsafeMutablePointer<Float>
 
     private let allocations: [UnsafeMutablePointer<Float>]
 
@@ -30,7 +32,8 @@ public final class KernelScratch {
         accumulators = floats(gemmAccumulatorFloats(tokens: max(tokens, 1)))
         interleaved = floats(12 * rows)
         decodedRows = floats(8 * columns)
-        allocations = [input, tile, accumulators, interleaved, decodedRows]
+        int4Panel = floats(int4PanelFloats)
+        allocations = [input, tile, accumulators, interleaved, decodedRows, int4Panel]
     }
 
     deinit {

@@ -4,20 +4,22 @@
 /// product's register tiles in registers and take any number of tokens.
 let gemvBatchLimit = 16
 
-/// A [rows, cols] weight matrix inside a mapped shard, in its checkpoint dtype: block-fp8 with
-/// its scales, or plain BF16 / F16 / F32. Nothing is converted or copied at load.
-/// Sendable: `data` and the fp8 scales point into read-only mapped shards (or a KV cache's
+/// A [rows, cols] weight matrix inside a mapped shard, in its checkpoint dtype: block-fp8 or
+/// packed int4 with their scales, or plain BF16 / F16 / F32. Nothing is converted or copied at
+/// load. Sendable: `data` and the scales point into read-only mapped shards (or a KV cache's
 /// entries, read while no one writes them), and the matrix only reads through them.
 public struct WeightMatrix: @unchecked Sendable {
     public enum Storage: Equatable {
         /// float8_e4m3fn codes with F32 scales [ceil(rows/128), ceil(cols/128)].
         case fp8(scales: UnsafeRawPointer)
+        /// compressed-tensors pack-quantized int4 (Int4Weights.swift).
+        case int4(Int4Scales)
         case bf16, f16, f32
     }
 
     public let rows: Int
     public let cols: Int
-    /// (rows, cols) elements, row-major.
+    /// (rows, cols) elements, row-major (int4: `rowBytes` per row).
     public let data: UnsafeRawPointer
     public let storage: Storage
 
@@ -28,13 +30,24 @@ public struct WeightMatrix: @unchecked Sendable {
         self.storage = storage
     }
 
-    public var elementSize: Int { if case .fp8 = storage { return 1 }; return storage == .f32 ? 4 : 2 }
-    public var byteCount: Int { rows * cols * elementSize + scaleByteCount }
+    /// Bytes of one row's weights, scales apart.
+    public var rowBytes: Int {
+        switch storage {
+        case .fp8: cols
+        case .int4: 4 * ((cols + 7) / 8)
+        case .bf16, .f16: 2 * cols
+        case .f32: 4 * cols
+        }
+    }
+    public var byteCount: Int { rows * rowBytes + scaleByteCount }
     /// Bytes read for `rows` of the matrix (their share of the scales included).
     public func byteCount(rows band: Range<Int>) -> Int { byteCount * band.count / rows }
     public var scaleByteCount: Int {
-        if case .fp8 = storage { return 4 * ((rows + fp8Block - 1) / fp8Block) * ((cols + fp8Block - 1) / fp8Block) }
-        return 0
+        switch storage {
+        case .fp8: 4 * ((rows + fp8Block - 1) / fp8Block) * ((cols + fp8Block - 1) / fp8Block)
+        case let .int4(q): rows * q.rowBytes(cols: cols)
+        case .bf16, .f16, .f32: 0
+        }
     }
 
     /// y[t·yStride + r - rows.lowerBound] = (W · x_t)[r] for t < tokens, r in `rows` (default:
@@ -58,6 +71,7 @@ public struct WeightMatrix: @unchecked Sendable {
         let rows = rows ?? 0..<self.rows, yStride = yStride ?? rows.count
         switch storage {
         case let .fp8(scales): multiply(FP8Decoding.self, scales, y, yStride, x, tokens, rows, scratch, registers)
+        case let .int4(q): multiplyInt4(q, y, yStride, x, tokens, rows, scratch, registers)
         case .bf16: multiply(BF16Decoding.self, nil, y, yStride, x, tokens, rows, scratch, registers)
         case .f16: multiply(F16Decoding.self, nil, y, yStride, x, tokens, rows, scratch, registers)
         case .f32: multiply(F32Decoding.self, nil, y, yStride, x, tokens, rows, scratch, registers)
@@ -104,6 +118,7 @@ public struct WeightMatrix: @unchecked Sendable {
         let n = columns ?? cols
         switch storage {
         case let .fp8(scales): transposed(FP8Decoding.self, scales, y, yStride, x, xStride, tokens, rows, n, scratch, registers)
+        case let .int4(q): multiplyTransposedInt4(q, y, yStride, x, xStride, tokens, rows, n, scratch, registers)
         case .bf16: transposed(BF16Decoding.self, nil, y, yStride, x, xStride, tokens, rows, n, scratch, registers)
         case .f16: transposed(F16Decoding.self, nil, y, yStride, x, xStride, tokens, rows, n, scratch, registers)
         case .f32: transposed(F32Decoding.self, nil, y, yStride, x, xStride, tokens, rows, n, scratch, registers)
@@ -122,7 +137,7 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Row `r` as Float (an embedding lookup). out: (cols).
     public func row(_ r: Int, into out: UnsafeMutablePointer<Float>) {
-        let p = data + r * cols * elementSize
+        let p = data + r * rowBytes
         switch storage {
         case let .fp8(scales):
             let scaleCols = (cols + fp8Block - 1) / fp8Block
@@ -130,6 +145,7 @@ public struct WeightMatrix: @unchecked Sendable {
                 let s = scales.loadUnaligned(fromByteOffset: 4 * ((r / fp8Block) * scaleCols + c / fp8Block), as: Float.self)
                 out[c] = fp8E4M3ToFloat(p.load(fromByteOffset: c, as: UInt8.self)) * s
             }
+        case let .int4(q): dequantize(q, rows: r, count: 1, columns: 0..<cols, into: out, outStride: cols)
         case .bf16: for c in 0..<cols { out[c] = BF16Decoding.load1(p, c) }
         case .f16: for c in 0..<cols { out[c] = F16Decoding.load1(p, c) }
         case .f32: for c in 0..<cols { out[c] = F32Decoding.load1(p, c) }

@@ -27,7 +27,7 @@ extension WeightMatrix {
         }
         if registers == .thirtyTwo && n % 16 == 0 { return transposed() }
         switch storage {
-        case .fp8: transposed()
+        case .fp8, .int4: transposed()
         case .bf16: sumDecodedRows(BF16Decoding.self, weights, stride, count, rows, n, y, yStride, scratch.decodedRows)
         case .f16: sumDecodedRows(F16Decoding.self, weights, stride, count, rows, n, y, yStride, scratch.decodedRows)
         case .f32: sumDecodedRows(F32Decoding.self, weights, stride, count, rows, n, y, yStride, scratch.decodedRows)

@@ -33,12 +33,65 @@ import Testing
         let bytes: [UInt8]
         let scales: [Float]
         let dense: [Double]  // the exact values, (rows, cols)
+        /// int4: the scales as stored (one per `group` columns of a row) in the scale dtype.
+        var int4Scales: [UInt8] = []
+        var group = 0
+    }
+
+    /// The int4 storages: compressed-tensors pack-quantized with bf16, f16 or f32 scales.
+    static let int4Storages = ["int4-bf16", "int4-f16", "int4-f32"]
+    static let storages = ["fp8", "bf16", "f16", "f32"] + int4Storages
+
+    /// x rounded to bfloat16, to nearest with ties to even (x finite): bfloat16 is float32's
+    /// top half.
+    static func bf16Rounded(_ x: Float) -> Float {
+        let bits = x.bitPattern, low = bits & 0xFFFF, up = bits & 0xFFFF_0000
+        let half: UInt32 = 0x8000
+        return Float(bitPattern: low > half || (low == half && up & 0x10000 != 0) ? up &+ 0x10000 : up)
+    }
+
+    /// An int4 matrix as compressed-tensors packs it: codes 0…15 (value + 8), eight per
+    /// little-endian int32, column c in bits 4·(c % 8) of word c / 8; one scale per 32 columns
+    /// (16, or the whole row, where the columns allow no 32); each value (code − 8) · scale,
+    /// computed in the scale's dtype.
+    static func randomInt4(rows: Int, cols: Int, scaleDType: String, rng: inout SplitMix) -> Matrix {
+        let group = cols % 32 == 0 ? 32 : cols % 16 == 0 ? 16 : cols, groups = (cols + group - 1) / group
+        let rowBytes = 4 * ((cols + 7) / 8)
+        var bytes = [UInt8](repeating: 0, count: rows * rowBytes), stored: [UInt8] = [], dense: [Double] = []
+        var scales: [Float] = []
+        for _ in 0..<rows * groups {
+            let s = Float(rng.unit() * 2 + 0.01) * powf(2, Float(Int(rng.next() % 9)) - 10)
+            switch scaleDType {
+            case "bf16":
+                let b = bf16Rounded(s)
+                scales.append(b)
+                withUnsafeBytes(of: UInt16(b.bitPattern >> 16).littleEndian) { stored += $0 }
+            case "f16":
+                let h = Float16(s)
+                scales.append(Float(h))
+                withUnsafeBytes(of: h.bitPattern.littleEndian) { stored += $0 }
+            default:
+                scales.append(s)
+                withUnsafeBytes(of: s.bitPattern.littleEndian) { stored += $0 }
+            }
+        }
+        for r in 0..<rows {
+            for c in 0..<cols {
+                let code = UInt8(rng.next() % 16)
+                bytes[r * rowBytes + c / 2] |= code << (4 * (c % 2))
+                let exact = Float(Int(code) - 8) * scales[r * groups + c / group]
+                let v: Float = scaleDType == "bf16" ? bf16Rounded(exact) : scaleDType == "f16" ? Float(Float16(exact)) : exact
+                dense.append(Double(v))
+            }
+        }
+        return Matrix(rows: rows, cols: cols, bytes: bytes, scales: [], dense: dense, int4Scales: stored, group: group)
     }
 
     /// A random matrix in `storage`'s dtype (fp8 codes without the NaN codes, block scales of
     /// varying magnitude) with its exact values.
     static func randomMatrix(rows: Int, cols: Int, storage: String, seed: UInt64) -> Matrix {
         var rng = SplitMix(seed: seed)
+        if storage.hasPrefix("int4-") { return randomInt4(rows: rows, cols: cols, scaleDType: String(storage.dropFirst(5)), rng: &rng) }
         let scaleRows = (rows + 127) / 128, scaleCols = (cols + 127) / 128
         var bytes: [UInt8] = [], scales: [Float] = [], dense: [Double] = []
         switch storage {
@@ -78,11 +131,15 @@ import Testing
         let data = [UInt8](repeating: 0, count: 1) + m.bytes
         let scaleBytes =
             [UInt8](repeating: 0, count: 3) + m.scales.flatMap { f in withUnsafeBytes(of: f.bitPattern.littleEndian) { Array($0) } }
+            + m.int4Scales
         return try data.withUnsafeBytes { d in
             try scaleBytes.withUnsafeBytes { s in
                 let kind: WeightMatrix.Storage
                 switch storage {
                 case "fp8": kind = .fp8(scales: s.baseAddress! + 3)
+                case "int4-bf16": kind = .int4(Int4Scales(scales: s.baseAddress! + 3, dtype: .bf16, groupSize: m.group))
+                case "int4-f16": kind = .int4(Int4Scales(scales: s.baseAddress! + 3, dtype: .f16, groupSize: m.group))
+                case "int4-f32": kind = .int4(Int4Scales(scales: s.baseAddress! + 3, dtype: .f32, groupSize: m.group))
                 case "bf16": kind = .bf16
                 case "f16": kind = .f16
                 default: kind = .f32
@@ -96,7 +153,7 @@ import Testing
 
     @Test(
         "gemv matches a Double reference for every dtype, shape and row band",
-        arguments: ["fp8", "bf16", "f16", "f32"])
+        arguments: storages)
     func gemv(_ storage: String) {
         for (i, (rows, cols)) in Self.shapes.enumerated() {
             let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(i))
@@ -121,7 +178,7 @@ import Testing
 
     @Test(
         "a row's gemv result does not depend on which rows are computed with it",
-        arguments: ["fp8", "bf16"])
+        arguments: ["fp8", "bf16", "int4-bf16"])
     func gemvRowInvariance(_ storage: String) {
         let m = Self.randomMatrix(rows: 133, cols: 257, storage: storage, seed: 7)
         var rng = SplitMix(seed: 3)
@@ -142,7 +199,7 @@ import Testing
 
     @Test(
         "the multi-token kernels give every (token, row) the one-token kernel's exact bits",
-        arguments: ["fp8", "bf16", "f16", "f32"], registerFiles)
+        arguments: storages, registerFiles)
     func gemmMatchesGemv(_ storage: String, _ registers: VectorRegisters) {
         for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (64, 300), (13, 1100)].enumerated() {
             let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(70 + i))
@@ -195,7 +252,7 @@ import Testing
 
     @Test(
         "with thirty-two registers every (token, row) is the sixteen-lane row, bit for bit",
-        .enabled(if: VectorRegisters.available == .thirtyTwo), arguments: ["fp8", "bf16", "f16", "f32"])
+        .enabled(if: VectorRegisters.available == .thirtyTwo), arguments: storages)
     func wideMatchesDefinition(_ storage: String) {
         for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (13, 1100), (3, 15)].enumerated() {
             let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(90 + i))
@@ -220,7 +277,7 @@ import Testing
         }
     }
 
-    @Test("transposed gemv over a band of rows matches a Double reference", arguments: ["fp8", "bf16", "f16", "f32"])
+    @Test("transposed gemv over a band of rows matches a Double reference", arguments: storages)
     func gemvTransposed(_ storage: String) {
         for (i, (rows, cols)) in Self.shapes.enumerated() where rows > 2 {
             let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(40 + i))
@@ -243,7 +300,7 @@ import Testing
 
     @Test(
         "transposed gemv for several tokens gives each token the single-token bits",
-        arguments: ["fp8", "bf16", "f16", "f32"], registerFiles)
+        arguments: storages, registerFiles)
     func gemvTransposedBatch(_ storage: String, _ registers: VectorRegisters) {
         // (rows, cols, columns used): all columns, a multiple of 16 short of a row (the cache's
         // latent inside an entry), and widths the passes leave to the per-token kernel.
@@ -280,7 +337,7 @@ import Testing
 
     @Test(
         "weighted sums of rows give each weight vector the transposed product's bits and match a Double reference",
-        arguments: ["fp8", "bf16", "f16", "f32"], registerFiles)
+        arguments: storages, registerFiles)
     func weightedRowSums(_ storage: String, _ registers: VectorRegisters) {
         // (rows, cols, columns used): a cache entry's latent (a multiple of 16 short of the
         // entry), all columns, and widths left to the eight-lane kernels.
@@ -322,7 +379,7 @@ import Testing
         }
     }
 
-    @Test("row() decodes exactly", arguments: ["fp8", "bf16", "f16", "f32"])
+    @Test("row() decodes exactly", arguments: storages)
     func rowLookup(_ storage: String) {
         let m = Self.randomMatrix(rows: 131, cols: 133, storage: storage, seed: 11)
         var out = [Float](repeating: 0, count: 133)

@@ -109,4 +109,25 @@ typedef void (*kimi_tgemv)(const void *w, long rowBytes, long rows, const float 
 /// The one-token transposed GEMV of dtype `dtype` (as `kimi_wide_pass`).
 kimi_tgemv kimi_transposed_gemv(int dtype);
 
+/// The dtypes of int4 weights' scales (kimi_int4.c).
+enum { KIMI_SCALE_BF16 = 0, KIMI_SCALE_F16 = 1, KIMI_SCALE_F32 = 2 };
+
+/// compressed-tensors pack-quantized int4 rows dequantised (kimi_int4.c): out[i·outStride + c −
+/// c0] = W[i, c] for i < rows, c0 ≤ c < c1 (c0 a multiple of 8), row i's words at packed +
+/// i·packedRowBytes and its scales (one per `group` columns; group a multiple of 16, or the
+/// whole row) at scales + i·scaleRowBytes.
+void kimi_int4_dequantize(const void *packed, long packedRowBytes, const void *scales, long scaleRowBytes, int scaleType,
+                          long group, long rows, long c0, long c1, float *out, long outStride);
+
+/// Rows of the int4 decode GEMV.
+#define KIMI_INT4_GEMV_ROWS 4
+
+/// The int4 decode GEMV (kimi_int4.c): KIMI_INT4_GEMV_ROWS rows (rows[i], their scales at
+/// scaleRows[i]) × one token over columns 0 ..< vectorEnd (a multiple of 16 and of `group`'s
+/// sixteen-column steps), with the bits of the float32 decode GEMV over the dequantised rows;
+/// asks for the rows' next bytes `ahead` bytes past rows[0] and their scales `scalesAhead`
+/// bytes past scaleRows[0] (0: none); results in `out`. AVX-512 only.
+void kimi_int4_gemv(const void *const *rows, const void *const *scaleRows, int scaleType, long group,
+                    const float *x, long vectorEnd, long ahead, long scalesAhead, const kimi_results *out);
+
 #endif

@@ -127,7 +127,7 @@ public final class KimiTransformer {
     private func forwardPass(_ batch: [BatchSegment<KVCache>], tokens T: Int, logits: UnsafeMutablePointer<Float>?) {
         let c = config, d = c.hiddenSize
         let half = c.qkRopeHeadDim / 2
-        lastPass = PassStatistics(weightBytes: T * weights.embedding.cols * weights.embedding.elementSize, routedExperts: 0)
+        lastPass = PassStatistics(weightBytes: T * weights.embedding.rowBytes, routedExperts: 0)
         // Per token: its segment and its position in that segment's sequence.
         var t = 0
         for (s, segment) in batch.enumerated() {

@@ -9,7 +9,7 @@ import Synchronization
 /// interleave policy, under `distribute` each node's routed experts by a thread running on
 /// that node and preferring its memory, the rest interleaved. Pages already in the page cache
 /// (an earlier run) stay where they are: drop the cache first to re-place them.
-/// The bytes of one matrix (or its fp8 scales) and the node that should hold them (nil:
+/// The bytes of one matrix (or its scales) and the node that should hold them (nil:
 /// interleaved). Sendable: `start` points into a read-only mapped shard.
 struct WeightRange: @unchecked Sendable {
     let node: Int?
@@ -23,8 +23,12 @@ extension KimiTransformer {
         var out: [WeightRange] = []
         func add(_ w: WeightMatrix?, node: Int? = nil) {
             guard let w else { return }
-            out.append(WeightRange(node: node, start: w.data, bytes: w.rows * w.cols * w.elementSize))
-            if case let .fp8(scales) = w.storage { out.append(WeightRange(node: node, start: scales, bytes: w.scaleByteCount)) }
+            out.append(WeightRange(node: node, start: w.data, bytes: w.rows * w.rowBytes))
+            switch w.storage {
+            case let .fp8(scales): out.append(WeightRange(node: node, start: scales, bytes: w.scaleByteCount))
+            case let .int4(q): out.append(WeightRange(node: node, start: q.scales, bytes: w.scaleByteCount))
+            case .bf16, .f16, .f32: break
+            }
         }
         func add(_ m: ModelWeights.MLP, node: Int? = nil) {
             add(m.gate, node: node); add(m.up, node: node); add(m.down, node: node)

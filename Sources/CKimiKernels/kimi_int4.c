@@ -1,0 +1,121 @@
+// compressed-tensors "pack-quantized" int4 weights (the layout of its pack_to_int32): a row is
+// ceil(cols / 8) little-endian int32 words, column c's 4-bit code in bits 4·(c % 8) of word
+// c / 8, the code stored as value + 8. Dequantised as compressed-tensors does it, in the
+// scale's dtype: (code − 8) · scale, which is exact in float32 (a 4-bit integer times an 8- or
+// 11-bit significand), then rounded to the scale's dtype (round to nearest even).
+#include "kimi_wide.h"
+
+// (code − 8) · s rounded to the scale's dtype, eight columns at a time.
+static inline __attribute__((always_inline)) __m256 kimi_int4_round8(__m256 v, int scaleType) {
+    if (scaleType == KIMI_SCALE_BF16) {
+        __m256i b = _mm256_castps_si256(v);
+        __m256i odd = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
+        b = _mm256_add_epi32(b, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7FFF)));
+        return _mm256_castsi256_ps(_mm256_and_si256(b, _mm256_set1_epi32((int)0xFFFF0000u)));
+    }
+    if (scaleType == KIMI_SCALE_F16) return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    return v;
+}
+
+static inline __attribute__((always_inline)) float kimi_int4_scale(const unsigned char *scales, int scaleType, long g) {
+    if (scaleType == KIMI_SCALE_BF16) {
+        unsigned short h;
+        __builtin_memcpy(&h, scales + 2 * g, 2);
+        unsigned bits = (unsigned)h << 16;
+        float f;
+        __builtin_memcpy(&f, &bits, 4);
+        return f;
+    }
+    if (scaleType == KIMI_SCALE_F16) {
+        _Float16 h;
+        __builtin_memcpy(&h, scales + 2 * g, 2);
+        return (float)h;
+    }
+    float f;
+    __builtin_memcpy(&f, scales + 4 * g, 4);
+    return f;
+}
+
+void kimi_int4_dequantize(const void *packed, long packedRowBytes, const void *scales, long scaleRowBytes, int scaleType,
+                          long group, long rows, long c0, long c1, float *out, long outStride) {
+    const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    for (long i = 0; i < rows; i++) {
+        const unsigned char *w = (const unsigned char *)packed + i * packedRowBytes;
+        const unsigned char *s = (const unsigned char *)scales + i * scaleRowBytes;
+        float *o = out + i * outStride - c0;
+        long c = c0;
+        for (; c < c1 && c % 8 != 0; c++) {
+            int code = (w[c / 2] >> (4 * (c & 1))) & 15;
+            o[c] = _mm256_cvtss_f32(kimi_int4_round8(_mm256_set1_ps((float)(code - 8) * kimi_int4_scale(s, scaleType, c / group)), scaleType));
+        }
+        // Eight columns (one word) at a time; a word never straddles two groups (group: a
+        // multiple of 16, or the whole row).
+        for (; c + 8 <= c1; c += 8) {
+            int word;
+            __builtin_memcpy(&word, w + c / 2, 4);
+            __m256i codes = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(word), shifts), _mm256_set1_epi32(15));
+            __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(codes, _mm256_set1_epi32(8)));
+            v = _mm256_mul_ps(v, _mm256_set1_ps(kimi_int4_scale(s, scaleType, c / group)));
+            _mm256_storeu_ps(o + c, kimi_int4_round8(v, scaleType));
+        }
+        for (; c < c1; c++) {
+            int code = (w[c / 2] >> (4 * (c & 1))) & 15;
+            o[c] = _mm256_cvtss_f32(kimi_int4_round8(_mm256_set1_ps((float)(code - 8) * kimi_int4_scale(s, scaleType, c / group)), scaleType));
+        }
+    }
+}
+
+// A group's sixteen values, (k − 8) · s rounded to the scale's dtype for codes k = 0 … 15: the
+// decode looks each weight up here (vpermps reads only an index's low four bits), so the
+// rounding is paid once per row and group instead of once per weight.
+static inline KIMI_WIDE __m512 kimi_int4_table(const unsigned char *scales, int scaleType, long g) {
+    const __m512 values = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+    __m512 v = _mm512_mul_ps(values, _mm512_set1_ps(kimi_int4_scale(scales, scaleType, g)));
+    if (scaleType == KIMI_SCALE_BF16) {
+        __m512i b = _mm512_castps_si512(v);
+        __m512i odd = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+        b = _mm512_add_epi32(b, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF)));
+        return _mm512_castsi512_ps(_mm512_and_si512(b, _mm512_set1_epi32((int)0xFFFF0000u)));
+    }
+    if (scaleType == KIMI_SCALE_F16) return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    return v;
+}
+
+// The codes of columns c ..< c + 16 (c a multiple of 16), one per lane in its low four bits:
+// each byte doubled, widened, and the odd lanes shifted down to their high nibble.
+static inline KIMI_WIDE __m512i kimi_int4_codes16(const unsigned char *row, long c) {
+    __m128i b = _mm_loadl_epi64((const __m128i *)(row + c / 2));
+    __m512i v = _mm512_cvtepu8_epi32(_mm_unpacklo_epi8(b, b));
+    return _mm512_srlv_epi32(v, _mm512_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4));
+}
+
+KIMI_WIDE void kimi_int4_gemv(const void *const *rows, const void *const *scaleRows, int scaleType, long group,
+                              const float *x, long vectorEnd, long ahead, long scalesAhead, const kimi_results *out) {
+    enum { R = KIMI_INT4_GEMV_ROWS };
+    const long scaleStep = R * 128 / group * (scaleType == KIMI_SCALE_F32 ? 4 : 2);  // the rows' scale bytes per 128 columns
+    const unsigned char *w[R], *s[R];
+    __m512 a[R];
+    for (int i = 0; i < R; i++) {
+        w[i] = (const unsigned char *)rows[i];
+        s[i] = (const unsigned char *)scaleRows[i];
+        a[i] = _mm512_setzero_ps();
+    }
+    for (long g0 = 0; g0 < vectorEnd; g0 += group) {
+        __m512 table[R];
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++) table[i] = kimi_int4_table(s[i], scaleType, g0 / group);
+        long end = g0 + group <= vectorEnd ? g0 + group : vectorEnd;
+        _Pragma("clang loop unroll(disable)") for (long c = g0; c < end; c += 16) {
+            // Every 128 columns: the R lines (64 bytes of each row's width) `ahead` bytes on, in
+            // address order, and the rows' scales for those columns `scalesAhead` bytes on.
+            if (ahead && c % 128 == 0) {
+                _Pragma("clang loop unroll(full)") for (int line = 0; line < R; line++)
+                    kimi_prefetch(w[0] + ahead + R * (c / 2) + 64 * line);
+                kimi_prefetch(s[0] + scalesAhead + c / 128 * scaleStep);
+            }
+            __m512 xv = _mm512_loadu_ps(x + c);
+            _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++)
+                a[i] = _mm512_fmadd_ps(_mm512_permutexvar_ps(kimi_int4_codes16(w[i], c), table[i]), xv, a[i]);
+        }
+    }
+    kimi_finish(a, R, 1, out);
+}

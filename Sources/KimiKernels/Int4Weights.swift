@@ -1,0 +1,109 @@
+import CKimiKernels
+
+/// Where an int4 matrix's scales are and how they apply: compressed-tensors "pack-quantized"
+/// (symmetric, group or channel strategy). Row r's weights are 4·ceil(cols/8) bytes of int32
+/// words, column c's code in bits 4·(c % 8) of word c / 8, its value (code − 8) · scale[r, c /
+/// groupSize] rounded to the scale's dtype, exactly as compressed-tensors dequantises.
+/// Sendable: `scales` points into a read-only mapped shard.
+public struct Int4Scales: Equatable, @unchecked Sendable {
+    public enum DType: Int32, Sendable {
+        case bf16 = 0, f16 = 1, f32 = 2
+        public var size: Int { self == .f32 ? 4 : 2 }
+    }
+
+    /// (rows, ceil(cols / groupSize)) in `dtype`, row-major.
+    public let scales: UnsafeRawPointer
+    public let dtype: DType
+    /// Columns per scale: a multiple of 16, or the whole row (channel strategy).
+    public let groupSize: Int
+
+    public init(scales: UnsafeRawPointer, dtype: DType, groupSize: Int) {
+        self.scales = scales
+        self.dtype = dtype
+        self.groupSize = groupSize
+    }
+
+    /// Bytes of one row's scales.
+    func rowBytes(cols: Int) -> Int { (cols + groupSize - 1) / groupSize * dtype.size }
+}
+
+/// Floats of a thread's dequantised int4 panel (KernelScratch.int4Panel): 1 MB, a few dozen
+/// rows of K2's widest matrices, held in L2 while the float32 kernels pass over them.
+let int4PanelFloats = 256 * 1024
+
+extension WeightMatrix {
+    /// Rows `r0 ..< r0 + count`, columns c0 ..< c1 dequantised into out (rows `outStride` apart).
+    func dequantize(_ q: Int4Scales, rows r0: Int, count: Int, columns: Range<Int>, into out: UnsafeMutablePointer<Float>, outStride: Int) {
+        let scaleRowBytes = q.rowBytes(cols: cols)
+        kimi_int4_dequantize(
+            data + r0 * rowBytes, rowBytes, q.scales + r0 * scaleRowBytes, scaleRowBytes, q.dtype.rawValue, q.groupSize,
+            count, columns.lowerBound, columns.upperBound, out, outStride)
+    }
+
+    /// `multiply` for int4 weights: every (row, token) the float32 kernels' arithmetic over the
+    /// dequantised row, so the bits are those of the same matrix stored dequantised in float32,
+    /// whatever the route. One token on AVX-512 (columns a multiple of 16): the int4 decode
+    /// GEMV, which decodes in registers; otherwise panels of rows dequantised into scratch.
+    func multiplyInt4(
+        _ q: Int4Scales, _ y: UnsafeMutablePointer<Float>, _ yStride: Int, _ x: UnsafePointer<Float>, _ tokens: Int,
+        _ rows: Range<Int>, _ scratch: KernelScratch, _ registers: VectorRegisters
+    ) {
+        if tokens == 1 && registers == .thirtyTwo && cols % wideLanes == 0 {
+            return gemvInt4(q, y, x, rows: rows)
+        }
+        let panelRows = max(1, int4PanelFloats / cols)
+        var r0 = rows.lowerBound
+        while r0 < rows.upperBound {
+            let n = min(panelRows, rows.upperBound - r0)
+            dequantize(q, rows: r0, count: n, columns: 0..<cols, into: scratch.int4Panel, outStride: cols)
+            WeightMatrix(rows: n, cols: cols, data: scratch.int4Panel, storage: .f32).multiply(
+                into: y + (r0 - rows.lowerBound), yStride: yStride, x, tokens: tokens, rows: nil, scratch: scratch,
+                registers: registers)
+            r0 += n
+        }
+    }
+
+    /// The int4 decode GEMV over `rows`, KIMI_INT4_GEMV_ROWS at a time (a call's missing rows
+    /// alias its first and are not written), each call asking for the bytes at least 8 KB past
+    /// its first row as `gemvWideSingle` does.
+    private func gemvInt4(_ q: Int4Scales, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Range<Int>) {
+        let perCall = Int(KIMI_INT4_GEMV_ROWS), scaleRowBytes = q.rowBytes(cols: cols)
+        let ahead = max(perCall * rowBytes, 8192), scalesAhead = ahead / rowBytes * scaleRowBytes
+        withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: 2 * perCall) { pointers in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { tails in
+                tails.initialize(repeating: 0)
+                let passRows = pointers.baseAddress!, passScales = passRows + perCall
+                var r0 = rows.lowerBound
+                while r0 < rows.upperBound {
+                    let nr = min(perCall, rows.upperBound - r0)
+                    for i in 0..<perCall {
+                        let r = r0 + (i < nr ? i : 0)
+                        passRows[i] = UnsafeRawPointer(data + r * rowBytes)
+                        passScales[i] = UnsafeRawPointer(q.scales + r * scaleRowBytes)
+                    }
+                    var out = kimi_results(tails: tails.baseAddress, outScale: 1, y: y + r0 - rows.lowerBound, yStride: 0, nr: nr, nt: 1)
+                    kimi_int4_gemv(passRows, passScales, q.dtype.rawValue, q.groupSize, x, cols, ahead, scalesAhead, &out)
+                    r0 += nr
+                }
+            }
+        }
+    }
+
+    /// `multiplyTransposed` for int4 weights: the band's rows dequantised a slice of columns at
+    /// a time (each y[c] depends only on column c) and multiplied as float32.
+    func multiplyTransposedInt4(
+        _ q: Int4Scales, _ y: UnsafeMutablePointer<Float>, _ yStride: Int, _ x: UnsafePointer<Float>, _ xStride: Int,
+        _ tokens: Int, _ rows: Range<Int>, _ columns: Int, _ scratch: KernelScratch, _ registers: VectorRegisters
+    ) {
+        let slice = max(wideLanes, min(columns, int4PanelFloats / max(rows.count, 1)) / wideLanes * wideLanes)
+        var c0 = 0
+        while c0 < columns {
+            let n = min(slice, columns - c0)
+            dequantize(q, rows: rows.lowerBound, count: rows.count, columns: c0..<c0 + n, into: scratch.int4Panel, outStride: n)
+            WeightMatrix(rows: rows.count, cols: n, data: scratch.int4Panel, storage: .f32).multiplyTransposed(
+                into: y + c0, yStride: yStride, x, xStride: xStride, tokens: tokens, rows: 0..<rows.count, columns: n,
+                scratch: scratch, registers: registers)
+            c0 += n
+        }
+    }
+}
