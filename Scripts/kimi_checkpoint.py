@@ -11,7 +11,8 @@ Layout written (as Kimi-K2-Instruct's Hugging Face repository lays it out):
   model-0000i-of-00000N.safetensors + model.safetensors.index.json   (or a single model.safetensors)
 Every Linear inside the layers is F8_E4M3 with an F32 `<name>_scale_inv` of shape
 [ceil(rows/128), ceil(cols/128)]; embeddings, lm_head, norms and the router are BF16; the router
-bias is F32.
+bias is F32. With a compressed-tensors config (quantize_int4, INT4_FORMATS), chosen linears are
+pack-quantized int4 instead, as Kimi-K2-Thinking stores its routed experts.
 """
 import base64
 import json
@@ -178,6 +179,46 @@ def kimi_config(**overrides):
     return cfg
 
 
+def quantize_int4(w, group_size, scale_dtype=torch.bfloat16):
+    """compressed-tensors pack-quantized int4, symmetric, one scale per group_size columns, made
+    by the compressed-tensors package itself (its qparams, quantize and pack): returns the stored
+    tensors (weight_packed, weight_scale, weight_shape) and compressed-tensors' own decompressed
+    weights (in the scale's dtype, as it dequantises), which the reference computes with."""
+    from compressed_tensors.compressors.pack_quantized.base import PackedQuantizationCompressor
+    from compressed_tensors.quantization import QuantizationArgs, QuantizationScheme
+    from compressed_tensors.quantization.utils import calculate_qparams
+    rows, cols = w.shape
+    args = QuantizationArgs(num_bits=4, type="int", symmetric=True, strategy="group", group_size=group_size)
+    groups = w.view(rows, cols // group_size, group_size)
+    scale, zero_point = calculate_qparams(groups.amin(-1), groups.amax(-1), args)
+    scheme = QuantizationScheme(targets=["Linear"], weights=args)
+    stored = PackedQuantizationCompressor.compress(
+        {"weight": w.to(scale_dtype), "weight_scale": scale.to(scale_dtype), "weight_zero_point": zero_point}, scheme)
+    effective = PackedQuantizationCompressor.decompress(dict(stored), scheme)["weight"].to(torch.float32)
+    return stored, effective
+
+
+def int4_quantization_config(group_size, ignore, fp8_rest=False):
+    """config.json's quantization_config for int4 routed experts (compressed-tensors), the
+    rest unquantised (`ignore`) or, with fp8_rest, block-fp8 under compressed-tensors' names."""
+    weights = {"actorder": None, "block_structure": None, "dynamic": False, "group_size": group_size,
+               "num_bits": 4, "observer": "minmax", "observer_kwargs": {}, "strategy": "group",
+               "symmetric": True, "type": "int"}
+    groups = {"group_0": {"input_activations": None, "output_activations": None,
+                          "targets": [r"re:.*mlp\.experts\..*"] if fp8_rest else ["Linear"], "weights": weights}}
+    if fp8_rest:
+        groups["group_0"]["format"] = "pack-quantized"
+        groups["group_1"] = {"input_activations": None, "output_activations": None, "targets": ["Linear"],
+                             "format": "float-quantized",
+                             "weights": {"actorder": None, "block_structure": [BLOCK, BLOCK], "dynamic": False,
+                                         "group_size": None, "num_bits": 8, "observer": "minmax",
+                                         "observer_kwargs": {}, "strategy": "block", "symmetric": True,
+                                         "type": "float"}}
+    return {"config_groups": groups, "format": "mixed-precision" if fp8_rest else "pack-quantized",
+            "ignore": ignore, "kv_cache_scheme": None, "quant_method": "compressed-tensors",
+            "quantization_status": "compressed"}
+
+
 def quantize_fp8(w):
     """Block-fp8 as DeepSeek stores it: per 128x128 block scale = amax/448, partial edge blocks."""
     rows, cols = w.shape
@@ -195,11 +236,15 @@ def quantize_fp8(w):
 class Builder:
     """Random weights that keep activations sane and their exact values."""
 
-    def __init__(self, cfg, seed, linear_dtype="fp8"):
+    def __init__(self, cfg, seed, linear_dtype="fp8", int4=None):
         """linear_dtype: "fp8" (block-quantised with scale_inv, the real layout) or a torch
-        float dtype name ("bfloat16", "float16", "float32") for unquantised projections."""
+        float dtype name ("bfloat16", "float16", "float32") for unquantised projections.
+        int4: None, or (group_size, other, shape_dtype): routed experts pack-quantized int4 with
+        bf16 scales and weight_shape in shape_dtype, the other linears "bfloat16" or "fp8"
+        (block-fp8 with compressed-tensors' `weight_scale`)."""
         self.cfg = cfg
         self.linear_dtype = linear_dtype
+        self.int4 = int4
         self.source = None  # name -> float tensor to store instead of random values
         self.gen = torch.Generator().manual_seed(seed)
         self.stored = {}     # name -> tensor as written to the checkpoint
@@ -216,6 +261,23 @@ class Builder:
 
     def linear(self, name, rows, cols):
         w = self.value(name, lambda: self.normal((rows, cols), 1.0 / math.sqrt(max(cols, 1))))
+        if self.int4 is not None:
+            group_size, other, shape_dtype = self.int4
+            module = name[:-len(".weight")]
+            if ".mlp.experts." in name:
+                stored, self.effective[name] = quantize_int4(w, group_size)
+                stored["weight_shape"] = stored["weight_shape"].to(shape_dtype)
+                for key, t in stored.items():
+                    self.stored[f"{module}.{key}"] = t
+                return
+            if other == "fp8":
+                q, scale, self.effective[name] = quantize_fp8(w)
+                self.stored[name] = q
+                self.stored[module + ".weight_scale"] = scale
+                return
+            self.stored[name] = w.to(torch.bfloat16)
+            self.effective[name] = self.stored[name].to(torch.float32)
+            return
         if self.linear_dtype != "fp8":
             stored = w.to(getattr(torch, self.linear_dtype))
             self.stored[name] = stored

@@ -54,15 +54,34 @@ FIXTURES = {
         max_position_embeddings=64, tie_word_embeddings=True), 0, 0, [24, 5]),
 }
 
+# Kimi-K2-Thinking's ignore list (its config.json): attention, shared experts and the dense
+# layer's MLP stay BF16, as does lm_head; the routed experts are int4 with group 32.
+K2_THINKING_IGNORE = ["lm_head", "re:.*self_attn.*", "re:.*shared_experts.*", r"re:.*mlp\.(gate|up|gate_up|down)_proj.*"]
 
-def make(name, overrides, shards, mtp_layers, prompt_lengths, ranks, seed):
+# name -> (config overrides, shards, int4 (group size, other linears, weight_shape dtype), prompt lengths)
+INT4_FIXTURES = {
+    # Kimi-K2-Thinking in miniature: int4 experts (group 32, BF16 scales, I32 weight_shape), the
+    # rest BF16. moe_intermediate_size a multiple of 32, as compressed-tensors needs.
+    "k2-thinking-int4": (dict(max_position_embeddings=4096, moe_intermediate_size=64,
+                              quantization_config=kc.int4_quantization_config(32, K2_THINKING_IGNORE)),
+                         2, (32, "bfloat16", torch.int32), [40, 5]),
+    # A w4a16 mix with block-fp8, as `kimi-serve quantize` writes from a block-fp8 checkpoint:
+    # int4 experts (group 128, I64 weight_shape), every other linear block-fp8 under
+    # compressed-tensors' names; hidden and moe_intermediate multiples of 128.
+    "w4a16-fp8": (dict(hidden_size=256, moe_intermediate_size=128, max_position_embeddings=4096,
+                       quantization_config=kc.int4_quantization_config(128, ["lm_head"], fp8_rest=True)),
+                  3, (128, "fp8", torch.int64), [40, 5]),
+}
+
+
+def make(name, overrides, shards, mtp_layers, prompt_lengths, ranks, seed, int4=None):
     ckpt = os.path.join(ROOT, "checkpoints", name)
     refdir = os.path.join(ROOT, "references", name)
     os.makedirs(ckpt, exist_ok=True)
     os.makedirs(refdir, exist_ok=True)
     vocab = len(ranks) + 256
     cfg = kc.kimi_config(vocab_size=vocab, bos_token_id=len(ranks), eos_token_id=len(ranks) + 1, **overrides)
-    builder = kc.Builder(cfg, seed)
+    builder = kc.Builder(cfg, seed, int4=int4)
     builder.build(extra_layers=mtp_layers)
     kc.write_checkpoint(ckpt, cfg, builder, shards)
     with open(os.path.join(ckpt, "generation_config.json"), "w") as f:
@@ -101,6 +120,8 @@ def main():
     ranks = kc.train_bpe(kc.SAMPLE_TEXT, merges=128)
     for seed, (name, spec) in enumerate(FIXTURES.items()):
         make(name, *spec, ranks=ranks, seed=1000 + seed)
+    for seed, (name, (overrides, shards, int4, lengths)) in enumerate(INT4_FIXTURES.items()):
+        make(name, overrides, shards, 0, lengths, ranks=ranks, seed=2000 + seed, int4=int4)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,15 @@ struct InspectCommand: ParsableCommand {
         }
     }
 
+    /// config.json's quantization method: "none", "fp8" or "compressed-tensors".
+    static func quantization(_ c: ModelConfig) -> String {
+        switch c.quantization {
+        case .none: "none"
+        case .blockFP8: "fp8"
+        case .compressedTensors: "compressed-tensors"
+        }
+    }
+
     static func text(_ s: ModelSummary, numaNodes: Int, problems: [TensorProblem], directory: String) -> String {
         let c = s.config
         var lines: [String] = []
@@ -66,8 +75,15 @@ struct InspectCommand: ParsableCommand {
             "parameters  \(formatCount(s.totalParameters)) total, \(formatCount(s.activeParameters)) active per token\(s.mtpParameters > 0 ? " (\(formatCount(s.mtpParameters)) in skipped MTP layers)" : "")"
         )
         lines.append(
-            "weights     \(formatBytes(s.weightBytes)) as stored (\(c.fp8Weights ? "block-fp8 + scales" : "unquantised")); a decode step reads \(formatBytes(s.decodeBytesPerToken))"
+            "weights     \(formatBytes(s.weightBytes)) as stored (\(Self.quantization(c))); a decode step reads \(formatBytes(s.decodeBytesPerToken))"
         )
+        let partWidth = s.formats.map(\.part.count).max() ?? 0, formatWidth = s.formats.map(\.format.count).max() ?? 0
+        for f in s.formats {
+            func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+            lines.append(
+                "  \(pad(f.part, partWidth))  \(pad(f.format, formatWidth))  \(formatBytes(f.bytes)), \(formatBytes(f.decodeBytes)) per decode step"
+            )
+        }
         let context = c.maxPositionEmbeddings
         lines.append(
             "kv cache    \(s.kvBytesPerTokenBF16) B per token in bf16 (\(s.kvBytesPerTokenF32) in f32); \(formatBytes(s.kvBytesPerTokenBF16 * context)) for one \(context)-token sequence"
@@ -107,7 +123,7 @@ struct InspectCommand: ParsableCommand {
             "v_head_dim": JSONValue(c.vHeadDim), "n_routed_experts": JSONValue(c.nRoutedExperts),
             "n_shared_experts": JSONValue(c.nSharedExperts), "num_experts_per_tok": JSONValue(c.numExpertsPerTok),
             "n_group": JSONValue(c.nGroup), "topk_group": JSONValue(c.topkGroup),
-            "max_position_embeddings": JSONValue(c.maxPositionEmbeddings), "fp8_weights": .bool(c.fp8Weights),
+            "max_position_embeddings": JSONValue(c.maxPositionEmbeddings), "quantization": .string(quantization(c)),
         ])
         return .object(
             JSONObject([
@@ -122,6 +138,14 @@ struct InspectCommand: ParsableCommand {
                 "weight_bytes": JSONValue(s.weightBytes),
                 "mapped_bytes": JSONValue(s.mappedBytes),
                 "decode_bytes_per_token": JSONValue(s.decodeBytesPerToken),
+                "formats": .array(
+                    s.formats.map {
+                        .object(
+                            JSONObject([
+                                "part": .string($0.part), "format": .string($0.format), "bytes": JSONValue($0.bytes),
+                                "decode_bytes_per_token": JSONValue($0.decodeBytes),
+                            ]))
+                    }),
                 "kv_bytes_per_token_bf16": JSONValue(s.kvBytesPerTokenBF16),
                 "kv_bytes_per_token_f32": JSONValue(s.kvBytesPerTokenF32),
                 "numa_nodes": JSONValue(numaNodes),

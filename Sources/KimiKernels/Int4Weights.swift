@@ -27,6 +27,10 @@ public struct Int4Scales: Equatable, @unchecked Sendable {
     func rowBytes(cols: Int) -> Int { (cols + groupSize - 1) / groupSize * dtype.size }
 }
 
+/// What an int4 group size must be a multiple of (unless one group spans the row): a
+/// sixteen-column step of the kernels never straddles two scales.
+public let int4GroupMultiple = 16
+
 /// Floats of a thread's dequantised int4 panel (KernelScratch.int4Panel): 1 MB, a few dozen
 /// rows of K2's widest matrices, held in L2 while the float32 kernels pass over them.
 let int4PanelFloats = 256 * 1024

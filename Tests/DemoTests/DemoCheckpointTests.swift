@@ -61,7 +61,7 @@ import Testing
     func shape() throws {
         let checkpoint = try Checkpoint(directory: Self.directory)
         let c = checkpoint.config
-        #expect(c.fp8Weights && c.ropeScaling != nil && c.firstKDenseReplace == 1 && c.nSharedExperts == 1)
+        #expect(c.quantization == .blockFP8 && c.ropeScaling != nil && c.firstKDenseReplace == 1 && c.nSharedExperts == 1)
         #expect(c.numExpertsPerTok > 1 && c.moeLayerCount > 0)
         #expect(TensorManifest.problems(checkpoint).isEmpty)
         #expect(checkpoint.mappedBytes < 10_000_000)

@@ -8,7 +8,7 @@ import TestSupport
 enum Fixtures {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures")
-    static let names = ["kimi-mini", "deepseek-grouped", "plain-moe"]
+    static let names = ["kimi-mini", "deepseek-grouped", "plain-moe", "k2-thinking-int4", "w4a16-fp8"]
 
     static func checkpoint(_ name: String) -> String {
         root.appendingPathComponent("checkpoints/\(name)").path
@@ -20,6 +20,8 @@ enum Fixtures {
         /// (prompt.count + greedy.count - 1, vocab): row i predicts token i + 1 of prompt + greedy.
         let logits: [Float]
         let vocab: Int
+        /// The smallest gap between a chosen and a dropped expert (or group) score in the reference.
+        let routingMargin: Double
 
         func row(_ i: Int) -> ArraySlice<Float> { logits[i * vocab..<(i + 1) * vocab] }
         var tokens: [Int] { prompt + greedy.dropLast() }
@@ -38,7 +40,7 @@ enum Fixtures {
             }
             return Sequence(
                 prompt: s["prompt"]!.array!.map { $0.int! }, greedy: s["greedy"]!.array!.map { $0.int! },
-                logits: logits, vocab: vocab)
+                logits: logits, vocab: vocab, routingMargin: s["min_routing_margin"]!.double!)
         }
     }
 

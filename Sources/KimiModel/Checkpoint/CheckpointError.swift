@@ -53,6 +53,8 @@ public enum TensorProblem: CustomStringConvertible, Equatable, Sendable {
     case unexpected(name: String)
     case wrongShape(name: String, expected: [Int], actual: [Int])
     case wrongDType(name: String, expected: String, actual: DType)
+    /// Present with the right shape and dtype, but its contents or its fit with its config are wrong.
+    case invalid(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -62,6 +64,7 @@ public enum TensorProblem: CustomStringConvertible, Equatable, Sendable {
             return "wrong shape: \(name) is \(actual), expected \(expected)"
         case let .wrongDType(name, expected, actual):
             return "wrong dtype: \(name) is \(actual.rawValue), expected \(expected)"
+        case let .invalid(name, reason): return "invalid: \(name): \(reason)"
         }
     }
 }

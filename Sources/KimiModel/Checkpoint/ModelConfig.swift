@@ -34,8 +34,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var ropeScaling: YarnScaling?
     public var maxPositionEmbeddings: Int
     public var tieWordEmbeddings: Bool
-    /// Whether linear weights are block-fp8 with `weight_scale_inv` (quantization_config present).
-    public var fp8Weights: Bool
+    /// How the linear weights are stored (`quantization_config`).
+    public var quantization: WeightQuantization
     /// Multi-token-prediction layers stored after the last layer; recognised and skipped.
     public var numNextnPredictLayers: Int
     public var eosTokenId: Int?
@@ -50,6 +50,17 @@ public struct ModelConfig: Sendable, Equatable {
     public func isMoE(layer: Int) -> Bool { layer >= firstKDenseReplace }
     public var moeLayerCount: Int { numHiddenLayers - firstKDenseReplace }
     public var expertsPerGroup: Int { nRoutedExperts / nGroup }
+}
+
+/// How config.json's `quantization_config` says the linear weights are stored.
+public enum WeightQuantization: Sendable, Equatable {
+    /// None: every weight in a float dtype.
+    case none
+    /// DeepSeek's block-fp8 (`quant_method: "fp8"`): F8_E4M3 weights, each with an F32
+    /// `weight_scale_inv` per 128×128 block.
+    case blockFP8
+    /// compressed-tensors: each linear layer as its config group says.
+    case compressedTensors(CompressedTensorsConfig)
 }
 
 /// `rope_scaling` of type yarn, with the defaults and quirks of transformers'
@@ -205,21 +216,26 @@ extension ModelConfig {
         }
 
         if let q = c["quantization_config"], !q.isNull {
-            guard let method = q["quant_method"]?.string, method == "fp8" else {
+            switch q["quant_method"]?.string {
+            case "fp8":
+                if let fmt = q["fmt"]?.string, fmt != "e4m3" {
+                    throw ConfigError(key: "quantization_config.fmt", reason: "is \"\(fmt)\"; only \"e4m3\" is supported")
+                }
+                let block = q["weight_block_size"]?.array?.compactMap(\.int)
+                guard block == [fp8Block, fp8Block] else {
+                    throw ConfigError(key: "quantization_config.weight_block_size", reason: "must be [\(fp8Block), \(fp8Block)]")
+                }
+                quantization = .blockFP8
+            case "compressed-tensors":
+                quantization = .compressedTensors(try CompressedTensorsConfig(q))
+            default:
                 throw ConfigError(
                     key: "quantization_config.quant_method",
-                    reason: "is \(q["quant_method"].map { JSONWriter().string($0) } ?? "missing"); only \"fp8\" is supported")
+                    reason:
+                        "is \(q["quant_method"].map { JSONWriter().string($0) } ?? "missing"); supported: \"fp8\" and \"compressed-tensors\"")
             }
-            if let fmt = q["fmt"]?.string, fmt != "e4m3" {
-                throw ConfigError(key: "quantization_config.fmt", reason: "is \"\(fmt)\"; only \"e4m3\" is supported")
-            }
-            let block = q["weight_block_size"]?.array?.compactMap(\.int)
-            guard block == [fp8Block, fp8Block] else {
-                throw ConfigError(key: "quantization_config.weight_block_size", reason: "must be [\(fp8Block), \(fp8Block)]")
-            }
-            fp8Weights = true
         } else {
-            fp8Weights = false
+            quantization = .none
         }
     }
 

@@ -11,7 +11,7 @@ public struct ModelSummary: Sendable {
     public let activeParameters: Int
     /// Parameters of skipped multi-token-prediction layers.
     public let mtpParameters: Int
-    /// Bytes of the manifest's tensors as stored (fp8 codes and their scales).
+    /// Bytes of the manifest's tensors as stored (quantised codes with their scales).
     public let weightBytes: Int
     /// Bytes of all shard files: what the page cache must hold.
     public let mappedBytes: Int
@@ -22,37 +22,86 @@ public struct ModelSummary: Sendable {
     public let kvBytesPerTokenBF16: Int
     public let kvBytesPerTokenF32: Int
 
+    /// The weights by part of the model and storage format, in manifest order.
+    public let formats: [FormatShare]
+
+    /// Bytes of one part of the model (routed experts, attention, …) stored in one format.
+    public struct FormatShare: Sendable, Equatable {
+        public let part: String
+        /// "BF16", "block-fp8 (F32 scales)", "int4 group 32 (BF16 scales)", …
+        public let format: String
+        public var bytes: Int
+        /// Of those, the bytes one decode step reads.
+        public var decodeBytes: Int
+    }
+
     public init(checkpoint: Checkpoint) {
         let c = checkpoint.config
         config = c
         shardCount = checkpoint.shards.count
         tensorCount = checkpoint.tensors.count
-        var total = 0, routed = 0, bytes = 0, routedBytes = 0, decode = 0
+        var total = 0, routed = 0
+        var shares: [FormatShare] = [], index: [String: Int] = [:]
+        let activeFraction = c.nRoutedExperts == 0 ? 0 : Double(c.numExpertsPerTok) / Double(c.nRoutedExperts)
         for spec in TensorManifest.tensors(c) {
             total += spec.elementCount
-            var stored = checkpoint.info(spec.name)?.byteCount ?? 0
-            stored += checkpoint.info(spec.name + TensorManifest.scaleSuffix)?.byteCount ?? 0
-            bytes += stored
+            let stored = TensorManifest.storedNames(spec, c).reduce(0) { $0 + (checkpoint.info($1)?.byteCount ?? 0) }
+            let decode: Double
             if spec.routedExpert {
                 routed += spec.elementCount
-                routedBytes += stored
+                decode = Double(stored) * activeFraction
             } else if spec.name == "model.embed_tokens.weight" {
-                decode += stored / max(c.vocabSize, 1)
-                if c.tieWordEmbeddings { decode += stored }  // read whole as lm_head
+                // One row per token, and the whole matrix when it is also lm_head.
+                decode = Double(stored / max(c.vocabSize, 1) + (c.tieWordEmbeddings ? stored : 0))
             } else {
-                decode += stored
+                decode = Double(stored)
             }
+            let part = Self.part(spec), format = Self.format(spec, checkpoint), key = part + "\u{0}" + format
+            if index[key] == nil {
+                index[key] = shares.count
+                shares.append(FormatShare(part: part, format: format, bytes: 0, decodeBytes: 0))
+            }
+            shares[index[key]!].bytes += stored
+            shares[index[key]!].decodeBytes += Int(decode.rounded())
         }
-        let activeFraction = c.nRoutedExperts == 0 ? 0 : Double(c.numExpertsPerTok) / Double(c.nRoutedExperts)
         totalParameters = total
         activeParameters = total - routed + Int((Double(routed) * activeFraction).rounded())
-        decodeBytesPerToken = decode + Int((Double(routedBytes) * activeFraction).rounded())
-        weightBytes = bytes
+        formats = shares
+        decodeBytesPerToken = shares.reduce(0) { $0 + $1.decodeBytes }
+        weightBytes = shares.reduce(0) { $0 + $1.bytes }
         mtpParameters = checkpoint.tensors.values
-            .filter { TensorManifest.isMTP($0.info.name, c) && !$0.info.name.hasSuffix(TensorManifest.scaleSuffix) }
+            .filter { TensorManifest.isMTP($0.info.name, c) && !Self.isCompanion($0.info.name) }
             .reduce(0) { $0 + $1.info.elementCount }
         mappedBytes = checkpoint.mappedBytes
         kvBytesPerTokenBF16 = KVCache.bytesPerToken(c, dtype: .bf16)
         kvBytesPerTokenF32 = KVCache.bytesPerToken(c, dtype: .f32)
+    }
+
+    /// Scales and shapes stored beside a weight (not parameters of their own).
+    static func isCompanion(_ name: String) -> Bool {
+        name.hasSuffix(TensorManifest.scaleSuffix) || name.hasSuffix(".weight_scale") || name.hasSuffix(".weight_shape")
+    }
+
+    /// Which part of the model a manifest tensor belongs to.
+    static func part(_ spec: TensorSpec) -> String {
+        let n = spec.name
+        if n == "model.embed_tokens.weight" { return "embedding" }
+        if n == "lm_head.weight" { return "lm_head" }
+        if spec.kind == .float { return n.contains(".mlp.gate.") ? "router" : "norms" }
+        if n.contains(".self_attn.") { return "attention" }
+        if n.contains(".mlp.experts.") { return "routed experts" }
+        if n.contains(".mlp.shared_experts.") { return "shared experts" }
+        return "dense mlp"
+    }
+
+    /// How a manifest tensor is stored in this checkpoint.
+    static func format(_ spec: TensorSpec, _ checkpoint: Checkpoint) -> String {
+        let c = checkpoint.config, names = TensorManifest.storedNames(spec, c)
+        let scale = names.count > 1 ? checkpoint.info(names[1]).map { " (\($0.dtype.rawValue) scales)" } ?? "" : ""
+        if spec.kind == .linear, case let .int4(groupSize) = TensorManifest.linearFormat(spec.name, c) {
+            return "int4 " + (groupSize.map { "group \($0)" } ?? "channel") + scale
+        }
+        guard let info = checkpoint.info(spec.name) else { return "missing" }
+        return info.dtype == .f8e4m3 ? "block-fp8" + scale : info.dtype.rawValue
     }
 }

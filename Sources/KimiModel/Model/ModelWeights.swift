@@ -62,15 +62,28 @@ public struct ModelWeights: Sendable {
         let problems = TensorManifest.problems(checkpoint)
         guard problems.isEmpty else { throw CheckpointError.invalidTensors(problems) }
         let c = checkpoint.config
+        /// The manifest by name: the int4 matrices are stored packed, with no tensor of their shape.
+        let specs = Dictionary(uniqueKeysWithValues: TensorManifest.tensors(c).map { ($0.name, $0) })
         func storage(_ name: String, _ dtype: DType) -> WeightMatrix.Storage {
             switch dtype {
-            case .f8e4m3: .fp8(scales: checkpoint.pointer(name + TensorManifest.scaleSuffix)!)
-            case .bf16: .bf16
-            case .f16: .f16
-            default: .f32
+            case .f8e4m3:
+                let scale = TensorManifest.linearFormat(name, c) == .fp8Block ? TensorManifest.module(name) + ".weight_scale" : name + TensorManifest.scaleSuffix
+                return .fp8(scales: checkpoint.pointer(scale)!)
+            case .bf16: return .bf16
+            case .f16: return .f16
+            default: return .f32
             }
         }
         func matrix(_ name: String) -> WeightMatrix {
+            let spec = specs[name]!
+            if spec.kind == .linear, case let .int4(groupSize) = TensorManifest.linearFormat(name, c) {
+                let m = TensorManifest.module(name), shape = spec.shape, scale = checkpoint.info(m + ".weight_scale")!
+                let dtype: Int4Scales.DType = scale.dtype == .bf16 ? .bf16 : scale.dtype == .f16 ? .f16 : .f32
+                return WeightMatrix(
+                    rows: shape[0], cols: shape[1], data: checkpoint.pointer(m + ".weight_packed")!,
+                    storage: .int4(
+                        Int4Scales(scales: checkpoint.pointer(m + ".weight_scale")!, dtype: dtype, groupSize: groupSize ?? shape[1])))
+            }
             let info = checkpoint.info(name)!
             return WeightMatrix(
                 rows: info.shape[0], cols: info.shape[1], data: checkpoint.pointer(name)!, storage: storage(name, info.dtype))
