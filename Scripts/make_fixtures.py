@@ -113,6 +113,7 @@ def make(name, overrides, shards, mtp_layers, prompt_lengths, ranks, seed, int4=
         json.dump({"generator": "Scripts/make_fixtures.py", "transformers": transformers.__version__,
                    "torch": torch.__version__, "checkpoint": name, "vocab_size": vocab,
                    "sequences": sequences}, f, indent=1)
+    return builder
 
 
 def main():
@@ -121,7 +122,23 @@ def main():
     for seed, (name, spec) in enumerate(FIXTURES.items()):
         make(name, *spec, ranks=ranks, seed=1000 + seed)
     for seed, (name, (overrides, shards, int4, lengths)) in enumerate(INT4_FIXTURES.items()):
-        make(name, overrides, shards, 0, lengths, ranks=ranks, seed=2000 + seed, int4=int4)
+        builder = make(name, overrides, shards, 0, lengths, ranks=ranks, seed=2000 + seed, int4=int4)
+        write_dequantized(name, builder)
+
+
+def write_dequantized(name, builder):
+    """compressed-tensors' own dequantised values of a few int4 matrices (float32, row-major),
+    which kimi-serve's unpacking must reproduce exactly."""
+    refdir = os.path.join(ROOT, "references", name)
+    tensors = []
+    for tensor in ["model.layers.1.mlp.experts.0.gate_proj.weight", "model.layers.2.mlp.experts.7.down_proj.weight"]:
+        w = builder.effective[tensor]
+        file = tensor.replace("model.layers.", "layer").replace(".mlp.experts.", "-expert").replace(".weight", "") + ".f32"
+        w.numpy().astype("<f4").tofile(os.path.join(refdir, file))
+        tensors.append({"tensor": tensor, "shape": list(w.shape), "file": file})
+    with open(os.path.join(refdir, "dequantized.json"), "w") as f:
+        json.dump({"generator": "Scripts/make_fixtures.py (compressed-tensors PackedQuantizationCompressor.decompress)",
+                   "tensors": tensors}, f, indent=1)
 
 
 if __name__ == "__main__":

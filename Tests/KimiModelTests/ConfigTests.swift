@@ -96,4 +96,72 @@ import Testing
         let c = try Self.parse(o)
         #expect(c.expertsPerGroup == 32)
     }
+
+    @Test("Kimi-K2-Thinking's compressed-tensors config: int4 group 32 for the routed experts, its ignore list bf16")
+    func k2Thinking() throws {
+        let c = try Self.parse(Self.k2("kimi-k2-thinking.json"))
+        guard case let .compressedTensors(ct) = c.quantization else {
+            Issue.record("not read as compressed-tensors")
+            return
+        }
+        #expect(ct.scheme(forModule: "model.layers.1.mlp.experts.0.gate_proj") == .int4(groupSize: 32))
+        #expect(ct.scheme(forModule: "model.layers.60.mlp.experts.383.down_proj") == .int4(groupSize: 32))
+        for module in [
+            "model.layers.0.mlp.gate_proj", "model.layers.0.mlp.down_proj", "model.layers.5.self_attn.kv_b_proj",
+            "model.layers.5.mlp.shared_experts.up_proj", "lm_head",
+        ] {
+            #expect(ct.scheme(forModule: module) == nil, "\(module)")
+        }
+    }
+
+    /// K2-Thinking's quantization_config with `edit` applied to its group_0 (or to the whole config).
+    static func compressedTensors(_ edit: (inout JSONObject, inout JSONObject) -> Void) throws -> JSONObject {
+        var o = try k2("kimi-k2-thinking.json")
+        var q = o["quantization_config"]!.object!
+        var group = q["config_groups"]!["group_0"]!.object!
+        edit(&q, &group)
+        if var groups = q["config_groups"]?.object, groups["group_0"] != nil {
+            groups["group_0"] = .object(group)
+            q["config_groups"] = .object(groups)
+        }
+        o["quantization_config"] = .object(q)
+        return o
+    }
+
+    static func weights(_ group: inout JSONObject, _ key: String, _ value: JSONValue) {
+        var w = group["weights"]!.object!
+        w[key] = value
+        group["weights"] = .object(w)
+    }
+
+    static let invalidCompressed: [(String, @Sendable (inout JSONObject, inout JSONObject) -> Void)] = [
+        ("quantization_config.config_groups.group_0.weights.num_bits", { _, g in weights(&g, "num_bits", JSONValue(3)) }),
+        ("quantization_config.config_groups.group_0.weights.symmetric", { _, g in weights(&g, "symmetric", .bool(false)) }),
+        ("quantization_config.config_groups.group_0.weights.group_size", { _, g in weights(&g, "group_size", JSONValue(24)) }),
+        ("quantization_config.config_groups.group_0.weights.strategy", { _, g in weights(&g, "strategy", .string("tensor")) }),
+        ("quantization_config.config_groups.group_0.weights.actorder", { _, g in weights(&g, "actorder", .string("group")) }),
+        ("quantization_config.config_groups.group_0.weights.dynamic", { _, g in weights(&g, "dynamic", .bool(true)) }),
+        (
+            "quantization_config.config_groups.group_0.input_activations",
+            { _, g in g["input_activations"] = .object(JSONObject(["num_bits": JSONValue(8), "type": .string("int")])) }
+        ),
+        ("quantization_config.config_groups.group_0.targets", { _, g in g["targets"] = .array([]) }),
+        ("quantization_config.config_groups.group_0.targets", { _, g in g["targets"] = .array([.string("re:(unclosed")]) }),
+        ("quantization_config.ignore", { q, _ in q["ignore"] = .array([.string("re:[z-a]")]) }),
+        ("quantization_config.config_groups.group_0.format", { q, _ in q["format"] = .string("int-quantized") }),
+        ("quantization_config.kv_cache_scheme", { q, _ in q["kv_cache_scheme"] = .object(JSONObject(["num_bits": JSONValue(8)])) }),
+        ("quantization_config.config_groups", { q, _ in q["config_groups"] = .object(JSONObject()) }),
+    ]
+
+    @Test("a malformed or unsupported compressed-tensors config is an error naming its key", arguments: 0..<invalidCompressed.count)
+    func invalidCompressedTensors(_ i: Int) throws {
+        let (named, edit) = Self.invalidCompressed[i]
+        let o = try Self.compressedTensors(edit)
+        do {
+            _ = try Self.parse(o)
+            Issue.record("case \(i) was accepted")
+        } catch let error as ConfigError {
+            #expect(error.key == named, "\(error)")
+        }
+    }
 }

@@ -8,7 +8,7 @@ enum SafetensorsWriter {
         let name: String
         let dtype: String
         let shape: [Int]
-        var bytes: Int { shape.reduce(1, *) * (dtype == "F8_E4M3" ? 1 : dtype == "F32" ? 4 : 2) }
+        var bytes: Int { shape.reduce(1, *) * (dtype == "F8_E4M3" ? 1 : dtype == "F32" || dtype == "I32" ? 4 : dtype == "I64" ? 8 : 2) }
     }
 
     static func header(_ entries: [Entry]) -> (json: String, dataSize: Int) {
@@ -44,9 +44,22 @@ enum SafetensorsWriter {
         }
     }
 
-    static func write(_ path: String, _ entries: [Entry]) throws {
+    /// A sparse file of `entries`, with `contents` written in place for the tensors it names.
+    static func write(_ path: String, _ entries: [Entry], contents: [String: Data] = [:]) throws {
         let (json, size) = header(entries)
         try write(path, headerJSON: json, dataSize: size)
+        guard !contents.isEmpty else { return }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        var offset = 8 + json.utf8.count
+        for e in entries {
+            if let data = contents[e.name] {
+                precondition(data.count == e.bytes, "contents of \(e.name)")
+                try handle.seek(toOffset: UInt64(offset))
+                try handle.write(contentsOf: data)
+            }
+            offset += e.bytes
+        }
     }
 
     /// Rewrites a safetensors file's header through `edit`, keeping its data bytes.
