@@ -7,7 +7,8 @@
 Each case draws a config (hidden sizes, heads, head dims, ranks, q_lora_rank null or not, expert
 counts, groups, shared experts, dense-first layers, YaRN or plain RoPE, tied embeddings, one
 file or shards) and a projection dtype (block-fp8 mostly, else BF16 / F16 / F32 without
-quantization_config), writes the checkpoint like make_fixtures.py, runs a random prompt longer than
+quantization_config, or compressed-tensors int4 routed experts with group 16…128 beside BF16 or
+block-fp8 linears), writes the checkpoint like make_fixtures.py, runs a random prompt longer than
 the YaRN original context through both, and checks max |Δlogit| <= 1e-4 * max |logit|.
 Nothing is kept; exit status 1 if any case fails.
 """
@@ -74,10 +75,20 @@ def main():
     failures = 0
     for case in range(args.count):
         cfg = draw_config(rng, vocab)
-        linear_dtype = str(rng.choice(["fp8", "fp8", "fp8", "bfloat16", "float16", "float32"]))
-        if linear_dtype != "fp8":
+        linear_dtype = str(rng.choice(["fp8", "fp8", "fp8", "bfloat16", "float16", "float32", "int4", "int4"]))
+        int4 = None
+        if linear_dtype == "int4":
+            group, other = int(rng.choice([16, 32, 64, 128])), str(rng.choice(["bfloat16", "fp8"]))
+            for key in ("hidden_size", "moe_intermediate_size"):  # compressed-tensors: columns a multiple of the group
+                cfg[key] = -(-cfg[key] // group) * group
+            ignore = ["lm_head"] if other == "fp8" else ["lm_head", "re:.*self_attn.*", "re:.*shared_experts.*",
+                                                          r"re:.*mlp\.(gate|up|down)_proj.*"]
+            cfg["quantization_config"] = kc.int4_quantization_config(group, ignore, fp8_rest=other == "fp8")
+            int4 = (group, other, torch.int64)
+            linear_dtype = f"int4 group {group} + {other}"
+        elif linear_dtype != "fp8":
             cfg["quantization_config"] = None
-        builder = kc.Builder(cfg, seed=args.seed * 1000 + case, linear_dtype=linear_dtype)
+        builder = kc.Builder(cfg, seed=args.seed * 1000 + case, linear_dtype=linear_dtype, int4=int4)
         builder.build()
         with tempfile.TemporaryDirectory() as directory:
             kc.write_checkpoint(directory, cfg, builder, shards=int(rng.integers(0, 4)))
