@@ -120,10 +120,38 @@ def main():
     torch.set_num_threads(1)
     ranks = kc.train_bpe(kc.SAMPLE_TEXT, merges=128)
     for seed, (name, spec) in enumerate(FIXTURES.items()):
-        make(name, *spec, ranks=ranks, seed=1000 + seed)
+        builder = make(name, *spec, ranks=ranks, seed=1000 + seed)
+        if name == "kimi-mini":
+            write_quantize_reference(name, builder, group_size=16)
     for seed, (name, (overrides, shards, int4, lengths)) in enumerate(INT4_FIXTURES.items()):
         builder = make(name, overrides, shards, 0, lengths, ranks=ranks, seed=2000 + seed, int4=int4)
         write_dequantized(name, builder)
+
+
+def write_quantize_reference(name, builder, group_size):
+    """What `kimi-serve quantize --group-size G` must write for a few of the fixture's expert
+    weights: compressed-tensors' own int4 quantisation (calculate_qparams for the scales, as
+    float32 then rounded to the BF16 stored, then PackedQuantizationCompressor) of the weights
+    the checkpoint holds (block-fp8 times its scales, exact in float32)."""
+    from compressed_tensors.compressors.pack_quantized.base import PackedQuantizationCompressor
+    from compressed_tensors.quantization import QuantizationArgs, QuantizationScheme
+    from compressed_tensors.quantization.utils import calculate_qparams
+    from safetensors.torch import save_file
+    args = QuantizationArgs(num_bits=4, type="int", symmetric=True, strategy="group", group_size=group_size)
+    scheme = QuantizationScheme(targets=["Linear"], weights=args)
+    out = {}
+    for tensor in ["model.layers.1.mlp.experts.0.gate_proj.weight", "model.layers.2.mlp.experts.7.down_proj.weight"]:
+        w = builder.effective[tensor]
+        rows, cols = w.shape
+        groups = w.view(rows, cols // group_size, group_size)
+        scale, zero_point = calculate_qparams(groups.amin(-1), groups.amax(-1), args)
+        stored = PackedQuantizationCompressor.compress(
+            {"weight": w, "weight_scale": scale.to(torch.bfloat16), "weight_zero_point": zero_point}, scheme)
+        module = tensor[:-len(".weight")]
+        out[module + ".weight_packed"] = stored["weight_packed"]
+        out[module + ".weight_scale"] = stored["weight_scale"]
+    save_file(out, os.path.join(ROOT, "references", name, f"quantize-int4-group{group_size}.safetensors"),
+              metadata={"generator": "Scripts/make_fixtures.py (compressed-tensors calculate_qparams + PackedQuantizationCompressor)"})
 
 
 def write_dequantized(name, builder):

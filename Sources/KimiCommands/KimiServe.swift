@@ -10,7 +10,7 @@ public struct KimiServe: ParsableCommand {
         abstract: "Serve Kimi K2 Instruct (DeepSeek-V3 architecture, block-fp8) on CPUs.",
         subcommands: [
             ServeCommand.self, InspectCommand.self, ForwardCommand.self, BenchCommand.self, TokenizeCommand.self,
-            DetokenizeCommand.self, RenderCommand.self, ParseToolsCommand.self, ConstrainCommand.self,
+            DetokenizeCommand.self, RenderCommand.self, ParseToolsCommand.self, ConstrainCommand.self, QuantizeCommand.self,
         ])
 
     /// Parses the command line, with `serve`'s options also read from KIMI_* variables.

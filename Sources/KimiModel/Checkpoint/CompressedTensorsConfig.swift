@@ -35,10 +35,13 @@ public struct CompressedTensorsConfig: Sendable, Equatable {
             }
         }
 
-        func matches(_ module: String) -> Bool {
-            if text == "Linear" || text == module { return true }
-            guard let regex else { return false }
-            return regex.firstMatch(in: module, options: .anchored, range: NSRange(module.startIndex..., in: module)) != nil
+        /// How specifically this target names `module`, as compressed-tensors ranks its matches:
+        /// 0 the exact name, 1 a regular expression, 2 the class ("Linear"); nil if it does not.
+        func rank(_ module: String) -> Int? {
+            if let regex {
+                return regex.firstMatch(in: module, options: .anchored, range: NSRange(module.startIndex..., in: module)) == nil ? nil : 1
+            }
+            return text == module ? 0 : text == "Linear" ? 2 : nil
         }
 
         public static func == (a: Target, b: Target) -> Bool { a.text == b.text }
@@ -54,10 +57,21 @@ public struct CompressedTensorsConfig: Sendable, Equatable {
     public let ignore: [Target]
 
     /// The scheme of the linear layer `module` (a weight's name without ".weight"): nil when
-    /// `ignore` lists it or no group targets it (stored unquantised).
+    /// `ignore` lists it or no group targets it (stored unquantised). Where several targets
+    /// match, compressed-tensors' order decides: an exact name before a regular expression
+    /// (those in the order of their text) before the class; a target repeated in a later
+    /// group takes that group's scheme.
     public func scheme(forModule module: String) -> Scheme? {
-        if ignore.contains(where: { $0.matches(module) }) { return nil }
-        return groups.first { $0.targets.contains { $0.matches(module) } }?.scheme
+        if ignore.contains(where: { $0.rank(module) != nil }) { return nil }
+        var best: (rank: Int, text: String, scheme: Scheme)?
+        for group in groups {
+            for target in group.targets {
+                guard let rank = target.rank(module) else { continue }
+                if let b = best, (b.rank, b.text) < (rank, target.text) { continue }
+                best = (rank, target.text, group.scheme)
+            }
+        }
+        return best?.scheme
     }
 
     /// Reads and validates the config; an unsupported scheme is a `ConfigError` naming its key.
