@@ -119,3 +119,37 @@ KIMI_WIDE void kimi_int4_gemv(const void *const *rows, const void *const *scaleR
     }
     kimi_finish(a, R, 1, out);
 }
+
+void kimi_int4_quantize_row(const float *w, long cols, long group, void *packed, unsigned short *scales) {
+    const __m256 sign = _mm256_set1_ps(-0.0f), low = _mm256_set1_ps(-8.0f), high = _mm256_set1_ps(7.0f);
+    const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28), eight = _mm256_set1_epi32(8);
+    unsigned char *out = (unsigned char *)packed;
+    for (long g = 0; g < cols / group; g++) {
+        const float *x = w + g * group;
+        __m256 m = _mm256_setzero_ps();
+        for (long c = 0; c < group; c += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + c)));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+        float observed = _mm_cvtss_f32(h) / 7.5f;
+        if (observed == 0) observed = 0x1p-23f;  // float32's epsilon
+        unsigned bits;
+        __builtin_memcpy(&bits, &observed, 4);
+        unsigned short rounded = (unsigned short)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+        scales[g] = rounded;
+        unsigned scaleBits = (unsigned)rounded << 16;
+        float scale;
+        __builtin_memcpy(&scale, &scaleBits, 4);
+        __m256 s = _mm256_set1_ps(scale);
+        for (long c = 0; c < group; c += 8) {
+            __m256 q = _mm256_round_ps(_mm256_div_ps(_mm256_loadu_ps(x + c), s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            q = _mm256_min_ps(_mm256_max_ps(q, low), high);
+            __m256i codes = _mm256_sllv_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(q), eight), shifts);
+            __m128i o = _mm_or_si128(_mm256_castsi256_si128(codes), _mm256_extracti128_si256(codes, 1));
+            o = _mm_or_si128(o, _mm_unpackhi_epi64(o, o));
+            o = _mm_or_si128(o, _mm_srli_epi64(o, 32));
+            int word = _mm_cvtsi128_si32(o);
+            __builtin_memcpy(out + (g * group + c) / 2, &word, 4);
+        }
+    }
+}

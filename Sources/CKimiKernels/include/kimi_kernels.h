@@ -119,6 +119,11 @@ enum { KIMI_SCALE_BF16 = 0, KIMI_SCALE_F16 = 1, KIMI_SCALE_F32 = 2 };
 void kimi_int4_dequantize(const void *packed, long packedRowBytes, const void *scales, long scaleRowBytes, int scaleType,
                           long group, long rows, long c0, long c1, float *out, long outStride);
 
+/// One row of float weights quantised to int4 as compressed-tensors quantises (kimi_int4.c;
+/// KimiKernels/Int4Quantization.swift states the arithmetic): packed (cols / 2 bytes), scales
+/// (cols / group BF16 bit patterns); group a multiple of 8 dividing cols.
+void kimi_int4_quantize_row(const float *w, long cols, long group, void *packed, unsigned short *scales);
+
 /// Rows of the int4 decode GEMV.
 #define KIMI_INT4_GEMV_ROWS 4
 

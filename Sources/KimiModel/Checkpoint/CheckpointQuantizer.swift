@@ -49,8 +49,7 @@ public struct CheckpointQuantizer {
     /// Bytes of input a copy reads before releasing them.
     public static let copyChunk = 64 << 20
     /// The most memory the writer holds at once: a copy chunk, or the largest quantised
-    /// tensor's input (its mapped pages, released after it) with its rows in float32 and its
-    /// output.
+    /// tensor's input (its mapped pages, released after it) and output.
     public let memoryBound: Int
 
     public var outputBytes: Int { shards.reduce(0) { $0 + $1.byteCount } }
@@ -84,7 +83,7 @@ public struct CheckpointQuantizer {
                 quantised[spec.name] = spec.shape
                 let input = TensorManifest.storedNames(spec, c).reduce(0) { $0 + (checkpoint.info($1)?.byteCount ?? 0) }
                 let output = spec.shape[0] * (spec.shape[1] / 2 + spec.shape[1] / groupSize * 2)
-                largest = max(largest, input + output + 4 * spec.shape[1])
+                largest = max(largest, input + output)
             } else if checkpoint.info(spec.name)?.dtype == .f8e4m3 {
                 keptFP8 = true
             } else {
@@ -265,19 +264,31 @@ public struct CheckpointQuantizer {
         let rowBytes = cols / 2, scaleCount = cols / groupSize
         let packed = UnsafeMutableRawBufferPointer.allocate(byteCount: rows * rowBytes, alignment: 64)
         let scales = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: rows * scaleCount)
-        let row = UnsafeMutablePointer<Float>.allocate(capacity: cols)
         defer {
             packed.deallocate()
             scales.deallocate()
-            row.deallocate()
         }
-        for r in 0..<rows {
-            matrix.row(r, into: row)
-            Int4Quantization.quantizeRow(
-                row, cols: cols, groupSize: groupSize, packed: packed.baseAddress! + r * rowBytes, scales: scales.baseAddress! + r * scaleCount)
+        // Rows in blocks across the cores, each writing only its own rows' output.
+        let target = RowOutput(packed: packed.baseAddress!, scales: scales.baseAddress!)
+        let block = 64, groupSize = groupSize
+        DispatchQueue.concurrentPerform(iterations: (rows + block - 1) / block) { b in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: cols) { row in
+                for r in b * block..<min((b + 1) * block, rows) {
+                    matrix.row(r, into: row.baseAddress!)
+                    Int4Quantization.quantizeRow(
+                        row.baseAddress!, cols: cols, groupSize: groupSize, packed: target.packed + r * rowBytes,
+                        scales: target.scales + r * scaleCount)
+                }
+            }
         }
         release(data, info.byteCount)
         try body(UnsafeRawBufferPointer(packed), UnsafeRawBufferPointer(scales))
+    }
+
+    /// Where the rows of one quantised tensor go. Sendable: each block of rows writes only its own.
+    private struct RowOutput: @unchecked Sendable {
+        let packed: UnsafeMutableRawPointer
+        let scales: UnsafeMutablePointer<UInt16>
     }
 
     /// Drops this process's mapping of `count` bytes from `p` (whole pages inside them): the
