@@ -4,11 +4,14 @@
     .venv/bin/python Scripts/make_medium.py /tmp/kimi-medium
     swift build -c release
     .venv/bin/python Scripts/bench_llamacpp.py /tmp/kimi-medium --threads 2
+    kimi-serve quantize --model /tmp/kimi-medium --out /tmp/kimi-medium-int4     # the int4 twin:
+    .venv/bin/python Scripts/bench_llamacpp.py /tmp/kimi-medium --type q4_0 --kimi-model /tmp/kimi-medium-int4
 
 llama.cpp is obtained from a package registry (the llama-cpp-python source distribution on
 PyPI, which vendors llama.cpp), unpacked and built outside the repository (--work, default
 /tmp/llama-cpp-work; cmake and ninja come from PyPI into a venv there). Nothing of it is
-committed. The checkpoint is converted to GGUF Q8_0 with llama.cpp's own converter; the
+committed. The checkpoint is converted to GGUF Q8_0 with llama.cpp's own converter (for
+--type q4_0: to BF16, then llama-quantize Q4_0, llama.cpp's 4-bit format); the
 converter recognises Kimi's vocabulary only by hashing Moonshot's tokenizer, so for our
 synthetic checkpoints the vocabulary is supplied to it from tiktoken.model (same ranks, the
 merges rebuilt from them as the converter does for the real Kimi K2). Needs the reference
@@ -56,7 +59,7 @@ def llama_cpp(work):
 def build(work, source):
     """llama-bench, built natively in release mode with cmake and ninja from PyPI."""
     binary = os.path.join(source, "build", "bin", "llama-bench")
-    if os.path.exists(binary):
+    if os.path.exists(binary) and os.path.exists(os.path.join(source, "build", "bin", "llama-quantize")):
         return binary
     venv = os.path.join(work, "venv")
     if not os.path.exists(os.path.join(venv, "bin", "cmake")):
@@ -66,13 +69,14 @@ def build(work, source):
          f"-DCMAKE_MAKE_PROGRAM={os.path.join(venv, 'bin', 'ninja')}", "-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=ON",
          "-DLLAMA_CURL=OFF", "-DLLAMA_OPENSSL=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
          "-DLLAMA_BUILD_SERVER=OFF"], stdout=subprocess.DEVNULL)
-    run([os.path.join(venv, "bin", "ninja"), "-C", os.path.join(source, "build"), "llama-bench"], stdout=subprocess.DEVNULL)
+    run([os.path.join(venv, "bin", "ninja"), "-C", os.path.join(source, "build"), "llama-bench", "llama-quantize"],
+        stdout=subprocess.DEVNULL)
     return binary
 
 
 CONVERT = r'''
 import base64, os, sys
-sys.argv = ["convert_hf_to_gguf.py", sys.argv[1], "--outtype", "q8_0", "--outfile", sys.argv[2]]
+sys.argv = ["convert_hf_to_gguf.py", sys.argv[1], "--outtype", sys.argv[3], "--outfile", sys.argv[2]]
 sys.path.insert(0, os.getcwd())
 import convert_hf_to_gguf as convert
 import gguf
@@ -122,10 +126,17 @@ convert.main()
 '''
 
 
-def convert(source, model, out):
+def convert(source, model, out, kind):
+    """GGUF of `kind` (q8_0 straight from the converter; q4_0 by llama-quantize from BF16)."""
     if os.path.exists(out):
         return
-    run([sys.executable, "-c", CONVERT, model, out], cwd=source)
+    if kind == "q8_0":
+        run([sys.executable, "-c", CONVERT, model, out, "q8_0"], cwd=source)
+        return
+    bf16 = out.replace(f"-{kind}.gguf", "-bf16.gguf")
+    if not os.path.exists(bf16):
+        run([sys.executable, "-c", CONVERT, model, bf16, "bf16"], cwd=source)
+    run([os.path.join(source, "build", "bin", "llama-quantize"), bf16, out, kind.upper()], stdout=subprocess.DEVNULL)
 
 
 def main():
@@ -136,12 +147,15 @@ def main():
     parser.add_argument("--repetitions", type=int, default=3, help="llama-bench repetitions per test and round")
     parser.add_argument("--rounds", type=int, default=3, help="turns each program takes, alternating")
     parser.add_argument("--kimi-serve", default=os.path.join(ROOT, ".build", "release", "kimi-serve"))
+    parser.add_argument("--type", choices=["q8_0", "q4_0"], default="q8_0", help="llama.cpp's format of the checkpoint")
+    parser.add_argument("--kimi-model", help="the checkpoint kimi-serve runs (default: the model; for q4_0 its int4 quantisation)")
     args = parser.parse_args()
+    kimi_model = args.kimi_model or args.model
 
     source = llama_cpp(args.work)
     bench = build(args.work, source)
-    gguf_path = os.path.join(args.work, os.path.basename(os.path.normpath(args.model)) + "-q8_0.gguf")
-    convert(source, os.path.abspath(args.model), gguf_path)
+    gguf_path = os.path.join(args.work, os.path.basename(os.path.normpath(args.model)) + f"-{args.type}.gguf")
+    convert(source, os.path.abspath(args.model), gguf_path, args.type)
 
     def theirs():
         """llama-bench: pp512 and tg64 on an empty cache (its defaults), tg64 after 512 tokens."""
@@ -156,7 +170,7 @@ def main():
 
     def ours():
         def bench_json(prompt):
-            return json.loads(run([args.kimi_serve, "bench", "--model", args.model, "--threads", str(args.threads),
+            return json.loads(run([args.kimi_serve, "bench", "--model", kimi_model, "--threads", str(args.threads),
                                    "--prompt-tokens", str(prompt), "--gen-tokens", "64", "--json"],
                                   capture_output=True, text=True).stdout)
         short, deep = bench_json(1), bench_json(512)
@@ -176,7 +190,8 @@ def main():
               + f"; decode {o['empty_cache']['decode_pct_of_bandwidth']:.0f} % of {o['empty_cache']['bandwidth_gb_per_s']:.1f} GB/s")
     best_theirs = {k: max(t[k] for t, _ in rounds) for k, _ in keys}
     best_ours = {k: max(o[k] for _, o in rounds) for k, _ in keys}
-    print(f"\nbest of {len(rounds)} rounds{'':26} {'llama.cpp Q8_0':>15} {'kimi-serve fp8':>15} {'ratio':>7}")
+    ours_label = "kimi-serve " + ("int4" if args.kimi_model else "fp8")
+    print(f"\nbest of {len(rounds)} rounds{'':26} {'llama.cpp ' + args.type.upper():>15} {ours_label:>15} {'ratio':>7}")
     for k, name in keys:
         print(f"{name:42} {best_theirs[k]:15.1f} {best_ours[k]:15.1f} {best_ours[k] / best_theirs[k]:6.2f}x")
     fastest = max((o for _, o in rounds), key=lambda o: o["tg64"])
@@ -185,7 +200,7 @@ def main():
         print(f"kimi-serve decode ({label.replace('_', ' ')}, fastest round): {r['decode_gb_per_s']:.1f} GB/s = "
               f"{r['decode_pct_of_bandwidth']:.0f} % of the measured {r['bandwidth_gb_per_s']:.1f} GB/s read bandwidth "
               f"({r['decode_bytes_per_token'] / 1e9:.2f} GB per token)")
-    print(json.dumps({"gguf": gguf_path, "rounds": [{"llama_cpp": t, "kimi_serve": o} for t, o in rounds],
+    print(json.dumps({"gguf": gguf_path, "kimi_model": kimi_model, "rounds": [{"llama_cpp": t, "kimi_serve": o} for t, o in rounds],
                       "best": {"llama_cpp": best_theirs, "kimi_serve": best_ours},
                       "ratios": {k: best_ours[k] / best_theirs[k] for k, _ in keys}}))
 
