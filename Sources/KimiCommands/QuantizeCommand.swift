@@ -50,7 +50,11 @@ struct QuantizeCommand: ParsableCommand {
                 let eta = done == 0 ? 0 : elapsed * Double(total - done) / Double(done)
                 let bar = String(repeating: "=", count: percent / 4) + String(repeating: " ", count: 25 - percent / 4)
                 FileHandle.standardError.write(
-                    Data(String(format: "\r[%@] %3d%%  %@ of %@  %.0f s, %.0f s left ", bar, percent, formatBytes(done), formatBytes(total), elapsed, eta).utf8))
+                    Data(
+                        String(
+                            format: "\r[%@] %3d%%  %@ of %@  %.0f s, %.0f s left ", bar, percent, formatBytes(done), formatBytes(total),
+                            elapsed, eta
+                        ).utf8))
             }
             FileHandle.standardError.write(Data("\n".utf8))
             print("wrote       \(out) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")

@@ -23,7 +23,9 @@ import Testing
             let file = try #require(entry["file"]?.string)
             let data = try Data(contentsOf: dir.appendingPathComponent(file))
             let expected = data.withUnsafeBytes { raw in
-                (0..<data.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+                (0..<data.count / 4).map {
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+                }
             }
             // "model.layers.L.mlp.experts.E.<proj>.weight"
             let parts = tensor.split(separator: ".")

@@ -26,7 +26,8 @@ import Testing
         #expect(ct.scheme(forModule: "model.layers.0.mlp.down_proj") == .fp8Block)
         #expect(ct.scheme(forModule: "model.layers.1.mlp.shared_experts.gate_proj") == .fp8Block)
 
-        let reference = try SafetensorsFile(path: Fixtures.root.appendingPathComponent("references/kimi-mini/quantize-int4-group16.safetensors").path)
+        let reference = try SafetensorsFile(
+            path: Fixtures.root.appendingPathComponent("references/kimi-mini/quantize-int4-group16.safetensors").path)
         #expect(reference.tensors.count == 4)
         for (name, info) in reference.tensors {
             let ours = try #require(output.info(name), "\(name) missing")
@@ -73,7 +74,10 @@ import Testing
             (["--model", Fixtures.checkpoint("kimi-mini"), "--out", out], "48 columns are not a multiple of --group-size 32"),
             (["--model", Fixtures.checkpoint("kimi-mini"), "--out", out, "--group-size", "24"], "not a positive multiple of 16"),
             (["--model", Fixtures.checkpoint("k2-thinking-int4"), "--out", out], "already compressed-tensors"),
-            (["--model", Fixtures.checkpoint("kimi-mini"), "--group-size", "16", "--out", Fixtures.checkpoint("plain-moe")], "already holds a config.json"),
+            (
+                ["--model", Fixtures.checkpoint("kimi-mini"), "--group-size", "16", "--out", Fixtures.checkpoint("plain-moe")],
+                "already holds a config.json"
+            ),
         ] {
             let result = try Binary.run(["quantize"] + arguments)
             #expect(result.status == 1 && result.stderr.contains(message), "\(arguments): \(result.stderr)")

@@ -65,7 +65,8 @@ public struct CheckpointQuantizer {
             throw PlanError(description: "--group-size \(groupSize) is not a positive multiple of \(int4GroupMultiple)")
         }
         if case .compressedTensors = c.quantization {
-            throw PlanError(description: "the checkpoint is already compressed-tensors; quantize reads block-fp8 or unquantised checkpoints")
+            throw PlanError(
+                description: "the checkpoint is already compressed-tensors; quantize reads block-fp8 or unquantised checkpoints")
         }
         let problems = TensorManifest.problems(checkpoint)
         guard problems.isEmpty else { throw CheckpointError.invalidTensors(problems) }
@@ -104,10 +105,13 @@ public struct CheckpointQuantizer {
                 let name = info.name
                 if let shape = quantised[name] {
                     let module = String(name.dropLast(".weight".count))
-                    outputs.append(Output(name: module + ".weight_packed", dtype: .i32, shape: [shape[0], shape[1] / 8], source: .packed(name)))
                     outputs.append(
-                        Output(name: module + ".weight_scale", dtype: .bf16, shape: [shape[0], shape[1] / groupSize], source: .scales(name)))
-                    outputs.append(Output(name: module + ".weight_shape", dtype: .i64, shape: [2], source: .shape(rows: shape[0], cols: shape[1])))
+                        Output(name: module + ".weight_packed", dtype: .i32, shape: [shape[0], shape[1] / 8], source: .packed(name)))
+                    outputs.append(
+                        Output(
+                            name: module + ".weight_scale", dtype: .bf16, shape: [shape[0], shape[1] / groupSize], source: .scales(name)))
+                    outputs.append(
+                        Output(name: module + ".weight_shape", dtype: .i64, shape: [2], source: .shape(rows: shape[0], cols: shape[1])))
                 } else if name.hasSuffix(scaleSuffix) {
                     let weight = String(name.dropLast(scaleSuffix.count))
                     if quantised[weight] != nil { continue }
@@ -180,7 +184,9 @@ public struct CheckpointQuantizer {
         var written = 0
         var weightMap = JSONObject()
         for shard in shards {
-            try writeShard(shard, to: path(shard.file)) { written += $0; progress(written) }
+            try writeShard(shard, to: path(shard.file)) {
+                written += $0; progress(written)
+            }
             for t in shard.tensors { weightMap[t.name] = .string(shard.file) }
         }
         if shards.count > 1 || fm.fileExists(atPath: source("model.safetensors.index.json")) {

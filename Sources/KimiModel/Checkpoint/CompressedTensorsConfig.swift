@@ -143,7 +143,9 @@ public struct CompressedTensorsConfig: Sendable, Equatable {
             return .fp8Block
         default:
             throw fail(
-                "num_bits", "is \(bits.map(String.init) ?? "missing") with type \(type.map { "\"\($0)\"" } ?? "missing"); supported: 4-bit int, 8-bit float")
+                "num_bits",
+                "is \(bits.map(String.init) ?? "missing") with type \(type.map { "\"\($0)\"" } ?? "missing"); supported: 4-bit int, 8-bit float"
+            )
         }
     }
 }

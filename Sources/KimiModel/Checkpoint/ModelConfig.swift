@@ -232,7 +232,8 @@ extension ModelConfig {
                 throw ConfigError(
                     key: "quantization_config.quant_method",
                     reason:
-                        "is \(q["quant_method"].map { JSONWriter().string($0) } ?? "missing"); supported: \"fp8\" and \"compressed-tensors\"")
+                        "is \(q["quant_method"].map { JSONWriter().string($0) } ?? "missing"); supported: \"fp8\" and \"compressed-tensors\""
+                )
             }
         } else {
             quantization = .none

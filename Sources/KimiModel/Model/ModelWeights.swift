@@ -67,7 +67,9 @@ public struct ModelWeights: Sendable {
         func storage(_ name: String, _ dtype: DType) -> WeightMatrix.Storage {
             switch dtype {
             case .f8e4m3:
-                let scale = TensorManifest.linearFormat(name, c) == .fp8Block ? TensorManifest.module(name) + ".weight_scale" : name + TensorManifest.scaleSuffix
+                let scale =
+                    TensorManifest.linearFormat(name, c) == .fp8Block
+                    ? TensorManifest.module(name) + ".weight_scale" : name + TensorManifest.scaleSuffix
                 return .fp8(scales: checkpoint.pointer(scale)!)
             case .bf16: return .bf16
             case .f16: return .f16

@@ -143,7 +143,9 @@ public enum TensorManifest {
             let m = module(spec.name)
             switch spec.kind == .linear ? linearFormat(spec.name, c) : .unquantised {
             case .unquantised:
-                _ = check(spec.name, spec.shape, floats, spec.kind == .float ? "BF16, F16 or F32" : "BF16, F16 or F32 (not quantised by its config)")
+                _ = check(
+                    spec.name, spec.shape, floats,
+                    spec.kind == .float ? "BF16, F16 or F32" : "BF16, F16 or F32 (not quantised by its config)")
             case .fp8Block:
                 _ = check(spec.name, spec.shape, [.f8e4m3], "F8_E4M3")
                 _ = check(m + ".weight_scale", blocks, [.f32], "F32")
@@ -152,13 +154,16 @@ public enum TensorManifest {
                 _ = check(m + ".weight_packed", [rows, (cols + 7) / 8], [.i32], "I32")
                 _ = check(m + ".weight_scale", [rows, (cols + group - 1) / group], floats, "BF16, F16 or F32")
                 if cols % group != 0 {
-                    problems.append(.invalid(name: m + ".weight_packed", reason: "\(cols) columns are not a multiple of group_size \(group)"))
+                    problems.append(
+                        .invalid(name: m + ".weight_packed", reason: "\(cols) columns are not a multiple of group_size \(group)"))
                 }
                 if let info = check(m + ".weight_shape", [2], [.i32, .i64], "I32 or I64"), info.shape == [2],
                     let p = checkpoint.pointer(m + ".weight_shape")
                 {
                     let values = (0..<2).map {
-                        info.dtype == .i32 ? Int(p.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) : Int(p.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))
+                        info.dtype == .i32
+                            ? Int(p.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))
+                            : Int(p.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))
                     }
                     if values != spec.shape {
                         problems.append(.invalid(name: m + ".weight_shape", reason: "holds \(values), expected \(spec.shape)"))
@@ -177,7 +182,8 @@ public enum TensorManifest {
                 case .bf16, .f16, .f32: break
                 case .f8e4m3: _ = check(spec.name + scaleSuffix, blocks, [.f32], "F32")
                 default:
-                    problems.append(.wrongDType(name: spec.name, expected: "F8_E4M3 (with _scale_inv), BF16, F16 or F32", actual: info.dtype))
+                    problems.append(
+                        .wrongDType(name: spec.name, expected: "F8_E4M3 (with _scale_inv), BF16, F16 or F32", actual: info.dtype))
                 }
             }
         }
