@@ -81,12 +81,51 @@ static inline KIMI_WIDE __m512 kimi_int4_table(const unsigned char *scales, int 
     return v;
 }
 
-// The codes of columns c ..< c + 16 (c a multiple of 16), one per lane in its low four bits:
-// each byte doubled, widened, and the odd lanes shifted down to their high nibble.
+// With groups of a multiple of 32 columns the AVX-512 kernels take the columns in the "int4
+// order": within each 32-column block (columns 32b ..< 32b + 32), first its even columns, then
+// its odd ones. Sixteen bytes widened to one byte per lane then give the even columns' codes in
+// each lane's low four bits and, shifted down by four, the odd columns': one widening and one
+// shift per 32 weights (vpermps reads only an index's low four bits). Groups of 16 go sixteen
+// columns at a time in their own order.
+
+// Columns c ..< c + 16 in their own order: each byte doubled, widened, the odd lanes shifted
+// down to their high nibble.
 static inline KIMI_WIDE __m512i kimi_int4_codes16(const unsigned char *row, long c) {
     __m128i b = _mm_loadl_epi64((const __m128i *)(row + c / 2));
     __m512i v = _mm512_cvtepu8_epi32(_mm_unpacklo_epi8(b, b));
     return _mm512_srlv_epi32(v, _mm512_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4));
+}
+
+KIMI_WIDE void kimi_int4_order(const float *x, long cols, float *out) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    long c = 0;
+    for (; c + 32 <= cols; c += 32) {
+        __m512 a = _mm512_loadu_ps(x + c), b = _mm512_loadu_ps(x + c + 16);
+        _mm512_storeu_ps(out + c, _mm512_permutex2var_ps(a, even, b));
+        _mm512_storeu_ps(out + c + 16, _mm512_permutex2var_ps(a, odd, b));
+    }
+    for (; c < cols; c++) out[c] = x[c];
+}
+
+KIMI_WIDE void kimi_int4_dequantize_ordered(const void *packed, long packedRowBytes, const void *scales, long scaleRowBytes,
+                                            int scaleType, long group, long rows, long cols, float *out, long outStride) {
+    for (long i = 0; i < rows; i++) {
+        const unsigned char *w = (const unsigned char *)packed + i * packedRowBytes;
+        const unsigned char *s = (const unsigned char *)scales + i * scaleRowBytes;
+        float *o = out + i * outStride;
+        for (long g0 = 0; g0 < cols; g0 += group) {
+            __m512 table = kimi_int4_table(s, scaleType, g0 / group);
+            long end = g0 + group <= cols ? g0 + group : cols;
+            long c = g0;
+            for (; c + 32 <= end; c += 32) {
+                __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(w + c / 2)));
+                _mm512_storeu_ps(o + c, _mm512_permutexvar_ps(v, table));
+                _mm512_storeu_ps(o + c + 16, _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table));
+            }
+            if (c < end) _mm512_storeu_ps(o + c, _mm512_permutexvar_ps(kimi_int4_codes16(w, c), table));
+        }
+    }
 }
 
 KIMI_WIDE void kimi_int4_gemv(const void *const *rows, const void *const *scaleRows, int scaleType, long group,
@@ -104,7 +143,8 @@ KIMI_WIDE void kimi_int4_gemv(const void *const *rows, const void *const *scaleR
         __m512 table[R];
         _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++) table[i] = kimi_int4_table(s[i], scaleType, g0 / group);
         long end = g0 + group <= vectorEnd ? g0 + group : vectorEnd;
-        _Pragma("clang loop unroll(disable)") for (long c = g0; c < end; c += 16) {
+        long c = g0;
+        _Pragma("clang loop unroll(disable)") for (; c + 32 <= end; c += 32) {
             // Every 128 columns: the R lines (64 bytes of each row's width) `ahead` bytes on, in
             // address order, and the rows' scales for those columns `scalesAhead` bytes on.
             if (ahead && c % 128 == 0) {
@@ -112,6 +152,14 @@ KIMI_WIDE void kimi_int4_gemv(const void *const *rows, const void *const *scaleR
                     kimi_prefetch(w[0] + ahead + R * (c / 2) + 64 * line);
                 kimi_prefetch(s[0] + scalesAhead + c / 128 * scaleStep);
             }
+            __m512 xe = _mm512_loadu_ps(x + c), xo = _mm512_loadu_ps(x + c + 16);
+            _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++) {
+                __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(w[i] + c / 2)));
+                a[i] = _mm512_fmadd_ps(_mm512_permutexvar_ps(v, table[i]), xe, a[i]);
+                a[i] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table[i]), xo, a[i]);
+            }
+        }
+        if (c < end) {  // a group of 16 columns
             __m512 xv = _mm512_loadu_ps(x + c);
             _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++)
                 a[i] = _mm512_fmadd_ps(_mm512_permutexvar_ps(kimi_int4_codes16(w[i], c), table[i]), xv, a[i]);

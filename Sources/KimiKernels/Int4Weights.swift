@@ -46,16 +46,38 @@ extension WeightMatrix {
 
     /// `multiply` for int4 weights: every (row, token) the float32 kernels' arithmetic over the
     /// dequantised row, so the bits are those of the same matrix stored dequantised in float32,
-    /// whatever the route. One token on AVX-512 (columns a multiple of 16): the int4 decode
-    /// GEMV, which decodes in registers; otherwise panels of rows dequantised into scratch.
+    /// whatever the number of tokens. On AVX-512 (columns a multiple of 16) one token goes
+    /// through the int4 decode GEMV, which decodes in registers, several through the wide passes
+    /// over panels of rows dequantised by the same kernel; with groups of a multiple of 32
+    /// columns both take the columns in the int4 order (kimi_int4.c), W's and x's alike.
+    /// Otherwise panels of rows dequantised in column order.
     func multiplyInt4(
         _ q: Int4Scales, _ y: UnsafeMutablePointer<Float>, _ yStride: Int, _ x: UnsafePointer<Float>, _ tokens: Int,
         _ rows: Range<Int>, _ scratch: KernelScratch, _ registers: VectorRegisters
     ) {
-        if tokens == 1 && registers == .thirtyTwo && cols % wideLanes == 0 {
-            return gemvInt4(q, y, x, rows: rows)
-        }
         let panelRows = max(1, int4PanelFloats / cols)
+        if registers == .thirtyTwo && cols % wideLanes == 0 {
+            // The int4 order pairs the halves of 32-column blocks, which groups of 32 hold whole.
+            let ordered = q.groupSize % 32 == 0
+            if tokens == 1 {
+                guard ordered else { return gemvInt4(q, y, x, rows: rows) }
+                kimi_int4_order(x, cols, scratch.input)
+                return gemvInt4(q, y, scratch.input, rows: rows)
+            }
+            let scaleRowBytes = q.rowBytes(cols: cols)
+            var r0 = rows.lowerBound
+            while r0 < rows.upperBound {
+                let n = min(panelRows, rows.upperBound - r0)
+                kimi_int4_dequantize_ordered(
+                    data + r0 * rowBytes, rowBytes, q.scales + r0 * scaleRowBytes, scaleRowBytes, q.dtype.rawValue, q.groupSize, n, cols,
+                    scratch.int4Panel, cols)
+                gemvWide(
+                    F32Decoding.self, y + (r0 - rows.lowerBound), yStride: yStride, x, tokens: tokens, scratch.int4Panel, nil,
+                    rows: 0..<n, cols: cols, packed: scratch.input, int4Order: ordered)
+                r0 += n
+            }
+            return
+        }
         var r0 = rows.lowerBound
         while r0 < rows.upperBound {
             let n = min(panelRows, rows.upperBound - r0)
@@ -67,9 +89,9 @@ extension WeightMatrix {
         }
     }
 
-    /// The int4 decode GEMV over `rows`, KIMI_INT4_GEMV_ROWS at a time (a call's missing rows
-    /// alias its first and are not written), each call asking for the bytes at least 8 KB past
-    /// its first row as `gemvWideSingle` does.
+    /// The int4 decode GEMV over `rows` (x in the int4 order), KIMI_INT4_GEMV_ROWS at a time
+    /// (a call's missing rows alias its first and are not written), each call asking for the
+    /// bytes at least 8 KB past its first row as `gemvWideSingle` does.
     private func gemvInt4(_ q: Int4Scales, _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Range<Int>) {
         let perCall = Int(KIMI_INT4_GEMV_ROWS), scaleRowBytes = q.rowBytes(cols: cols)
         let ahead = max(perCall * rowBytes, 8192), scalesAhead = ahead / rowBytes * scaleRowBytes

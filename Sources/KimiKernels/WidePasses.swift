@@ -29,11 +29,14 @@ func wideGroup(_ left: Int) -> Int {
 /// y[t·yStride + r - rows.lowerBound] = Σ_c W[r, c] · x[t·cols + c] through the wide passes.
 /// Block-fp8: per 128-row band, blocks of tokens packed with the band's scales folded in;
 /// float dtypes: each block of tokens packed once for all rows. One token is not packed: the
-/// decode GEMV scales x as it reads it. packed: ((tokens + 1) · cols).
+/// decode GEMV scales x as it reads it. int4Order: W's columns are in the int4 kernels' order
+/// (kimi_int4_order; dequantised int4 panels), so x is packed in it too (several tokens only).
+/// packed: ((tokens + 1) · cols).
 @inline(__always)
 func gemvWide<D: WeightDecoding>(
     _: D.Type, _ y: UnsafeMutablePointer<Float>, yStride: Int, _ x: UnsafePointer<Float>, tokens: Int,
-    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, packed: UnsafeMutablePointer<Float>
+    _ w: UnsafeRawPointer, _ scales: UnsafeRawPointer?, rows: Range<Int>, cols: Int, packed: UnsafeMutablePointer<Float>,
+    int4Order: Bool = false
 ) {
     if tokens == 1 {
         gemvWideSingle(D.self, y, x, w, scales, rows: rows, cols: cols, blockScales: packed)
@@ -47,7 +50,7 @@ func gemvWide<D: WeightDecoding>(
             let nt = min(tokenBlock, tokens - t0)
             let xt = x + t0 * cols
             let tailScale = scaleBand.map { fp8InputBlockScale(scales!, cols: cols, band: $0, block: (cols - 1) / fp8Block) }
-            packedInput(xt, tokens: nt, cols: cols, scales: scaleBand.map { (scales!, $0) }, into: packed)
+            packedInput(xt, tokens: nt, cols: cols, scales: scaleBand.map { (scales!, $0) }, int4Order: int4Order, into: packed)
             gemvWideBand(
                 D.self, y + t0 * yStride + band.lowerBound - rows.lowerBound, yStride: yStride, packed, xt, tailScale: tailScale,
                 tokens: nt, w, rows: band, cols: cols, outScale: scales == nil ? 1 : fp8OutputScale)
@@ -113,12 +116,19 @@ func gemvWideSingle<D: WeightDecoding>(
 /// group, for every sixteen-column step s < cols / 16 the group's tokens' sixteen values side by
 /// side — packed[offset + 16·(width·s + j) + lane] = x[j, 16s + lane] · fp8InputBlockScale(band,
 /// 16s / 128) for fp8 (`scales`: the matrix's scales and the band), x itself for float dtypes;
-/// zero for a group's missing tokens.
+/// zero for a group's missing tokens. int4Order: each token's row first put in the int4
+/// kernels' column order (kimi_int4_order; cols a multiple of 32).
 @inline(__always)
 func packedInput(
-    _ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: (UnsafeRawPointer, band: Int)?,
+    _ x: UnsafePointer<Float>, tokens: Int, cols: Int, scales: (UnsafeRawPointer, band: Int)?, int4Order: Bool = false,
     into packed: UnsafeMutablePointer<Float>
 ) {
+    guard !int4Order else {
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: tokens * cols) { ordered in
+            for t in 0..<tokens { kimi_int4_order(x + t * cols, cols, ordered.baseAddress! + t * cols) }
+            packedInput(UnsafePointer(ordered.baseAddress!), tokens: tokens, cols: cols, scales: scales, into: packed)
+        }
+    }
     let steps = cols / wideLanes, stepsPerBlock = fp8Block / wideLanes
     let source = UnsafeRawPointer(x), target = UnsafeMutableRawPointer(packed)
     var t0 = 0, to = 0

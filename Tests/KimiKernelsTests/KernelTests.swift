@@ -232,7 +232,9 @@ import Testing
     /// sixteen chains the products of columns 16·s + l in order, lanes l and l + 8 are added,
     /// the eight sums added as SIMD8.sum() does, then the columns past the last multiple of
     /// sixteen, one chain. fp8: weights as value · 2^-120, inputs times block scale · 2^60, the
-    /// result times 2^60.
+    /// result times 2^60. int4 with groups of a multiple of 32 columns: the columns in the int4
+    /// order (kimi_int4.c), step 2b of 32-column block b its even columns 32b + 2l, step 2b + 1
+    /// its odd ones.
     static func sixteenLaneRow(_ m: Matrix, _ storage: String, row r: Int, _ x: ArraySlice<Float>) -> Float {
         let cols = m.cols, end = cols / 16 * 16, x0 = x.startIndex
         func weight(_ c: Int) -> Float {
@@ -241,8 +243,15 @@ import Testing
         func input(_ c: Int) -> Float {
             storage == "fp8" ? x[x0 + c] * (m.scales[(r / 128) * ((cols + 127) / 128) + c / 128] * powf(2, 60)) : x[x0 + c]
         }
+        /// The column at step s, lane l.
+        func column(_ s: Int, _ l: Int) -> Int {
+            guard storage.hasPrefix("int4-"), m.group % 32 == 0 else { return 16 * s + l }
+            return 32 * (s / 2) + 2 * l + s % 2
+        }
         var lanes = [Float](repeating: 0, count: 16)
-        for c in 0..<end { lanes[c % 16] = lanes[c % 16].addingProduct(weight(c), input(c)) }
+        for s in 0..<end / 16 {
+            for l in 0..<16 { lanes[l] = lanes[l].addingProduct(weight(column(s, l)), input(column(s, l))) }
+        }
         var folded = SIMD8<Float>()
         for l in 0..<8 { folded[l] = lanes[l] + lanes[l + 8] }
         var tail: Float = 0
@@ -254,7 +263,7 @@ import Testing
         "with thirty-two registers every (token, row) is the sixteen-lane row, bit for bit",
         .enabled(if: VectorRegisters.available == .thirtyTwo), arguments: storages)
     func wideMatchesDefinition(_ storage: String) {
-        for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (13, 1100), (3, 15)].enumerated() {
+        for (i, (rows, cols)) in [(133, 257), (260, 128), (7, 130), (13, 1100), (3, 15), (9, 144)].enumerated() {
             let m = Self.randomMatrix(rows: rows, cols: cols, storage: storage, seed: UInt64(90 + i))
             var rng = SplitMix(seed: 23)
             for tokens in [1, 2, 3, 5, 8, 9, 13] {

@@ -127,11 +127,22 @@ void kimi_int4_quantize_row(const float *w, long cols, long group, void *packed,
 /// Rows of the int4 decode GEMV.
 #define KIMI_INT4_GEMV_ROWS 4
 
+/// x (cols, a multiple of 32) in the "int4 order" of the AVX-512 int4 kernels for groups of a
+/// multiple of 32 columns (kimi_int4.c): each 32-column block's even columns, then its odd
+/// ones. AVX-512 only.
+void kimi_int4_order(const float *x, long cols, float *out);
+
+/// As kimi_int4_dequantize over all cols columns (a multiple of 16), each row written in the
+/// int4 order when `group` is a multiple of 32, else in column order. AVX-512 only.
+void kimi_int4_dequantize_ordered(const void *packed, long packedRowBytes, const void *scales, long scaleRowBytes,
+                                  int scaleType, long group, long rows, long cols, float *out, long outStride);
+
 /// The int4 decode GEMV (kimi_int4.c): KIMI_INT4_GEMV_ROWS rows (rows[i], their scales at
 /// scaleRows[i]) × one token over columns 0 ..< vectorEnd (a multiple of 16 and of `group`'s
-/// sixteen-column steps), with the bits of the float32 decode GEMV over the dequantised rows;
-/// asks for the rows' next bytes `ahead` bytes past rows[0] and their scales `scalesAhead`
-/// bytes past scaleRows[0] (0: none); results in `out`. AVX-512 only.
+/// sixteen-column steps), x in the int4 order when `group` is a multiple of 32: the bits of
+/// the float32 decode GEMV over the rows dequantised as kimi_int4_dequantize_ordered does; asks for the rows' next bytes `ahead` bytes past rows[0]
+/// and their scales `scalesAhead` bytes past scaleRows[0] (0: none); results in `out`.
+/// AVX-512 only.
 void kimi_int4_gemv(const void *const *rows, const void *const *scaleRows, int scaleType, long group,
                     const float *x, long vectorEnd, long ahead, long scalesAhead, const kimi_results *out);
 
