@@ -68,9 +68,9 @@ void kimi_int4_dequantize(const void *packed, long packedRowBytes, const void *s
 // A group's sixteen values, (k − 8) · s rounded to the scale's dtype for codes k = 0 … 15: the
 // decode looks each weight up here (vpermps reads only an index's low four bits), so the
 // rounding is paid once per row and group instead of once per weight.
-static inline KIMI_WIDE __m512 kimi_int4_table(const unsigned char *scales, int scaleType, long g) {
+static inline KIMI_WIDE __m512 kimi_int4_table(const float *scale, int scaleType) {
     const __m512 values = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
-    __m512 v = _mm512_mul_ps(values, _mm512_set1_ps(kimi_int4_scale(scales, scaleType, g)));
+    __m512 v = _mm512_mul_ps(values, _mm512_set1_ps(*scale));
     if (scaleType == KIMI_SCALE_BF16) {
         __m512i b = _mm512_castps_si512(v);
         __m512i odd = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
@@ -87,6 +87,23 @@ static inline KIMI_WIDE __m512 kimi_int4_table(const unsigned char *scales, int 
 // each lane's low four bits and, shifted down by four, the odd columns': one widening and one
 // shift per 32 weights (vpermps reads only an index's low four bits). Groups of 16 go sixteen
 // columns at a time in their own order.
+
+// The scales of groups g ..< g + 16 as floats (fewer where the row has fewer), widened
+// sixteen at a time so that each table broadcasts its scale from memory.
+static inline KIMI_WIDE void kimi_int4_scales16(const unsigned char *scales, int scaleType, long g, long groups, float *out) {
+    if (g + 16 > groups) {
+        for (long k = g; k < groups; k++) out[k - g] = kimi_int4_scale(scales, scaleType, k);
+        return;
+    }
+    __m512 v;
+    if (scaleType == KIMI_SCALE_BF16)
+        v = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(scales + 2 * g))), 16));
+    else if (scaleType == KIMI_SCALE_F16)
+        v = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(scales + 2 * g)));
+    else
+        v = _mm512_loadu_ps((const float *)scales + g);
+    _mm512_storeu_ps(out, v);
+}
 
 // Columns c ..< c + 16 in their own order: each byte doubled, widened, the odd lanes shifted
 // down to their high nibble.
@@ -113,9 +130,11 @@ KIMI_WIDE void kimi_int4_dequantize_ordered(const void *packed, long packedRowBy
     for (long i = 0; i < rows; i++) {
         const unsigned char *w = (const unsigned char *)packed + i * packedRowBytes;
         const unsigned char *s = (const unsigned char *)scales + i * scaleRowBytes;
-        float *o = out + i * outStride;
+        float *o = out + i * outStride, sc[16];
+        const long groups = (cols + group - 1) / group;
         for (long g0 = 0; g0 < cols; g0 += group) {
-            __m512 table = kimi_int4_table(s, scaleType, g0 / group);
+            if (g0 / group % 16 == 0) kimi_int4_scales16(s, scaleType, g0 / group, groups, sc);
+            __m512 table = kimi_int4_table(sc + g0 / group % 16, scaleType);
             long end = g0 + group <= cols ? g0 + group : cols;
             long c = g0;
             for (; c + 32 <= end; c += 32) {
@@ -139,9 +158,13 @@ KIMI_WIDE void kimi_int4_gemv(const void *const *rows, const void *const *scaleR
         s[i] = (const unsigned char *)scaleRows[i];
         a[i] = _mm512_setzero_ps();
     }
+    const long groups = (vectorEnd + group - 1) / group;
+    float sc[R][16];
     for (long g0 = 0; g0 < vectorEnd; g0 += group) {
+        if (g0 / group % 16 == 0)
+            _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++) kimi_int4_scales16(s[i], scaleType, g0 / group, groups, sc[i]);
         __m512 table[R];
-        _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++) table[i] = kimi_int4_table(s[i], scaleType, g0 / group);
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < R; i++) table[i] = kimi_int4_table(&sc[i][g0 / group % 16], scaleType);
         long end = g0 + group <= vectorEnd ? g0 + group : vectorEnd;
         long c = g0;
         _Pragma("clang loop unroll(disable)") for (; c + 32 <= end; c += 32) {
