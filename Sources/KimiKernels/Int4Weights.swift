@@ -121,6 +121,7 @@ extension WeightMatrix {
         _ q: Int4Scales, _ y: UnsafeMutablePointer<Float>, _ yStride: Int, _ x: UnsafePointer<Float>, _ xStride: Int,
         _ tokens: Int, _ rows: Range<Int>, _ columns: Int, _ scratch: KernelScratch, _ registers: VectorRegisters
     ) {
+        precondition(rows.count * wideLanes <= int4PanelFloats, "a transposed int4 band of \(rows.count) rows")
         let slice = max(wideLanes, min(columns, int4PanelFloats / max(rows.count, 1)) / wideLanes * wideLanes)
         var c0 = 0
         while c0 < columns {

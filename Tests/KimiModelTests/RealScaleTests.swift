@@ -146,6 +146,16 @@ import Testing
         #expect(json["total_parameters"]?.int == summary.totalParameters)
         #expect(json["shards"]?.int == 62)
 
+        // quantize's plan for it: int4 experts (half a byte per parameter and a BF16 scale per
+        // 32) and the rest copied, about 0.59 TB in 62 shards, within 64 MB of memory at a time.
+        let plan = try CheckpointQuantizer(checkpoint: checkpoint, groupSize: 32, layers: .experts)
+        #expect(plan.shards.count == 62)
+        #expect((0.57e12...0.61e12).contains(Double(plan.outputBytes)), "output \(plan.outputBytes)")
+        #expect(plan.memoryBound == 64 << 20)
+        let dryRun = try Binary.run(["quantize", "--model", dir.path, "--out", dir.appendingPathComponent("int4").path, "--dry-run"])
+        #expect(dryRun.status == 0 && dryRun.stdout.contains("memory bound 64.00 MiB"), "\(dryRun.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("int4").path))
+
         // One tensor of layer 60's last expert left out of its shard and the index: named, exit 1.
         let victim = "model.layers.60.mlp.experts.383.up_proj.weight_scale_inv"
         let damaged = shards.map { shard in (file: shard.file, tensors: shard.tensors.filter { $0.name != victim }) }

@@ -231,6 +231,7 @@ public struct CheckpointQuantizer {
         var length = UInt64(json.utf8.count).littleEndian
         try put(&length, 8)
         try Array(json.utf8).withUnsafeBytes { try put($0.baseAddress!, $0.count) }
+        var pendingScales: (weight: String, scales: [UInt16])?
         for t in shard.tensors {
             switch t.source {
             case let .copy(name):
@@ -243,9 +244,14 @@ public struct CheckpointQuantizer {
                     done += n
                 }
             case .packed(let name):
-                try quantise(name) { packed, _ in try put(packed.baseAddress!, packed.count) }
+                // The scales follow the codes: quantised once, kept until written.
+                let (packed, scales) = quantise(name)
+                try packed.withUnsafeBytes { try put($0.baseAddress!, $0.count) }
+                pendingScales = (name, scales)
             case .scales(let name):
-                try quantise(name) { _, scales in try put(scales.baseAddress!, scales.count) }
+                guard let (weight, scales) = pendingScales, weight == name else { preconditionFailure("scales before codes: \(name)") }
+                try scales.withUnsafeBytes { try put($0.baseAddress!, $0.count) }
+                pendingScales = nil
             case let .shape(rows, cols):
                 var values = (Int64(rows).littleEndian, Int64(cols).littleEndian)
                 try put(&values, 16)
@@ -254,9 +260,9 @@ public struct CheckpointQuantizer {
         }
     }
 
-    /// Quantises weight `name` and hands its packed codes and scales to `body`; the input's
-    /// pages are released after.
-    private func quantise(_ name: String, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Weight `name` quantised: its packed codes and its BF16 scales; the input's pages are
+    /// released after.
+    private func quantise(_ name: String) -> (packed: [UInt8], scales: [UInt16]) {
         let info = checkpoint.info(name)!, rows = info.shape[0], cols = info.shape[1]
         let data = checkpoint.pointer(name)!
         let storage: WeightMatrix.Storage
@@ -268,27 +274,26 @@ public struct CheckpointQuantizer {
         }
         let matrix = WeightMatrix(rows: rows, cols: cols, data: data, storage: storage)
         let rowBytes = cols / 2, scaleCount = cols / groupSize
-        let packed = UnsafeMutableRawBufferPointer.allocate(byteCount: rows * rowBytes, alignment: 64)
-        let scales = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: rows * scaleCount)
-        defer {
-            packed.deallocate()
-            scales.deallocate()
-        }
-        // Rows in blocks across the cores, each writing only its own rows' output.
-        let target = RowOutput(packed: packed.baseAddress!, scales: scales.baseAddress!)
-        let block = 64, groupSize = groupSize
-        DispatchQueue.concurrentPerform(iterations: (rows + block - 1) / block) { b in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: cols) { row in
-                for r in b * block..<min((b + 1) * block, rows) {
-                    matrix.row(r, into: row.baseAddress!)
-                    Int4Quantization.quantizeRow(
-                        row.baseAddress!, cols: cols, groupSize: groupSize, packed: target.packed + r * rowBytes,
-                        scales: target.scales + r * scaleCount)
+        var packed = [UInt8](repeating: 0, count: rows * rowBytes), scales = [UInt16](repeating: 0, count: rows * scaleCount)
+        packed.withUnsafeMutableBytes { packedBytes in
+            scales.withUnsafeMutableBufferPointer { scaleValues in
+                // Rows in blocks across the cores, each writing only its own rows' output.
+                let target = RowOutput(packed: packedBytes.baseAddress!, scales: scaleValues.baseAddress!)
+                let block = 64, groupSize = groupSize
+                DispatchQueue.concurrentPerform(iterations: (rows + block - 1) / block) { b in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: cols) { row in
+                        for r in b * block..<min((b + 1) * block, rows) {
+                            matrix.row(r, into: row.baseAddress!)
+                            Int4Quantization.quantizeRow(
+                                row.baseAddress!, cols: cols, groupSize: groupSize, packed: target.packed + r * rowBytes,
+                                scales: target.scales + r * scaleCount)
+                        }
+                    }
                 }
             }
         }
         release(data, info.byteCount)
-        try body(UnsafeRawBufferPointer(packed), UnsafeRawBufferPointer(scales))
+        return (packed, scales)
     }
 
     /// Where the rows of one quantised tensor go. Sendable: each block of rows writes only its own.
