@@ -29,6 +29,7 @@ struct QuantizeCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
+        try requireCPUFeatures()
         try reportingErrors {
             let checkpoint = try Checkpoint(directory: try checkpointDirectory(model).path)
             let quantizer = try CheckpointQuantizer(checkpoint: checkpoint, groupSize: groupSize, layers: layers)
