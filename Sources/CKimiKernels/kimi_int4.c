@@ -44,10 +44,6 @@ void kimi_int4_dequantize(const void *packed, long packedRowBytes, const void *s
         const unsigned char *s = (const unsigned char *)scales + i * scaleRowBytes;
         float *o = out + i * outStride - c0;
         long c = c0;
-        for (; c < c1 && c % 8 != 0; c++) {
-            int code = (w[c / 2] >> (4 * (c & 1))) & 15;
-            o[c] = _mm256_cvtss_f32(kimi_int4_round8(_mm256_set1_ps((float)(code - 8) * kimi_int4_scale(s, scaleType, c / group)), scaleType));
-        }
         // Eight columns (one word) at a time; a word never straddles two groups (group: a
         // multiple of 16, or the whole row).
         for (; c + 8 <= c1; c += 8) {

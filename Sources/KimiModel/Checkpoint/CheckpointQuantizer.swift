@@ -265,13 +265,8 @@ public struct CheckpointQuantizer {
     private func quantise(_ name: String) -> (packed: [UInt8], scales: [UInt16]) {
         let info = checkpoint.info(name)!, rows = info.shape[0], cols = info.shape[1]
         let data = checkpoint.pointer(name)!
-        let storage: WeightMatrix.Storage
-        switch info.dtype {
-        case .f8e4m3: storage = .fp8(scales: checkpoint.pointer(name + TensorManifest.scaleSuffix)!)
-        case .bf16: storage = .bf16
-        case .f16: storage = .f16
-        default: storage = .f32
-        }
+        let storage: WeightMatrix.Storage =
+            info.dtype == .f8e4m3 ? .fp8(scales: checkpoint.pointer(name + TensorManifest.scaleSuffix)!) : .float(info.dtype)
         let matrix = WeightMatrix(rows: rows, cols: cols, data: data, storage: storage)
         let rowBytes = cols / 2, scaleCount = cols / groupSize
         var packed = [UInt8](repeating: 0, count: rows * rowBytes), scales = [UInt16](repeating: 0, count: rows * scaleCount)

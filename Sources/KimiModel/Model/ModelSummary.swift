@@ -45,7 +45,8 @@ public struct ModelSummary: Sendable {
         let activeFraction = c.nRoutedExperts == 0 ? 0 : Double(c.numExpertsPerTok) / Double(c.nRoutedExperts)
         for spec in TensorManifest.tensors(c) {
             total += spec.elementCount
-            let stored = TensorManifest.storedNames(spec, c).reduce(0) { $0 + (checkpoint.info($1)?.byteCount ?? 0) }
+            let names = TensorManifest.storedNames(spec, c)
+            let stored = names.reduce(0) { $0 + (checkpoint.info($1)?.byteCount ?? 0) }
             let decode: Double
             if spec.routedExpert {
                 routed += spec.elementCount
@@ -56,7 +57,7 @@ public struct ModelSummary: Sendable {
             } else {
                 decode = Double(stored)
             }
-            let part = Self.part(spec), format = Self.format(spec, checkpoint), key = part + "\u{0}" + format
+            let part = Self.part(spec), format = Self.format(spec, names, checkpoint), key = part + "\u{0}" + format
             if index[key] == nil {
                 index[key] = shares.count
                 shares.append(FormatShare(part: part, format: format, bytes: 0, decodeBytes: 0))
@@ -94,9 +95,9 @@ public struct ModelSummary: Sendable {
         return "dense mlp"
     }
 
-    /// How a manifest tensor is stored in this checkpoint.
-    static func format(_ spec: TensorSpec, _ checkpoint: Checkpoint) -> String {
-        let c = checkpoint.config, names = TensorManifest.storedNames(spec, c)
+    /// How a manifest tensor is stored in this checkpoint (names: its `storedNames`).
+    static func format(_ spec: TensorSpec, _ names: [String], _ checkpoint: Checkpoint) -> String {
+        let c = checkpoint.config
         let scale = names.count > 1 ? checkpoint.info(names[1]).map { " (\($0.dtype.rawValue) scales)" } ?? "" : ""
         if spec.kind == .linear, case let .int4(groupSize) = TensorManifest.linearFormat(spec.name, c) {
             return "int4 " + (groupSize.map { "group \($0)" } ?? "channel") + scale

@@ -64,36 +64,28 @@ public struct ModelWeights: Sendable {
         let c = checkpoint.config
         /// The manifest by name: the int4 matrices are stored packed, with no tensor of their shape.
         let specs = Dictionary(uniqueKeysWithValues: TensorManifest.tensors(c).map { ($0.name, $0) })
-        func storage(_ name: String, _ dtype: DType) -> WeightMatrix.Storage {
-            switch dtype {
-            case .f8e4m3:
-                let scale =
-                    TensorManifest.linearFormat(name, c) == .fp8Block
-                    ? TensorManifest.module(name) + ".weight_scale" : name + TensorManifest.scaleSuffix
-                return .fp8(scales: checkpoint.pointer(scale)!)
-            case .bf16: return .bf16
-            case .f16: return .f16
-            default: return .f32
-            }
-        }
         func matrix(_ name: String) -> WeightMatrix {
-            let spec = specs[name]!
-            if spec.kind == .linear, case let .int4(groupSize) = TensorManifest.linearFormat(name, c) {
-                let m = TensorManifest.module(name), shape = spec.shape, scale = checkpoint.info(m + ".weight_scale")!
+            let spec = specs[name]!, module = TensorManifest.module(name)
+            let format = spec.kind == .linear ? TensorManifest.linearFormat(name, c) : .unquantised
+            if case let .int4(groupSize) = format {
+                let scale = checkpoint.info(module + ".weight_scale")!
                 let dtype: Int4Scales.DType = scale.dtype == .bf16 ? .bf16 : scale.dtype == .f16 ? .f16 : .f32
                 return WeightMatrix(
-                    rows: shape[0], cols: shape[1], data: checkpoint.pointer(m + ".weight_packed")!,
+                    rows: spec.shape[0], cols: spec.shape[1], data: checkpoint.pointer(module + ".weight_packed")!,
                     storage: .int4(
-                        Int4Scales(scales: checkpoint.pointer(m + ".weight_scale")!, dtype: dtype, groupSize: groupSize ?? shape[1])))
+                        Int4Scales(
+                            scales: checkpoint.pointer(module + ".weight_scale")!, dtype: dtype, groupSize: groupSize ?? spec.shape[1])))
             }
             let info = checkpoint.info(name)!
+            let scale = format == .fp8Block ? module + ".weight_scale" : name + TensorManifest.scaleSuffix
             return WeightMatrix(
-                rows: info.shape[0], cols: info.shape[1], data: checkpoint.pointer(name)!, storage: storage(name, info.dtype))
+                rows: info.shape[0], cols: info.shape[1], data: checkpoint.pointer(name)!,
+                storage: info.dtype == .f8e4m3 ? .fp8(scales: checkpoint.pointer(scale)!) : .float(info.dtype))
         }
         /// A 1-D tensor (norm weights, the router's bias) as Float.
         func vector(_ name: String) -> [Float] {
             let info = checkpoint.info(name)!, n = info.elementCount
-            let row = WeightMatrix(rows: 1, cols: n, data: checkpoint.pointer(name)!, storage: storage(name, info.dtype))
+            let row = WeightMatrix(rows: 1, cols: n, data: checkpoint.pointer(name)!, storage: .float(info.dtype))
             return [Float](unsafeUninitializedCapacity: n) { values, count in
                 row.row(0, into: values.baseAddress!)
                 count = n
@@ -135,5 +127,13 @@ public struct ModelWeights: Sendable {
         }
         norm = vector("model.norm.weight")
         lmHead = c.tieWordEmbeddings ? embedding : matrix("lm_head.weight")
+    }
+}
+
+extension WeightMatrix.Storage {
+    /// The storage of an unquantised tensor of `dtype` (BF16, F16, else F32: the manifest
+    /// admits no other float dtype).
+    static func float(_ dtype: DType) -> WeightMatrix.Storage {
+        dtype == .bf16 ? .bf16 : dtype == .f16 ? .f16 : .f32
     }
 }
